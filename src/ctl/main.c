@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* jobworkerctl: global options, verb dispatch, bus connection. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bus-names.h"
+#include "ctl.h"
+#include "macro.h"
+
+static void help(void) {
+        printf("jobworkerctl [OPTIONS...] COMMAND ...\n\n"
+               "Run and control isolated, resource-limited jobs through jobworkerd.\n\n"
+               "Commands:\n"
+               "  version                 Show the client's and the daemon's version\n"
+               "\nOptions:\n"
+               "  -h --help               Show this help\n"
+               "     --version            Show the client's version\n"
+               "  -H --host=[USER@]HOST   Operate on a remote host (over ssh)\n"
+               "\nSee jobworkerctl(1) for details.\n");
+}
+
+typedef struct Verb {
+        const char *name;
+        int (*run)(CtlContext *c, int argc, char *argv[]);
+} Verb;
+
+static const Verb verbs[] = {
+        { "version", verb_version },
+};
+
+int ctl_bus(CtlContext *c, sd_bus **ret) {
+        int r;
+
+        if (!c->bus) {
+                if (c->host)
+                        r = sd_bus_open_system_remote(&c->bus, c->host);
+                else
+                        r = sd_bus_open_system(&c->bus);
+                if (r < 0) {
+                        fprintf(stderr, "Failed to connect to the system bus%s%s: %s\n",
+                                c->host ? " on " : "", c->host ? c->host : "", strerror(-r));
+                        return r;
+                }
+        }
+        *ret = c->bus;
+        return 0;
+}
+
+int ctl_report_bus_error(const char *what, const sd_bus_error *error, int r) {
+        if (error && sd_bus_error_is_set(error)) {
+                if (sd_bus_error_has_name(error, "org.freedesktop.DBus.Error.ServiceUnknown"))
+                        fprintf(stderr, "%s: jobworkerd is not available (%s). Is jobworker installed?\n",
+                                what, error->message);
+                else
+                        fprintf(stderr, "%s: %s\n", what, error->message ? error->message : error->name);
+        } else
+                fprintf(stderr, "%s: %s\n", what, strerror(-r));
+        return 1;
+}
+
+int main(int argc, char *argv[]) {
+        enum { ARG_VERSION = 0x100 };
+        static const struct option options[] = {
+                { "help",    no_argument,       NULL, 'h' },
+                { "version", no_argument,       NULL, ARG_VERSION },
+                { "host",    required_argument, NULL, 'H' },
+                {}
+        };
+        CtlContext c = {};
+        int opt, ret = 1;
+
+        /* "+" stops at the first non-option: everything after the verb is the
+         * verb's own (a job's command line may contain options of its own). */
+        while ((opt = getopt_long(argc, argv, "+hH:", options, NULL)) >= 0)
+                switch (opt) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("jobworkerctl %s\n", PACKAGE_VERSION);
+                        return 0;
+                case 'H':
+                        c.host = optarg;
+                        break;
+                default:
+                        return 2;
+                }
+
+        if (optind >= argc) {
+                fprintf(stderr, "jobworkerctl: missing command. Try 'jobworkerctl --help'.\n");
+                return 2;
+        }
+
+        const char *name = argv[optind];
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (strcmp(verbs[i].name, name) == 0) {
+                        /* Give the verb its own argv starting at the verb, with
+                         * getopt reset, so it parses its options independently. */
+                        int verb_argc = argc - optind;
+                        char **verb_argv = argv + optind;
+                        optind = 0;
+                        ret = verbs[i].run(&c, verb_argc, verb_argv);
+                        goto finish;
+                }
+        fprintf(stderr, "jobworkerctl: unknown command '%s'. Try 'jobworkerctl --help'.\n", name);
+        return 2;
+
+finish:
+        sd_bus_flush_close_unref(c.bus);
+        return ret;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The names of jobworker's D-Bus API, shared by the daemon and its clients. */
+#pragma once
+
+#define JOBWORKER_BUS_NAME          "org.jobworker1"
+#define JOBWORKER_MANAGER_PATH      "/org/jobworker1"
+#define JOBWORKER_MANAGER_INTERFACE "org.jobworker1.Manager"
+#define JOBWORKER_JOB_PATH_PREFIX   "/org/jobworker1/job"
+#define JOBWORKER_JOB_INTERFACE     "org.jobworker1.Job"
+
+#define JOBWORKER_ERROR_INVALID_ARGUMENT "org.jobworker1.Error.InvalidArgument"
+#define JOBWORKER_ERROR_NO_SUCH_JOB      "org.jobworker1.Error.NoSuchJob"
+#define JOBWORKER_ERROR_ACCESS_DENIED    "org.jobworker1.Error.AccessDenied"
+#define JOBWORKER_ERROR_NOT_RUNNING      "org.jobworker1.Error.JobNotRunning"
+#define JOBWORKER_ERROR_STILL_RUNNING    "org.jobworker1.Error.JobStillRunning"
+#define JOBWORKER_ERROR_LIMIT_EXCEEDED   "org.jobworker1.Error.LimitExceeded"
+#define JOBWORKER_ERROR_START_FAILED     "org.jobworker1.Error.StartFailed"
+
+#define JOBWORKER_UNIT_PREFIX  "jobworker-"
+#define JOBWORKER_UNIT_SUFFIX  ".scope"
+#define JOBWORKER_SLICE        "jobworker.slice"
