@@ -6,10 +6,21 @@
 #include <string.h>
 #include <time.h>
 
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+
 #include "bus-names.h"
+#include "job.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "parse-util.h"
+
+static void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
 
 #define DEFAULT_IDLE_TIMEOUT_USEC (30 * USEC_PER_SEC)
 
@@ -18,18 +29,6 @@ static uint64_t now_monotonic(void) {
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
 }
-
-static int property_get_version(sd_bus *bus, const char *path, const char *interface,
-                                const char *property, sd_bus_message *reply,
-                                void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
-}
-
-const sd_bus_vtable manager_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_VTABLE_END
-};
 
 static int parse_idle_timeout(uint64_t *ret) {
         const char *e = getenv("JOBWORKERD_IDLE_TIMEOUT_SEC");
@@ -59,7 +58,7 @@ static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
         uint64_t now = now_monotonic();
 
-        if (m->n_running_jobs == 0 && now - m->last_activity_usec >= m->idle_timeout_usec) {
+        if (manager_active_jobs(m) == 0 && now - m->last_activity_usec >= m->idle_timeout_usec) {
                 log_info("Idle for %llu s with no running jobs, exiting.",
                          (unsigned long long) (m->idle_timeout_usec / USEC_PER_SEC));
                 return sd_event_exit(m->event, 0);
@@ -68,6 +67,127 @@ static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         if (next <= now)
                 next = now + m->idle_timeout_usec;
         return sd_event_source_set_time(s, next);
+}
+
+Job *manager_find_job(Manager *m, const char *id) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (strcmp(m->jobs[i]->id, id) == 0)
+                        return m->jobs[i];
+        return NULL;
+}
+
+Job *manager_find_job_by_unit(Manager *m, const char *unit) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (strcmp(m->jobs[i]->unit, unit) == 0)
+                        return m->jobs[i];
+        return NULL;
+}
+
+Job *manager_find_job_by_systemd_job(Manager *m, const char *path) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i]->systemd_job && strcmp(m->jobs[i]->systemd_job, path) == 0)
+                        return m->jobs[i];
+        return NULL;
+}
+
+int manager_add_job(Manager *m, Job *j) {
+        if (m->n_jobs == m->n_jobs_allocated) {
+                size_t n = m->n_jobs_allocated ? m->n_jobs_allocated * 2 : 16;
+                Job **l = realloc(m->jobs, n * sizeof(Job *));
+                if (!l)
+                        return -ENOMEM;
+                m->jobs = l;
+                m->n_jobs_allocated = n;
+        }
+        m->jobs[m->n_jobs++] = j;
+        return 0;
+}
+
+void manager_remove_job(Manager *m, Job *j) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i] == j) {
+                        m->jobs[i] = m->jobs[--m->n_jobs];
+                        break;
+                }
+        job_free(j);
+}
+
+unsigned manager_active_jobs(Manager *m) {
+        unsigned n = 0;
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (job_is_active(m->jobs[i]))
+                        n++;
+        return n;
+}
+
+/* A restarted daemon finds every job again from its records, and settles
+ * those that ended, or were left half-started, while it was away. */
+static void manager_recover_job(Manager *m, Job *j) {
+        _cleanup_free_ char *active = NULL, *result = NULL;
+        bool unit_running;
+
+        if (!job_is_active(j))
+                return;
+        if (systemd_unit_state(m, j->unit, &active, &result) < 0)
+                unit_running = true; /* unsure: keep it, job_check() retries */
+        else
+                unit_running = STR_IN_SET(active, "active", "activating", "deactivating", "reloading");
+
+        if (j->state == JOB_STARTING) {
+                _cleanup_free_ char *status = job_status_path(j);
+                struct stat st;
+                /* The go byte may have been written just before we died: a
+                 * live scope or a status file proves the command was released. */
+                if (unit_running || (status && stat(status, &st) >= 0))
+                        j->state = JOB_RUNNING;
+                else {
+                        j->state = JOB_FINISHED;
+                        j->result = JOB_RESULT_START_FAILED;
+                        free(j->status_text);
+                        j->status_text = strdup("jobworkerd stopped while the job was starting");
+                        (void) job_save(j);
+                        return;
+                }
+        }
+        log_info("Found job %s (%s), %s.", j->id, j->unit, unit_running ? "still running" : "ended meanwhile");
+        if (j->state == JOB_STOPPING)
+                (void) job_arm_kill_timer(j);
+        job_check(j);
+}
+
+static int manager_load_jobs(Manager *m) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+
+        if (mkdir(RUNSTATEDIR, 0700) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "Failed to create %s: %m", RUNSTATEDIR);
+        if (mkdir(m->state_dir, 0700) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "Failed to create %s: %m", m->state_dir);
+        d = opendir(m->state_dir);
+        if (!d)
+                return log_error_errno(errno, "Failed to open %s: %m", m->state_dir);
+        while ((de = readdir(d))) {
+                char id[JOB_ID_LENGTH + 1];
+                size_t len = strlen(de->d_name);
+                Job *j;
+
+                if (len != JOB_ID_LENGTH + 4 || strcmp(de->d_name + JOB_ID_LENGTH, ".job") != 0)
+                        continue;
+                memcpy(id, de->d_name, JOB_ID_LENGTH);
+                id[JOB_ID_LENGTH] = '\0';
+                if (!job_id_valid(id))
+                        continue;
+                if (job_load(m, id, &j) < 0)
+                        continue;
+                if (manager_add_job(m, j) < 0) {
+                        job_free(j);
+                        return -ENOMEM;
+                }
+        }
+        /* Settle after loading all, so a job's signals find their peers. */
+        for (size_t i = 0; i < m->n_jobs; i++)
+                manager_recover_job(m, m->jobs[i]);
+        return 0;
 }
 
 int manager_new(Manager **ret) {
@@ -79,6 +199,19 @@ int manager_new(Manager **ret) {
         r = parse_idle_timeout(&m->idle_timeout_usec);
         if (r < 0)
                 return r;
+        m->state_dir = strdup(RUNSTATEDIR "/jobs");
+        m->shim_path = strdup(getenv("JOBWORKER_SHIM") ?: PKGLIBEXECDIR "/jobworker-shim");
+        if (!m->state_dir || !m->shim_path)
+                return -ENOMEM;
+
+        /* sd-event reaps our shims; SIGCHLD must be blocked for that. A shim
+         * that dies before reading its go byte must not kill us with SIGPIPE. */
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
         r = sd_event_default(&m->event);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate event loop: %m");
@@ -97,6 +230,11 @@ int manager_new(Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        while (m->n_jobs > 0)
+                manager_remove_job(m, m->jobs[m->n_jobs - 1]);
+        free(m->jobs);
+        free(m->state_dir);
+        free(m->shim_path);
         sd_event_source_unref(m->idle_timer);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
@@ -117,9 +255,23 @@ int manager_startup(Manager *m) {
                                      JOBWORKER_MANAGER_INTERFACE, manager_vtable, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to add manager object: %m");
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, JOBWORKER_JOB_PATH_PREFIX, JOBWORKER_JOB_INTERFACE,
+                                       job_vtable, job_object_find, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add job objects: %m");
+        r = sd_bus_add_node_enumerator(m->bus, NULL, JOBWORKER_JOB_PATH_PREFIX, job_node_enumerator, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add job enumerator: %m");
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach bus to event loop: %m");
+
+        r = systemd_subscribe(m);
+        if (r < 0)
+                return r;
+        r = manager_load_jobs(m);
+        if (r < 0)
+                return r;
 
         /* Objects first, name last: a client activated us by calling a method,
          * and it must find the objects the moment the name appears. */

@@ -2,9 +2,13 @@
 /* The daemon's one context object: event loop, bus connection, jobs. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
+
+typedef struct Job Job;
 
 typedef struct Manager {
         sd_event *event;
@@ -12,7 +16,11 @@ typedef struct Manager {
         sd_event_source *idle_timer;
         uint64_t idle_timeout_usec;   /* 0 = never exit on idle */
         uint64_t last_activity_usec;  /* CLOCK_MONOTONIC of the last bus message */
-        unsigned n_running_jobs;      /* the daemon never idles out while jobs run */
+
+        Job **jobs;                   /* a few hundred at most: a plain array */
+        size_t n_jobs, n_jobs_allocated;
+        char *state_dir;              /* RUNSTATEDIR "/jobs" */
+        char *shim_path;
 } Manager;
 
 int manager_new(Manager **ret);
@@ -20,8 +28,34 @@ Manager *manager_free(Manager *m);
 int manager_startup(Manager *m);
 int manager_run(Manager *m);
 
-extern const sd_bus_vtable manager_vtable[];
+Job *manager_find_job(Manager *m, const char *id);
+Job *manager_find_job_by_unit(Manager *m, const char *unit);
+Job *manager_find_job_by_systemd_job(Manager *m, const char *path);
+int manager_add_job(Manager *m, Job *j);
+void manager_remove_job(Manager *m, Job *j);
+unsigned manager_active_jobs(Manager *m);
 
 static inline void manager_freep(Manager **m) {
         manager_free(*m);
 }
+
+/* bus-manager.c / bus-job.c */
+extern const sd_bus_vtable manager_vtable[];
+extern const sd_bus_vtable job_vtable[];
+int job_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                    void **found, sd_bus_error *error);
+int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+                        sd_bus_error *error);
+
+int bus_caller_uid(sd_bus_message *m, uid_t *ret);
+bool caller_may_manage(uid_t caller, const Job *j);
+/* Resolves a job id the caller may act on, or sets InvalidArgument,
+ * NoSuchJob or AccessDenied. */
+int bus_find_job_for_caller(Manager *m, sd_bus_message *message, const char *id, Job **ret,
+                            sd_bus_error *error);
+
+/* systemd.c: what we ask of and hear from PID 1. */
+int systemd_subscribe(Manager *m);
+int systemd_unit_state(Manager *m, const char *unit, char **ret_active_state, char **ret_result);
+int systemd_kill_unit(Manager *m, const char *unit, int signo);
+int systemd_reset_failed_unit(Manager *m, const char *unit);

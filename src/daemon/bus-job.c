@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.jobworker1.Job: one object per job under /org/jobworker1/job. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-names.h"
+#include "job.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "parse-util.h"
+
+int job_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                    void **found, sd_bus_error *error) {
+        _cleanup_free_ char *id = NULL;
+
+        if (sd_bus_path_decode(path, JOBWORKER_JOB_PATH_PREFIX, &id) <= 0)
+                return 0;
+        Job *j = manager_find_job(userdata, id);
+        if (!j)
+                return 0;
+        *found = j;
+        return 1;
+}
+
+int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+                        sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_strv_free_ char **l = calloc(m->n_jobs + 1, sizeof(char *));
+
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_jobs; i++) {
+                l[i] = strdup(m->jobs[i]->object_path);
+                if (!l[i])
+                        return -ENOMEM;
+        }
+        *nodes = TAKE_PTR(l);
+        return 0;
+}
+
+static int property_get_id(sd_bus *bus, const char *path, const char *interface, const char *property,
+                           sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "s", j->id);
+}
+
+static int property_get_command(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        int r = sd_bus_message_open_container(reply, 'a', "ay");
+        if (r < 0)
+                return r;
+        for (char **a = j->argv; *a; a++) {
+                r = sd_bus_message_append_array(reply, 'y', *a, strlen(*a));
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+static int property_get_working_directory(sd_bus *bus, const char *path, const char *interface,
+                                          const char *property, sd_bus_message *reply, void *userdata,
+                                          sd_bus_error *error) {
+        Job *j = userdata;
+        const char *d = j->working_directory ? j->working_directory : "";
+        return sd_bus_message_append_array(reply, 'y', d, strlen(d));
+}
+
+static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "s", job_state_to_string(j->state));
+}
+
+static int property_get_result(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "s", job_result_to_string(j->result));
+}
+
+static int property_get_status_text(sd_bus *bus, const char *path, const char *interface,
+                                    const char *property, sd_bus_message *reply, void *userdata,
+                                    sd_bus_error *error) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "s", j->status_text ? j->status_text : "");
+}
+
+static int property_get_io_device(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "s", j->limits.io_device ? j->limits.io_device : "/");
+}
+
+static int property_get_allowed_cpus(sd_bus *bus, const char *path, const char *interface,
+                                     const char *property, sd_bus_message *reply, void *userdata,
+                                     sd_bus_error *error) {
+        Job *j = userdata;
+        _cleanup_free_ char *s = NULL;
+
+        if (j->limits.allowed_cpus) {
+                int r = cpu_list_format(j->limits.allowed_cpus, j->limits.allowed_cpus_size, &s);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_append(reply, "s", s ? s : "");
+}
+
+static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Job *j = userdata, *checked;
+        uint64_t timeout;
+        int r;
+
+        r = sd_bus_message_read(message, "t", &timeout);
+        if (r < 0)
+                return r;
+        r = bus_find_job_for_caller(j->manager, message, j->id, &checked, error);
+        if (r < 0)
+                return r;
+        if (timeout > JOB_TIMEOUT_MAX_USEC)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                         "Stop timeout is absurdly large (more than a year).");
+        r = job_stop(j, timeout, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Job *j = userdata, *checked;
+        int r;
+
+        r = bus_find_job_for_caller(j->manager, message, j->id, &checked, error);
+        if (r < 0)
+                return r;
+        if (job_is_active(j))
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_STILL_RUNNING,
+                                         "Job %s is still %s; stop it first.", j->id,
+                                         job_state_to_string(j->state));
+        r = sd_bus_reply_method_return(message, NULL);
+        if (r < 0)
+                return r;
+        log_info("Job %s removed.", j->id);
+        (void) sd_bus_emit_signal(j->manager->bus, JOBWORKER_MANAGER_PATH, JOBWORKER_MANAGER_INTERFACE,
+                                  "JobRemoved", "so", j->id, j->object_path);
+        job_forget_files(j);
+        manager_remove_job(j->manager, j);
+        return 1;
+}
+
+#define CHANGING SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
+#define CONST SD_BUS_VTABLE_PROPERTY_CONST
+
+const sd_bus_vtable job_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Id", "s", property_get_id, 0, CONST),
+        SD_BUS_PROPERTY("Owner", "u", NULL, offsetof(Job, owner), CONST),
+        SD_BUS_PROPERTY("Command", "aay", property_get_command, 0, CONST),
+        SD_BUS_PROPERTY("Unit", "s", NULL, offsetof(Job, unit), CONST),
+        SD_BUS_PROPERTY("WorkingDirectory", "ay", property_get_working_directory, 0, CONST),
+        SD_BUS_PROPERTY("State", "s", property_get_state, 0, CHANGING),
+        SD_BUS_PROPERTY("Result", "s", property_get_result, 0, CHANGING),
+        SD_BUS_PROPERTY("ExitCode", "i", NULL, offsetof(Job, exit_code), CHANGING),
+        SD_BUS_PROPERTY("ExitSignal", "i", NULL, offsetof(Job, exit_signal), CHANGING),
+        SD_BUS_PROPERTY("StatusText", "s", property_get_status_text, 0, CHANGING),
+        SD_BUS_PROPERTY("StartTimestamp", "t", NULL, offsetof(Job, start_usec), CONST),
+        SD_BUS_PROPERTY("FinishTimestamp", "t", NULL, offsetof(Job, finish_usec), CHANGING),
+        SD_BUS_PROPERTY("CPUUsageNSec", "t", NULL, offsetof(Job, cpu_usage_nsec), CHANGING),
+        SD_BUS_PROPERTY("MemoryPeak", "t", NULL, offsetof(Job, memory_peak), CHANGING),
+        SD_BUS_PROPERTY("CPUQuotaPerSecUSec", "t", NULL, offsetof(Job, limits.cpu_quota_per_sec_usec), CONST),
+        SD_BUS_PROPERTY("MemoryMax", "t", NULL, offsetof(Job, limits.memory_max), CONST),
+        SD_BUS_PROPERTY("MemorySwapMax", "t", NULL, offsetof(Job, limits.memory_swap_max), CONST),
+        SD_BUS_PROPERTY("IODevice", "s", property_get_io_device, 0, CONST),
+        SD_BUS_PROPERTY("IOReadBandwidthMax", "t", NULL, offsetof(Job, limits.io_read_bandwidth_max), CONST),
+        SD_BUS_PROPERTY("IOWriteBandwidthMax", "t", NULL, offsetof(Job, limits.io_write_bandwidth_max), CONST),
+        SD_BUS_PROPERTY("AllowedCPUs", "s", property_get_allowed_cpus, 0, CONST),
+        SD_BUS_PROPERTY("TasksMax", "t", NULL, offsetof(Job, limits.tasks_max), CONST),
+        SD_BUS_PROPERTY("RuntimeMaxUSec", "t", NULL, offsetof(Job, limits.runtime_max_usec), CONST),
+        SD_BUS_PROPERTY("StopTimeoutUSec", "t", NULL, offsetof(Job, limits.stop_timeout_usec), CONST),
+        SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("t", timeout_usec), SD_BUS_NO_RESULT,
+                                method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Remove", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,
+                                method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};

@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A job's lifecycle: spawn the shim, put it in its scope, release it, stop
+ * it, and find out how it ended. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus-names.h"
+#include "job.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "scope-properties.h"
+
+#define START_TIMEOUT_USEC (90 * USEC_PER_SEC)
+#define RECHECK_USEC (2 * USEC_PER_SEC)
+
+static uint64_t now_realtime(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
+}
+
+int job_new(Manager *m, const char *id, Job **ret) {
+        _cleanup_(job_freep) Job *j = calloc(1, sizeof(Job));
+        if (!j)
+                return -ENOMEM;
+        j->manager = m;
+        j->go_fd = -1;
+        j->exit_code = -1;
+        j->cpu_usage_nsec = UINT64_MAX;
+        j->memory_peak = UINT64_MAX;
+        job_limits_init(&j->limits);
+        snprintf(j->id, sizeof j->id, "%s", id);
+        if (asprintf(&j->unit, JOBWORKER_UNIT_PREFIX "%s" JOBWORKER_UNIT_SUFFIX, id) < 0) {
+                j->unit = NULL;
+                return -ENOMEM;
+        }
+        if (sd_bus_path_encode(JOBWORKER_JOB_PATH_PREFIX, id, &j->object_path) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(j);
+        return 0;
+}
+
+Job *job_free(Job *j) {
+        if (!j)
+                return NULL;
+        sd_event_source_disable_unref(j->shim_source);
+        sd_event_source_disable_unref(j->kill_timer);
+        sd_event_source_disable_unref(j->recheck_timer);
+        sd_bus_slot_unref(j->start_slot);
+        sd_bus_message_unref(j->start_request);
+        if (j->go_fd >= 0)
+                close(j->go_fd);
+        free(j->unit);
+        free(j->object_path);
+        strv_free(j->argv);
+        strv_free(j->environment);
+        free(j->working_directory);
+        job_limits_done(&j->limits);
+        free(j->status_text);
+        free(j->systemd_job);
+        free(j);
+        return NULL;
+}
+
+bool job_is_active(const Job *j) {
+        return j->state != JOB_FINISHED;
+}
+
+int job_send_properties_changed(Job *j) {
+        int r = sd_bus_emit_properties_changed(j->manager->bus, j->object_path, JOBWORKER_JOB_INTERFACE,
+                                               "State", "Result", "ExitCode", "ExitSignal", "StatusText",
+                                               "FinishTimestamp", "CPUUsageNSec", "MemoryPeak", NULL);
+        if (r < 0)
+                log_warning_errno(r, "Failed to announce the state of job %s: %m", j->id);
+        return r;
+}
+
+/* Moves the job to a new state, persists it, and tells the bus. The record
+ * is written before anyone hears of the change, so a crash never leaves a
+ * client knowing more than a restarted daemon would. */
+static void job_set_state(Job *j, JobState state) {
+        j->state = state;
+        (void) job_save(j);
+        (void) job_send_properties_changed(j);
+}
+
+static void job_reply_start(Job *j, const char *error_name, const char *message) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = TAKE_PTR(j->start_request);
+        int r;
+
+        if (!request)
+                return;
+        if (error_name)
+                r = sd_bus_reply_method_errorf(request, error_name, "%s", message);
+        else
+                r = sd_bus_reply_method_return(request, "so", j->id, j->object_path);
+        if (r < 0)
+                log_warning_errno(r, "Failed to answer StartJob for %s: %m", j->id);
+}
+
+/* The start failed before the command could run: the caller hears why, and
+ * the job leaves no trace but the log. The shim sees EOF on its go pipe and
+ * exits without running anything. */
+static void job_abort_start(Job *j, const char *reason) {
+        log_warning("Job %s (%s) failed to start: %s", j->id, j->argv[0], reason);
+        if (j->go_fd >= 0)
+                j->go_fd = (close(j->go_fd), -1);
+        j->start_slot = sd_bus_slot_unref(j->start_slot);
+        job_reply_start(j, JOBWORKER_ERROR_START_FAILED, reason);
+        if (j->shim_pid > 0 && j->shim_source)
+                (void) kill(j->shim_pid, SIGKILL);
+        (void) systemd_reset_failed_unit(j->manager, j->unit);
+        job_forget_files(j);
+        manager_remove_job(j->manager, j);
+}
+
+static void job_finish(Job *j, const char *unit_result) {
+        _cleanup_free_ char *status_path = job_status_path(j);
+        JobStatus status = JOB_STATUS_INIT;
+        bool have_status = false;
+        int r;
+
+        if (status_path) {
+                r = job_status_read_file(status_path, &status);
+                if (r >= 0)
+                        have_status = true;
+                else if (r != -ENOENT)
+                        log_warning_errno(r, "Failed to read %s: %m", status_path);
+        }
+
+        JobOutcome o = job_outcome_decide(have_status ? &status : NULL, unit_result, j->stop_requested);
+        j->result = o.result;
+        j->exit_code = o.exit_code;
+        j->exit_signal = o.exit_signal;
+        if (have_status) {
+                if (status.message) {
+                        free(j->status_text);
+                        j->status_text = TAKE_PTR(status.message);
+                }
+                if (status.cpu_usec != UINT64_MAX)
+                        j->cpu_usage_nsec = status.cpu_usec * NSEC_PER_USEC;
+                j->memory_peak = status.memory_peak;
+        }
+        j->finish_usec = have_status && status.finished_usec > 0 ? status.finished_usec : now_realtime();
+        job_status_done(&status);
+
+        j->kill_timer = sd_event_source_disable_unref(j->kill_timer);
+        j->recheck_timer = sd_event_source_disable_unref(j->recheck_timer);
+
+        log_info("Job %s (%s) finished: %s%s, exit code %d, signal %d.", j->id, j->argv[0],
+                 job_result_to_string(j->result), unit_result ? "" : " (scope gone)",
+                 j->exit_code, j->exit_signal);
+
+        job_set_state(j, JOB_FINISHED);
+        /* An OOM kill or timeout leaves the scope failed; we have recorded
+         * how it ended, so clear it and keep systemctl --failed clean. */
+        (void) systemd_reset_failed_unit(j->manager, j->unit);
+        if (status_path)
+                (void) unlink(status_path);
+}
+
+static int on_recheck_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Job *j = userdata;
+        j->recheck_timer = sd_event_source_disable_unref(j->recheck_timer);
+        job_check(j);
+        return 0;
+}
+
+void job_check(Job *j) {
+        _cleanup_free_ char *active = NULL, *result = NULL;
+        int r;
+
+        if (j->state != JOB_RUNNING && j->state != JOB_STOPPING)
+                return;
+        /* Our own shim tells us it is done by exiting; wait for that. */
+        if (j->shim_source)
+                return;
+
+        r = systemd_unit_state(j->manager, j->unit, &active, &result);
+        if (r < 0 || STR_IN_SET(active, "active", "activating", "deactivating", "reloading")) {
+                /* The scope ends when its cgroup is empty, a moment after the
+                 * shim: systemd tells us, and the timer covers a lost signal. */
+                if (!j->recheck_timer)
+                        (void) sd_event_add_time_relative(j->manager->event, &j->recheck_timer,
+                                                          CLOCK_MONOTONIC, RECHECK_USEC, 0,
+                                                          on_recheck_timer, j);
+                return;
+        }
+        job_finish(j, result);
+}
+
+static int on_shim_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        Job *j = userdata;
+
+        j->shim_source = sd_event_source_disable_unref(j->shim_source);
+        log_debug("Shim of job %s exited (code %d, status %d).", j->id, si->si_code, si->si_status);
+        if (j->state == JOB_STARTING) {
+                job_abort_start(j, "the job's supervisor exited before the scope was ready");
+                return 0;
+        }
+        job_check(j);
+        return 0;
+}
+
+static void job_release(Job *j) {
+        ssize_t n;
+
+        /* The scope holds the shim now: everything the job forks from here on
+         * is born inside it. */
+        do
+                n = write(j->go_fd, "G", 1);
+        while (n < 0 && errno == EINTR);
+        j->go_fd = (close(j->go_fd), -1);
+        if (n != 1) {
+                job_abort_start(j, "the job's supervisor went away before it was released");
+                return;
+        }
+        log_info("Job %s started in %s as uid %u: %s", j->id, j->unit, (unsigned) j->owner, j->argv[0]);
+        job_set_state(j, JOB_RUNNING);
+        job_reply_start(j, NULL, NULL);
+        (void) sd_bus_emit_signal(j->manager->bus, JOBWORKER_MANAGER_PATH, JOBWORKER_MANAGER_INTERFACE,
+                                  "JobNew", "so", j->id, j->object_path);
+        if (j->stop_requested)
+                (void) job_stop(j, 0, NULL);
+}
+
+void job_on_systemd_job_removed(Job *j, const char *result) {
+        if (j->state != JOB_STARTING)
+                return;
+        free(j->systemd_job);
+        j->systemd_job = NULL;
+        if (strcmp(result, "done") != 0) {
+                _cleanup_free_ char *msg = NULL;
+                if (asprintf(&msg, "systemd could not start %s (job result: %s)", j->unit, result) < 0)
+                        msg = NULL;
+                job_abort_start(j, msg ? msg : "systemd could not start the scope");
+                return;
+        }
+        job_release(j);
+}
+
+static int start_transient_scope(Job *j);
+
+static int on_start_transient_unit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Job *j = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        const char *path;
+        int r;
+
+        j->start_slot = sd_bus_slot_unref(j->start_slot);
+        if (e) {
+                /* A failed unit of the same name is left over: clear it and
+                 * try once more, as crun does. */
+                if (sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitExists") && !j->reset_failed_tried) {
+                        j->reset_failed_tried = true;
+                        (void) systemd_reset_failed_unit(j->manager, j->unit);
+                        r = start_transient_scope(j);
+                        if (r >= 0)
+                                return 0;
+                }
+                _cleanup_free_ char *msg = NULL;
+                if (asprintf(&msg, "systemd refused to create %s: %s", j->unit, e->message ? e->message : e->name) < 0)
+                        msg = NULL;
+                job_abort_start(j, msg ? msg : "systemd refused to create the scope");
+                return 0;
+        }
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0) {
+                job_abort_start(j, "unexpected reply from systemd");
+                return 0;
+        }
+        j->systemd_job = strdup(path);
+        if (!j->systemd_job)
+                job_abort_start(j, "out of memory");
+        return 0;
+}
+
+static int start_transient_scope(Job *j) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_free_ char *description = NULL;
+        ScopeProperty props[SCOPE_PROPERTIES_MAX];
+        size_t n_props;
+        int r;
+
+        if (asprintf(&description, "jobworker job %s of uid %u: %s", j->id, (unsigned) j->owner, j->argv[0]) < 0)
+                return -ENOMEM;
+        r = scope_properties_build(&j->limits, description, j->shim_pid, props, ELEMENTSOF(props), &n_props);
+        if (r < 0)
+                return log_error_errno(r, "Failed to build scope properties for %s: %m", j->unit);
+
+        r = sd_bus_message_new_method_call(j->manager->bus, &m, "org.freedesktop.systemd1",
+                                           "/org/freedesktop/systemd1",
+                                           "org.freedesktop.systemd1.Manager", "StartTransientUnit");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "ss", j->unit, "fail");
+        if (r < 0)
+                return r;
+        r = scope_properties_append(m, props, n_props);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "a(sa(sv))", 0);
+        if (r < 0)
+                return r;
+        r = sd_bus_call_async(j->manager->bus, &j->start_slot, m, on_start_transient_unit_reply, j,
+                              START_TIMEOUT_USEC);
+        if (r < 0)
+                return log_error_errno(r, "Failed to ask systemd for %s: %m", j->unit);
+        return 0;
+}
+
+static int build_shim_argv(Job *j, const gid_t *groups, int n_groups, char ***ret) {
+        size_t n_env = 0, n_argv = 0, i = 0;
+        for (char **e = j->environment; e && *e; e++)
+                n_env++;
+        for (char **a = j->argv; *a; a++)
+                n_argv++;
+
+        _cleanup_strv_free_ char **v = calloc(9 + n_env + 1 + n_argv + 1, sizeof(char *));
+        if (!v)
+                return -ENOMEM;
+        _cleanup_free_ char *status = job_status_path(j);
+        if (!status)
+                return -ENOMEM;
+
+        /* The group list grows by at most 11 chars per group. */
+        _cleanup_free_ char *group_list = malloc(16 + (size_t) n_groups * 12);
+        if (!group_list)
+                return -ENOMEM;
+        char *p = group_list + sprintf(group_list, "--groups=");
+        for (int g = 0; g < n_groups; g++)
+                p += sprintf(p, "%s%u", g > 0 ? "," : "", (unsigned) groups[g]);
+
+#define PUSH(...) do { if (asprintf(&v[i], __VA_ARGS__) < 0) { v[i] = NULL; return -ENOMEM; } i++; } while (0)
+        PUSH("%s", j->manager->shim_path);
+        PUSH("--id=%s", j->id);
+        PUSH("--uid=%u", (unsigned) j->owner);
+        PUSH("--gid=%u", (unsigned) j->gid);
+        PUSH("%s", group_list);
+        PUSH("--workdir=%s", j->working_directory);
+        PUSH("--status=%s", status);
+        PUSH("--output=journal");
+        for (char **e = j->environment; e && *e; e++)
+                PUSH("--env=%s", *e);
+        PUSH("--");
+        for (char **a = j->argv; *a; a++)
+                PUSH("%s", *a);
+#undef PUSH
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
+static int spawn_shim(Job *j, const gid_t *groups, int n_groups) {
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_close_pair_ int go[2] = { -1, -1 };
+        _cleanup_close_ int devnull = -1;
+        char *empty_env[] = { NULL };
+        int r;
+
+        r = build_shim_argv(j, groups, n_groups, &argv);
+        if (r < 0)
+                return r;
+        if (pipe2(go, O_CLOEXEC) < 0)
+                return log_error_errno(errno, "Failed to create pipe: %m");
+        devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (devnull < 0)
+                return log_error_errno(errno, "Failed to open /dev/null: %m");
+
+        pid_t pid = fork();
+        if (pid < 0)
+                return log_error_errno(errno, "Failed to fork: %m");
+        if (pid == 0) {
+                /* Only async-signal-safe calls between fork and exec. The shim
+                 * keeps our stderr (the journal) for its own messages until it
+                 * connects the job's output. */
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                signal(SIGPIPE, SIG_DFL);
+                if (dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0 ||
+                    dup2(go[0], 3) < 0)
+                        _exit(127);
+                syscall(SYS_close_range, 4U, ~0U, 0U);
+                execve(argv[0], argv, empty_env);
+                _exit(127);
+        }
+
+        j->shim_pid = pid;
+        j->go_fd = TAKE_FD(go[1]);
+        r = sd_event_add_child(j->manager->event, &j->shim_source, pid, WEXITED, on_shim_exit, j);
+        if (r < 0) {
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                return log_error_errno(r, "Failed to watch the shim of job %s: %m", j->id);
+        }
+        return 0;
+}
+
+int job_start(Job *j, sd_bus_message *request, const gid_t *groups, int n_groups) {
+        int r;
+
+        j->state = JOB_STARTING;
+        j->start_usec = now_realtime();
+        r = job_save(j);
+        if (r < 0)
+                return r;
+        r = spawn_shim(j, groups, n_groups);
+        if (r < 0) {
+                job_forget_files(j);
+                return r;
+        }
+        r = start_transient_scope(j);
+        if (r < 0) {
+                (void) kill(j->shim_pid, SIGKILL);
+                job_forget_files(j);
+                return r;
+        }
+        j->start_request = sd_bus_message_ref(request);
+        return 0;
+}
+
+static int on_kill_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Job *j = userdata;
+
+        j->kill_timer = sd_event_source_disable_unref(j->kill_timer);
+        if (j->state != JOB_STOPPING)
+                return 0;
+        log_info("Job %s did not stop in time, sending SIGKILL.", j->id);
+        /* Killing the namespace's init takes every process of the job with it
+         * in one step, however fast it forks; KillUnit makes sure of the rest. */
+        (void) systemd_kill_unit(j->manager, j->unit, SIGKILL);
+        return 0;
+}
+
+int job_arm_kill_timer(Job *j) {
+        uint64_t now = now_realtime();
+        uint64_t left = j->stop_deadline_usec > now ? j->stop_deadline_usec - now : 0;
+
+        j->kill_timer = sd_event_source_disable_unref(j->kill_timer);
+        return sd_event_add_time_relative(j->manager->event, &j->kill_timer, CLOCK_MONOTONIC, left, 0,
+                                          on_kill_timer, j);
+}
+
+int job_stop(Job *j, uint64_t timeout_usec, sd_bus_error *error) {
+        if (j->state == JOB_FINISHED)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_NOT_RUNNING,
+                                         "Job %s has already finished.", j->id);
+        if (timeout_usec == 0)
+                timeout_usec = j->limits.stop_timeout_usec;
+
+        if (j->state == JOB_STARTING) {
+                /* Released and stopped at once when the scope is ready. */
+                j->stop_requested = true;
+                (void) job_save(j);
+                return 0;
+        }
+        if (j->state == JOB_STOPPING) {
+                /* A second stop may only shorten the grace period. */
+                uint64_t deadline = now_realtime() + timeout_usec;
+                if (deadline < j->stop_deadline_usec) {
+                        j->stop_deadline_usec = deadline;
+                        (void) job_save(j);
+                        (void) job_arm_kill_timer(j);
+                }
+                return 0;
+        }
+
+        j->stop_requested = true;
+        j->stop_deadline_usec = now_realtime() + timeout_usec;
+        log_info("Stopping job %s (SIGKILL in %llu ms).", j->id,
+                 (unsigned long long) (timeout_usec / USEC_PER_MSEC));
+        job_set_state(j, JOB_STOPPING);
+        int r = systemd_kill_unit(j->manager, j->unit, SIGTERM);
+        if (r < 0 && error)
+                return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.Failed",
+                                         "Failed to signal %s: %s", j->unit, strerror(-r));
+        return job_arm_kill_timer(j);
+}

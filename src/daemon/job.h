@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A job: its spec, its lifecycle state and the runtime handles that drive it. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "job-limits.h"
+#include "job-result.h"
+
+typedef struct Manager Manager;
+
+typedef struct Job {
+        Manager *manager;
+
+        /* The spec: fixed when the job is created, persisted. */
+        char id[13];
+        char *unit;           /* jobworker-<id>.scope */
+        char *object_path;    /* /org/jobworker1/job/<id> */
+        uid_t owner;
+        gid_t gid;
+        char **argv;          /* NULL-terminated; bytes without NUL */
+        char **environment;   /* NULL-terminated NAME=VALUE, the job's whole environment */
+        char *working_directory;
+        JobLimits limits;
+        uint64_t start_usec;  /* CLOCK_REALTIME */
+
+        /* The outcome: persisted. */
+        JobState state;
+        JobResult result;
+        int exit_code;        /* -1 unless the command exited */
+        int exit_signal;      /* 0 unless a signal ended it */
+        char *status_text;    /* why it failed to start */
+        uint64_t finish_usec;
+        uint64_t cpu_usage_nsec;
+        uint64_t memory_peak;
+        bool stop_requested;
+        uint64_t stop_deadline_usec;  /* CLOCK_REALTIME when SIGKILL follows */
+
+        /* Runtime only. */
+        pid_t shim_pid;
+        sd_event_source *shim_source;   /* set while the shim is our child */
+        int go_fd;                      /* write end of the shim's go pipe */
+        char *systemd_job;              /* object path of the scope's start job */
+        sd_bus_slot *start_slot;        /* pending StartTransientUnit call */
+        sd_bus_message *start_request;  /* the StartJob call we answer once running */
+        bool reset_failed_tried;
+        sd_event_source *kill_timer;
+        sd_event_source *recheck_timer;
+} Job;
+
+int job_new(Manager *m, const char *id, Job **ret);
+Job *job_free(Job *j);
+static inline void job_freep(Job **j) {
+        job_free(*j);
+}
+
+bool job_is_active(const Job *j);
+
+/* Persistence under RUNSTATEDIR/jobs: <id>.job is ours, <id>.status the shim's. */
+int job_save(const Job *j);
+int job_load(Manager *m, const char *id, Job **ret);
+void job_forget_files(const Job *j);
+char *job_status_path(const Job *j);
+
+/* Lifecycle. */
+/* Spawns the shim, asks systemd for the scope, and answers request (the
+ * StartJob call) once the job runs or failed to start. */
+int job_start(Job *j, sd_bus_message *request, const gid_t *groups, int n_groups);
+int job_arm_kill_timer(Job *j);
+int job_stop(Job *j, uint64_t timeout_usec, sd_bus_error *error);
+void job_on_systemd_job_removed(Job *j, const char *result);
+/* Looks at the scope and the shim's status file and finishes the job when
+ * both say it is over. Called on every hint: shim exit, unit change, start-up. */
+void job_check(Job *j);
+
+int job_send_properties_changed(Job *j);
