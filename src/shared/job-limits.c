@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* StartJob options: the shared option table and the validation of each
+ * option into a JobLimits. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* vasprintf() */
+#endif
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "job-limits.h"
+#include "parse-util.h"
+
+/* Longest IODevice accepted: PATH_MAX including the NUL. */
+#define IO_DEVICE_PATH_MAX 4096
+
+const JobOptionInfo job_option_table[] = {
+        { "CPUQuota",            'd', "cpu",          "FRACTION", JOB_OPTION_ARG_FRACTION,
+          "CPU time as a fraction of one CPU (0.5 = 50%), rounded up to whole percent" },
+        { "MemoryMax",           't', "memory",       "SIZE",     JOB_OPTION_ARG_SIZE,
+          "Memory limit in bytes (suffixes K, M, G, T)" },
+        { "MemorySwapMax",       't', "memory-swap",  "SIZE",     JOB_OPTION_ARG_SIZE,
+          "Swap limit in bytes (default 0: no swap)" },
+        { "IOReadBandwidthMax",  't', "io-read",      "RATE",     JOB_OPTION_ARG_RATE,
+          "Read bandwidth limit on the IO device, bytes per second (e.g. 10M/s)" },
+        { "IOWriteBandwidthMax", 't', "io-write",     "RATE",     JOB_OPTION_ARG_RATE,
+          "Write bandwidth limit on the IO device, bytes per second (e.g. 10M/s)" },
+        { "IODevice",            's', "io-device",    "PATH",     JOB_OPTION_ARG_PATH,
+          "Block device, or a file on it, the IO limits apply to (default /)" },
+        { "AllowedCPUs",         's', "cpus",         "LIST",     JOB_OPTION_ARG_CPU_LIST,
+          "CPUs the job may run on, e.g. 0,2-3" },
+        { "TasksMax",            't', "tasks-max",    "N",        JOB_OPTION_ARG_COUNT,
+          "Maximum number of processes and threads" },
+        { "RuntimeMaxUSec",      't', "runtime-max",  "SECONDS",  JOB_OPTION_ARG_SECONDS,
+          "Stop the job after this much wall-clock time (also ms, min, h)" },
+        { "StopTimeoutUSec",     't', "stop-timeout", "SECONDS",  JOB_OPTION_ARG_SECONDS,
+          "Time from SIGTERM to SIGKILL when stopping (default 10 s)" },
+        {}
+};
+
+void job_limits_init(JobLimits *l) {
+        *l = (JobLimits) {
+                .cpu_quota_per_sec_usec = UINT64_MAX,
+                .memory_max = UINT64_MAX,
+                .memory_swap_max = 0,
+                .io_device = NULL,
+                .io_read_bandwidth_max = UINT64_MAX,
+                .io_write_bandwidth_max = UINT64_MAX,
+                .allowed_cpus = NULL,
+                .allowed_cpus_size = 0,
+                .tasks_max = UINT64_MAX,
+                .runtime_max_usec = UINT64_MAX,
+                .stop_timeout_usec = JOB_STOP_TIMEOUT_DEFAULT_USEC,
+        };
+}
+
+void job_limits_done(JobLimits *l) {
+        free(l->io_device);
+        free(l->allowed_cpus);
+        job_limits_init(l);
+}
+
+_printf_(3, 4)
+static int fail(char **ret_error_message, int error, const char *format, ...) {
+        va_list ap;
+        char *m;
+        int k;
+
+        if (!ret_error_message)
+                return error;
+
+        va_start(ap, format);
+        k = vasprintf(&m, format, ap);
+        va_end(ap);
+        if (k < 0)
+                return -ENOMEM;
+
+        *ret_error_message = m;
+        return error;
+}
+
+const JobOptionInfo *job_option_info_by_name(const char *name) {
+        if (!name)
+                return NULL;
+        for (const JobOptionInfo *i = job_option_table; i->name; i++)
+                if (strcmp(i->name, name) == 0)
+                        return i;
+        return NULL;
+}
+
+const JobOptionInfo *job_option_info_by_cli_flag(const char *flag) {
+        if (!flag)
+                return NULL;
+        for (const JobOptionInfo *i = job_option_table; i->name; i++)
+                if (strcmp(i->cli_flag, flag) == 0)
+                        return i;
+        return NULL;
+}
+
+/* systemd's path_is_normalized() plus "absolute": no "." or ".." component,
+ * no "//", no trailing "/" except for "/" itself. */
+static bool path_is_absolute_normalized(const char *p) {
+        if (p[0] != '/')
+                return false;
+        if (strcmp(p, "/") == 0)
+                return true;
+
+        for (const char *c = p; *c; ) {
+                size_t n;
+
+                c++; /* the '/' */
+                n = strcspn(c, "/");
+                if (n == 0)
+                        return false; /* "//" or a trailing "/" */
+                if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+                        return false;
+                c += n;
+        }
+
+        return true;
+}
+
+static bool string_has_control(const char *s) {
+        for (; *s; s++)
+                if ((unsigned char) *s < 0x20 || *s == 0x7f)
+                        return true;
+        return false;
+}
+
+static int set_cpu_quota(JobLimits *l, double d, char **ret_error_message) {
+        if (!isfinite(d))
+                return fail(ret_error_message, -ERANGE, "CPUQuota must be a finite number");
+        if (!(d > 0))
+                return fail(ret_error_message, -EINVAL, "CPUQuota must be greater than 0");
+        if (d > JOB_CPU_QUOTA_MAX)
+                return fail(ret_error_message, -ERANGE,
+                            "CPUQuota of %g CPUs is more than the maximum of %g CPUs",
+                            d, JOB_CPU_QUOTA_MAX);
+
+        l->cpu_quota_per_sec_usec = cpu_fraction_to_quota_usec(d);
+        return 0;
+}
+
+static int set_io_device(JobLimits *l, const char *s, char **ret_error_message) {
+        char *copy;
+
+        if (strlen(s) >= IO_DEVICE_PATH_MAX)
+                return fail(ret_error_message, -EINVAL, "IODevice path is too long");
+        if (string_has_control(s))
+                return fail(ret_error_message, -EINVAL, "IODevice path contains control characters");
+        if (!path_is_absolute_normalized(s))
+                return fail(ret_error_message, -EINVAL,
+                            "IODevice must be an absolute, normalized path (no '.', '..', '//' "
+                            "or trailing '/'), got '%s'", s);
+
+        copy = strdup(s);
+        if (!copy)
+                return -ENOMEM;
+        free(l->io_device);
+        l->io_device = copy;
+        return 0;
+}
+
+static int set_allowed_cpus(JobLimits *l, const char *s, char **ret_error_message) {
+        uint8_t *mask;
+        size_t size;
+        int r;
+
+        r = parse_cpu_list(s, &mask, &size);
+        if (r == -ERANGE)
+                return fail(ret_error_message, r,
+                            "AllowedCPUs names a CPU numbered %u or higher", CPU_LIST_MAX_CPUS);
+        if (r == -EINVAL)
+                return fail(ret_error_message, r,
+                            "AllowedCPUs must be a list of CPUs such as '0,2-3', got '%.200s'", s);
+        if (r < 0)
+                return r;
+
+        free(l->allowed_cpus);
+        l->allowed_cpus = mask;
+        l->allowed_cpus_size = size;
+        return 0;
+}
+
+/* The 't' options that only need "> 0 (unless allowed) and <= max". */
+typedef struct UnsignedOption {
+        const char *name;
+        size_t offset;
+        bool zero_ok;
+        uint64_t max;
+        const char *max_text;
+} UnsignedOption;
+
+static const UnsignedOption unsigned_options[] = {
+        { "MemoryMax",           offsetof(JobLimits, memory_max),             false, JOB_MEMORY_MAX,       "4 EiB" },
+        { "MemorySwapMax",       offsetof(JobLimits, memory_swap_max),        true,  JOB_MEMORY_MAX,       "4 EiB" },
+        { "IOReadBandwidthMax",  offsetof(JobLimits, io_read_bandwidth_max),  false, JOB_IO_BANDWIDTH_MAX, "4 EiB/s" },
+        { "IOWriteBandwidthMax", offsetof(JobLimits, io_write_bandwidth_max), false, JOB_IO_BANDWIDTH_MAX, "4 EiB/s" },
+        { "TasksMax",            offsetof(JobLimits, tasks_max),              false, JOB_TASKS_MAX,        "4194304" },
+        { "RuntimeMaxUSec",      offsetof(JobLimits, runtime_max_usec),       false, JOB_TIMEOUT_MAX_USEC, "1 year" },
+        { "StopTimeoutUSec",     offsetof(JobLimits, stop_timeout_usec),      false, JOB_TIMEOUT_MAX_USEC, "1 year" },
+};
+
+static int set_unsigned(JobLimits *l, const char *name, uint64_t t, char **ret_error_message) {
+        for (size_t i = 0; i < ELEMENTSOF(unsigned_options); i++) {
+                const UnsignedOption *o = &unsigned_options[i];
+
+                if (strcmp(o->name, name) != 0)
+                        continue;
+
+                if (t == 0 && !o->zero_ok)
+                        return fail(ret_error_message, -EINVAL, "%s must be greater than 0", name);
+                if (t > o->max)
+                        return fail(ret_error_message, -ERANGE,
+                                    "%s of %" PRIu64 " is more than the maximum of %s",
+                                    name, t, o->max_text);
+
+                *(uint64_t *) ((uint8_t *) l + o->offset) = t;
+                return 0;
+        }
+
+        return -EINVAL; /* not reached: the option table and this one agree */
+}
+
+static char printable_type(char c) {
+        return c > 0x20 && c < 0x7f ? c : '?';
+}
+
+int job_limits_set_option(JobLimits *l, const char *name, const JobOptionValue *v,
+                          char **ret_error_message) {
+        const JobOptionInfo *info;
+
+        if (!l || !name || !v)
+                return -EINVAL;
+
+        info = job_option_info_by_name(name);
+        if (!info)
+                return fail(ret_error_message, -EINVAL, "Unknown option '%s'", name);
+
+        if (v->type != info->type)
+                return fail(ret_error_message, -EINVAL,
+                            "Option '%s' must be of D-Bus type '%c', got '%c'",
+                            name, info->type, printable_type(v->type));
+
+        if (v->type == 's' && !v->s)
+                return -EINVAL;
+
+        switch (info->arg) {
+        case JOB_OPTION_ARG_FRACTION:
+                return set_cpu_quota(l, v->d, ret_error_message);
+        case JOB_OPTION_ARG_PATH:
+                return set_io_device(l, v->s, ret_error_message);
+        case JOB_OPTION_ARG_CPU_LIST:
+                return set_allowed_cpus(l, v->s, ret_error_message);
+        case JOB_OPTION_ARG_SIZE:
+        case JOB_OPTION_ARG_RATE:
+        case JOB_OPTION_ARG_COUNT:
+        case JOB_OPTION_ARG_SECONDS:
+                return set_unsigned(l, name, v->t, ret_error_message);
+        }
+
+        return -EINVAL;
+}
+
+int job_option_value_from_cli(const JobOptionInfo *info, const char *text, JobOptionValue *ret,
+                              char **ret_error_message) {
+        static const char *const what[] = {
+                [JOB_OPTION_ARG_FRACTION] = "fraction of a CPU (e.g. 0.5 or 50%)",
+                [JOB_OPTION_ARG_SIZE]     = "size (e.g. 512M)",
+                [JOB_OPTION_ARG_RATE]     = "rate (e.g. 10M/s)",
+                [JOB_OPTION_ARG_PATH]     = "path",
+                [JOB_OPTION_ARG_CPU_LIST] = "CPU list",
+                [JOB_OPTION_ARG_COUNT]    = "number",
+                [JOB_OPTION_ARG_SECONDS]  = "duration (e.g. 1.5, 250ms, 2min)",
+        };
+        JobOptionValue v = {};
+        int r = 0;
+
+        if (!info || !text || !ret)
+                return -EINVAL;
+
+        v.type = info->type;
+
+        switch (info->arg) {
+        case JOB_OPTION_ARG_FRACTION:
+                r = parse_cpu_fraction(text, &v.d);
+                break;
+        case JOB_OPTION_ARG_SIZE:
+                r = parse_size(text, &v.t);
+                break;
+        case JOB_OPTION_ARG_RATE:
+                r = parse_rate(text, &v.t);
+                break;
+        case JOB_OPTION_ARG_COUNT:
+                r = parse_uint64(text, &v.t);
+                break;
+        case JOB_OPTION_ARG_SECONDS:
+                r = parse_seconds(text, &v.t);
+                break;
+        case JOB_OPTION_ARG_PATH:
+        case JOB_OPTION_ARG_CPU_LIST:
+                v.s = text;
+                break;
+        }
+
+        if (r == -ERANGE && info->arg == JOB_OPTION_ARG_FRACTION)
+                return fail(ret_error_message, r, "--%s: '%s' must be greater than 0", info->cli_flag, text);
+        if (r == -ERANGE)
+                return fail(ret_error_message, r, "--%s: '%s' is out of range", info->cli_flag, text);
+        if (r < 0)
+                return fail(ret_error_message, r, "--%s: '%s' is not a valid %s",
+                            info->cli_flag, text, what[info->arg]);
+
+        *ret = v;
+        return 0;
+}

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* StartTransientUnit properties of a job scope: the list, then the a(sv). */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "bus-names.h"
+#include "scope-properties.h"
+
+typedef struct Builder {
+        ScopeProperty *out;
+        size_t max, n;
+        bool overflow;
+} Builder;
+
+static ScopeProperty *builder_add(Builder *b, const char *name, const char *signature) {
+        if (b->n >= b->max) {
+                b->overflow = true;
+                return NULL;
+        }
+
+        b->out[b->n] = (ScopeProperty) { .name = name, .signature = signature };
+        return &b->out[b->n++];
+}
+
+static void add_string(Builder *b, const char *name, const char *s) {
+        ScopeProperty *p = builder_add(b, name, "s");
+        if (p)
+                p->s = s;
+}
+
+static void add_bool(Builder *b, const char *name, bool v) {
+        ScopeProperty *p = builder_add(b, name, "b");
+        if (p)
+                p->b = v;
+}
+
+static void add_u64(Builder *b, const char *name, uint64_t v) {
+        ScopeProperty *p = builder_add(b, name, "t");
+        if (p)
+                p->t = v;
+}
+
+static void add_device_u64(Builder *b, const char *name, const char *path, uint64_t v) {
+        ScopeProperty *p = builder_add(b, name, "a(st)");
+        if (p) {
+                p->st.path = path;
+                p->st.value = v;
+        }
+}
+
+int scope_properties_build(const JobLimits *l, const char *description, pid_t pid,
+                           ScopeProperty *out, size_t out_max, size_t *ret_n) {
+        Builder b = { .out = out, .max = out_max };
+        const char *io_device;
+        ScopeProperty *p;
+
+        if (!l || !description || pid <= 0 || (!out && out_max > 0) || !ret_n)
+                return -EINVAL;
+
+        io_device = l->io_device ?: "/";
+
+        add_string(&b, "Description", description);
+        add_string(&b, "Slice", JOBWORKER_SLICE);
+        p = builder_add(&b, "PIDs", "au");
+        if (p)
+                p->u = (uint32_t) pid;
+
+        add_bool(&b, "CPUAccounting", true);
+        add_bool(&b, "MemoryAccounting", true);
+        add_bool(&b, "TasksAccounting", true);
+        add_bool(&b, "IOAccounting", true);
+
+        /* Stop kills every process of the job, and SIGKILL follows SIGTERM
+         * after the job's stop timeout. */
+        add_string(&b, "KillMode", "control-group");
+        add_bool(&b, "SendSIGKILL", true);
+        add_u64(&b, "TimeoutStopUSec", l->stop_timeout_usec);
+
+        /* Always sent: the job gets no swap unless it asked for some. */
+        add_u64(&b, "MemorySwapMax", l->memory_swap_max);
+
+        if (l->cpu_quota_per_sec_usec != UINT64_MAX)
+                add_u64(&b, "CPUQuotaPerSecUSec", l->cpu_quota_per_sec_usec);
+        if (l->memory_max != UINT64_MAX)
+                add_u64(&b, "MemoryMax", l->memory_max);
+        if (l->io_read_bandwidth_max != UINT64_MAX)
+                add_device_u64(&b, "IOReadBandwidthMax", io_device, l->io_read_bandwidth_max);
+        if (l->io_write_bandwidth_max != UINT64_MAX)
+                add_device_u64(&b, "IOWriteBandwidthMax", io_device, l->io_write_bandwidth_max);
+        if (l->allowed_cpus) {
+                p = builder_add(&b, "AllowedCPUs", "ay");
+                if (p) {
+                        p->ay.bytes = l->allowed_cpus;
+                        p->ay.size = l->allowed_cpus_size;
+                }
+        }
+        if (l->tasks_max != UINT64_MAX)
+                add_u64(&b, "TasksMax", l->tasks_max);
+        if (l->runtime_max_usec != UINT64_MAX)
+                add_u64(&b, "RuntimeMaxUSec", l->runtime_max_usec);
+
+        if (b.overflow)
+                return -ENOBUFS;
+
+        *ret_n = b.n;
+        return 0;
+}
+
+static int append_value(sd_bus_message *m, const ScopeProperty *p) {
+        const char *sig = p->signature;
+
+        if (strcmp(sig, "s") == 0)
+                return sd_bus_message_append_basic(m, 's', p->s);
+        if (strcmp(sig, "b") == 0) {
+                int b = !!p->b;
+                return sd_bus_message_append_basic(m, 'b', &b);
+        }
+        if (strcmp(sig, "t") == 0)
+                return sd_bus_message_append_basic(m, 't', &p->t);
+        if (strcmp(sig, "i") == 0)
+                return sd_bus_message_append_basic(m, 'i', &p->i);
+        if (strcmp(sig, "u") == 0)
+                return sd_bus_message_append_basic(m, 'u', &p->u);
+        if (strcmp(sig, "au") == 0)
+                return sd_bus_message_append(m, "au", 1, p->u);
+        if (strcmp(sig, "ay") == 0)
+                return sd_bus_message_append_array(m, 'y', p->ay.bytes, p->ay.size);
+        if (strcmp(sig, "a(st)") == 0)
+                return sd_bus_message_append(m, "a(st)", 1, p->st.path, p->st.value);
+
+        return -EINVAL;
+}
+
+int scope_properties_append(sd_bus_message *m, const ScopeProperty *p, size_t n) {
+        int r;
+
+        if (!m || (!p && n > 0))
+                return -EINVAL;
+
+        r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < n; i++) {
+                r = sd_bus_message_open_container(m, 'r', "sv");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_append_basic(m, 's', p[i].name);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_open_container(m, 'v', p[i].signature);
+                if (r < 0)
+                        return r;
+                r = append_value(m, &p[i]);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_close_container(m);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_close_container(m);
+                if (r < 0)
+                        return r;
+        }
+
+        return sd_bus_message_close_container(m);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The properties of a job's transient scope for systemd's
+ * StartTransientUnit: built as plain data from JobLimits (testable without a
+ * bus), then appended to a message by a thin sd-bus layer. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <systemd/sd-bus.h>
+
+#include "job-limits.h"
+
+/* Enough room for every property scope_properties_build() can emit. */
+#define SCOPE_PROPERTIES_MAX 24
+
+/* One (sv) entry. The signature says which union member is used:
+ *   "s" s, "b" b, "t" t, "i" i, "u" u,
+ *   "au" u (a one-element array: the PIDs property),
+ *   "ay" ay, "a(st)" st (a one-element array).
+ * All pointers are borrowed from the JobLimits / description passed to
+ * scope_properties_build(): keep those alive while using the list. */
+typedef struct ScopeProperty {
+        const char *name;
+        const char *signature;
+        union {
+                const char *s;
+                int b;
+                uint64_t t;
+                int32_t i;
+                uint32_t u;
+                struct {
+                        const uint8_t *bytes;
+                        size_t size;
+                } ay;
+                struct {
+                        const char *path;
+                        uint64_t value;
+                } st;
+        };
+} ScopeProperty;
+
+/* Fills out[0..*ret_n) with the properties of the scope holding pid.
+ * Always: Description, Slice (jobworker.slice), PIDs, CPU/Memory/Tasks/IO
+ * accounting, KillMode=control-group, SendSIGKILL, TimeoutStopUSec,
+ * MemorySwapMax. Only when set in l: CPUQuotaPerSecUSec, MemoryMax,
+ * IOReadBandwidthMax, IOWriteBandwidthMax (on l->io_device or "/"),
+ * AllowedCPUs, TasksMax, RuntimeMaxUSec.
+ * Returns 0, -EINVAL (no description, pid <= 0: systemd reads PID 0 as "the
+ * sender"), -ENOBUFS when out_max is too small. */
+int scope_properties_build(const JobLimits *l, const char *description, pid_t pid,
+                           ScopeProperty *out, size_t out_max, size_t *ret_n);
+
+/* Appends the whole a(sv) array (opening and closing it) to m, which must
+ * be positioned where StartTransientUnit's properties argument goes.
+ * Returns 0 or the negative errno from sd-bus (-EINVAL for an unknown
+ * signature). */
+int scope_properties_append(sd_bus_message *m, const ScopeProperty *p, size_t n);
