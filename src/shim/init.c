@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* init: PID 1 of the job's namespaces. Furnishes the sandbox, drops to the
+ * caller, starts the command, forwards signals to it, reaps every child and
+ * reports the command's end to the shim in one record. Modelled on
+ * bubblewrap's do_init. */
+#define _GNU_SOURCE 1
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "job-status.h"
+#include "log.h"
+#include "shim.h"
+
+/* Signals a stop or a user may send to the job; init passes them on. */
+static const int forwarded_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+static void send_record(int status_fd, JobExitKind kind, int value, const char *stage) {
+        JobInitRecord r = { .kind = kind, .value = value };
+        char buf[JOB_INIT_RECORD_MAX];
+
+        if (stage)
+                snprintf(r.stage, sizeof r.stage, "%s", stage);
+        size_t n = job_init_record_encode(&r, buf);
+        /* One write of at most PIPE_BUF bytes into an empty pipe: atomic. */
+        if (write(status_fd, buf, n) != (ssize_t) n)
+                log_error_errno(errno, "Failed to send the job status to the shim: %m");
+}
+
+_noreturn_ static void fail_start(int status_fd, int error, const char *stage) {
+        send_record(status_fd, JOB_START_FAILED, error < 0 ? -error : error, stage);
+        _exit(EXIT_FAILURE);
+}
+
+static int close_fds_from(unsigned first, unsigned last) {
+        if (first > last)
+                return 0;
+        if (syscall(SYS_close_range, first, last, 0) == 0)
+                return 0;
+        if (errno != ENOSYS)
+                return -errno;
+
+        /* Kernels before 5.9. */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return -errno;
+        for (unsigned fd = first; fd <= last && fd < rl.rlim_cur; fd++)
+                (void) close((int) fd);
+        return 0;
+}
+
+/* Leaves fds 0-2 and keep_fd (CLOEXEC, so gone at execve()) open: nothing
+ * of the daemon's or ours reaches the job (runc CVE-2024-21626). */
+static int close_all_fds_but(int keep_fd) {
+        int r = close_fds_from(3, (unsigned) keep_fd - 1);
+        if (r < 0)
+                return r;
+        return close_fds_from((unsigned) keep_fd + 1, ~0U);
+}
+
+_noreturn_ static void exec_command(char **command, int error_fd) {
+        sigset_t none;
+        int r;
+
+        /* The job starts with default signal handling and an empty mask. */
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void) signal(sig, SIG_DFL);
+        sigemptyset(&none);
+        if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) {
+                r = errno;
+                goto fail;
+        }
+
+        /* No controlling terminal: an inherited tty cannot be used to push
+         * input to whoever reads it (TIOCSTI, bubblewrap CVE-2017-5226). */
+        (void) setsid();
+
+        r = close_all_fds_but(error_fd);
+        if (r < 0) {
+                r = -r;
+                goto fail;
+        }
+
+        execvp(command[0], command);
+        r = errno;
+fail:
+        (void) !write(error_fd, &r, sizeof r);
+        _exit(127);
+}
+
+/* Returns the command's pid, or fails the start. */
+static pid_t start_command(char **command, int status_fd) {
+        _cleanup_close_pair_ int error_pipe[2] = { -EBADF, -EBADF };
+        _cleanup_free_ char *stage = NULL;
+        int error = 0;
+        ssize_t n;
+        pid_t pid;
+
+        if (pipe2(error_pipe, O_CLOEXEC) < 0)
+                fail_start(status_fd, errno, "create the exec error pipe");
+
+        pid = fork();
+        if (pid < 0)
+                fail_start(status_fd, errno, "fork the command");
+        if (pid == 0)
+                exec_command(command, error_pipe[1]);
+
+        closep(&error_pipe[1]);
+        error_pipe[1] = -EBADF;
+        do
+                n = read(error_pipe[0], &error, sizeof error);
+        while (n < 0 && errno == EINTR);
+        if (n == 0)
+                return pid;     /* EOF: execve() succeeded and closed the pipe */
+
+        if (n != (ssize_t) sizeof error || error <= 0)
+                error = EPROTO;
+        (void) waitpid(pid, NULL, 0);
+        if (asprintf(&stage, "execute %s", command[0]) < 0)
+                stage = NULL;
+        log_error_errno(error, "Failed to execute %s: %m", command[0]);
+        fail_start(status_fd, error, stage ?: "execute the command");
+}
+
+static void forwarded_signals_set(sigset_t *mask) {
+        sigemptyset(mask);
+        for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
+                sigaddset(mask, forwarded_signals[i]);
+}
+
+int init_block_signals(void) {
+        sigset_t mask;
+
+        forwarded_signals_set(&mask);
+        return sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ? -errno : 0;
+}
+
+static int setup_signals(void) {
+        sigset_t mask;
+
+        /* The shim blocked the forwarded signals before forking us
+         * (init_block_signals()), so none sent since is lost; now undo the
+         * shim's SIG_IGN (pending ones stay queued, blocked signals are never
+         * discarded) and also take SIGCHLD through the signalfd. */
+        forwarded_signals_set(&mask);
+        for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
+                (void) signal(forwarded_signals[i], SIG_DFL);
+        sigaddset(&mask, SIGCHLD);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+
+        int fd = signalfd(-1, &mask, SFD_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+/* Forwards signals and reaps until the command has exited; returns its
+ * wait status. */
+static int supervise(int signal_fd, pid_t command_pid) {
+        for (;;) {
+                struct signalfd_siginfo si;
+                ssize_t n = read(signal_fd, &si, sizeof si);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n != (ssize_t) sizeof si) {
+                        log_error_errno(n < 0 ? errno : EIO, "Failed to read from the signalfd: %m");
+                        return -1;
+                }
+
+                if (si.ssi_signo != SIGCHLD) {
+                        (void) kill(command_pid, (int) si.ssi_signo);
+                        continue;
+                }
+
+                /* Reap everything: the command and any orphan reparented to us. */
+                int command_status = -1;
+                for (;;) {
+                        int status;
+                        pid_t pid = waitpid(-1, &status, WNOHANG);
+                        if (pid <= 0)
+                                break;
+                        if (pid == command_pid)
+                                command_status = status;
+                }
+                if (command_status >= 0)
+                        return command_status;
+        }
+}
+
+void init_main(const ShimArgs *args, int status_fd) {
+        _cleanup_free_ char *chdir_stage = NULL;
+        const char *stage = NULL;
+        int r, signal_fd;
+
+        /* Die with the shim. getppid() cannot close the race here: our parent
+         * is outside our PID namespace, so it reads 0 whether the shim lives
+         * or not. The shim holds the only read end of the status pipe; if it
+         * is gone, the pipe reports POLLERR. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+                fail_start(status_fd, errno, "set the parent death signal");
+        struct pollfd p = { .fd = status_fd, .events = POLLOUT };
+        if (poll(&p, 1, 0) < 0 || (p.revents & POLLERR))
+                _exit(EXIT_FAILURE);
+
+        signal_fd = setup_signals();
+        if (signal_fd < 0)
+                fail_start(status_fd, signal_fd, "set up signal handling");
+
+        r = sandbox_setup(args->id, &stage);
+        if (r < 0)
+                fail_start(status_fd, r, stage);
+
+        r = privileges_drop(args->uid, args->gid, args->groups, args->n_groups, &stage);
+        if (r < 0)
+                fail_start(status_fd, r, stage);
+
+        /* As the caller, so reachability is the caller's, not root's. */
+        if (chdir(args->workdir) < 0) {
+                r = errno;
+                log_error_errno(r, "Failed to change directory to %s: %m", args->workdir);
+                if (asprintf(&chdir_stage, "change directory to %s", args->workdir) < 0)
+                        chdir_stage = NULL;
+                fail_start(status_fd, r, chdir_stage ?: "change directory");
+        }
+
+        /* Exactly the requested environment, so execvp() uses the job's PATH. */
+        if (clearenv() != 0)
+                fail_start(status_fd, ENOMEM, "set up the environment");
+        for (size_t i = 0; i < args->n_env; i++)
+                if (putenv(args->env[i]) != 0)
+                        fail_start(status_fd, errno, "set up the environment");
+
+        pid_t command_pid = start_command(args->command, status_fd);
+
+        int status = supervise(signal_fd, command_pid);
+        if (status < 0)
+                _exit(EXIT_FAILURE);    /* the shim records how we ended */
+
+        if (WIFEXITED(status))
+                send_record(status_fd, JOB_EXITED, WEXITSTATUS(status), NULL);
+        else
+                send_record(status_fd, JOB_KILLED, WTERMSIG(status), NULL);
+
+        /* Leaving kills whatever the job left behind in the namespace. */
+        _exit(EXIT_SUCCESS);
+}

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* jobworker-shim: started by jobworkerd, moved into the job's scope, then
+ * released through the go pipe (fd 3). Connects the job's output, creates
+ * the namespaces, forks init, waits for it and leaves the job's exit status
+ * in the status file. It outlives a stop (SIGTERM is ignored) to do so. */
+#define _GNU_SOURCE 1
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <systemd/sd-journal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "job-status.h"
+#include "log.h"
+#include "shim.h"
+
+#define GO_FD 3
+
+/* fds 0-2 must be open, else our own pipes could land there. */
+static int ensure_std_fds(void) {
+        for (int fd = 0; fd <= 2; fd++)
+                if (fcntl(fd, F_GETFD) < 0) {
+                        if (errno != EBADF || open("/dev/null", O_RDWR | O_NOCTTY) != fd)
+                                return -EBADF;
+                }
+        return 0;
+}
+
+/* A stop sends SIGTERM to every process of the scope; we must live on to
+ * record how the job ended. SIGKILL still ends us. */
+static int ignore_stop_signals(void) {
+        static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
+        struct sigaction sa = { .sa_handler = SIG_IGN };
+
+        for (size_t i = 0; i < ELEMENTSOF(signals); i++)
+                if (sigaction(signals[i], &sa, NULL) < 0)
+                        return log_error_errno(errno, "Failed to ignore stop signals: %m");
+        return 0;
+}
+
+/* Until the daemon has put us into the scope, nothing may run. */
+static int wait_for_go(void) {
+        char c;
+        ssize_t n;
+
+        do
+                n = read(GO_FD, &c, 1);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return log_error_errno(errno, "Failed to read the go pipe: %m");
+        if (n == 0)
+                return log_error_errno(ECANCELED, "Start aborted: the go pipe was closed.");
+        if (c != 'G')
+                return log_error_errno(EPROTO, "Start aborted: unexpected byte on the go pipe.");
+        if (close(GO_FD) < 0)
+                return log_error_errno(errno, "Failed to close the go pipe: %m");
+        return 0;
+}
+
+static int oom_score_adj_reset(void) {
+        _cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 || write(fd, "0", 1) != 1)
+                return log_error_errno(errno, "Failed to reset the OOM score adjustment: %m");
+        return 0;
+}
+
+static int journal_stream_to(const char *identifier, int priority, int target_fd) {
+        int fd = sd_journal_stream_fd(identifier, priority, 0);
+        if (fd < 0)
+                return fd;
+        if (fd != target_fd) {
+                if (dup2(fd, target_fd) < 0) {
+                        int r = -errno;
+                        close(fd);
+                        return r;
+                }
+                close(fd);
+        }
+        return 0;
+}
+
+/* Connected from inside the scope, so journald files the entries under it. */
+static int output_to_journal(const char *identifier) {
+        int r = journal_stream_to(identifier, LOG_INFO, STDOUT_FILENO);
+        if (r >= 0)
+                r = journal_stream_to(identifier, LOG_ERR, STDERR_FILENO);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect the output to the journal: %m");
+        return 0;
+}
+
+static int read_record(int fd, JobInitRecord *ret) {
+        char buf[JOB_INIT_RECORD_MAX];
+        size_t len = 0;
+
+        while (len < sizeof buf) {
+                ssize_t n = read(fd, buf + len, sizeof buf - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        if (len == 0)
+                return -ENODATA;
+        return job_init_record_decode(buf, len, ret);
+}
+
+/* The same shape of record as init's failures: "Failed to STAGE: strerror". */
+static void status_set_start_failed(JobStatus *s, int error, const char *stage) {
+        JobInitRecord r = { .kind = JOB_START_FAILED, .value = error < 0 ? -error : error };
+
+        snprintf(r.stage, sizeof r.stage, "%s", stage);
+        if (job_status_from_init_record(s, &r) < 0) {
+                s->kind = JOB_START_FAILED;
+                s->error = r.value;
+        }
+}
+
+/* Runs the job; fills s with how it ended. */
+static void run(const ShimArgs *args, JobStatus *s, int *cgroup_fd) {
+        _cleanup_close_pair_ int status_pipe[2] = { -EBADF, -EBADF };
+        JobInitRecord record;
+        const char *failed_stage;
+        char stage[128];
+        int r, wait_status;
+        pid_t pid;
+
+        r = oom_score_adj_reset();
+        if (r < 0)
+                return status_set_start_failed(s, r, "reset the OOM score adjustment");
+
+        if (args->output == SHIM_OUTPUT_JOURNAL) {
+                r = output_to_journal(shim_command_identifier(args->command[0]));
+                if (r < 0)
+                        return status_set_start_failed(s, r, "connect the output to the journal");
+        }
+
+        /* Before the cgroup namespace hides the path and init remounts /sys. */
+        *cgroup_fd = cgroup_open_own();
+
+        if (pipe2(status_pipe, O_CLOEXEC) < 0) {
+                r = log_error_errno(errno, "Failed to create the status pipe: %m");
+                return status_set_start_failed(s, r, "create the status pipe");
+        }
+
+        r = init_block_signals();
+        if (r < 0) {
+                log_error_errno(r, "Failed to block signals: %m");
+                return status_set_start_failed(s, r, "block signals");
+        }
+
+        r = sandbox_unshare(&failed_stage);
+        if (r < 0)
+                return status_set_start_failed(s, r, failed_stage);
+
+        pid = fork();
+        if (pid < 0) {
+                r = log_error_errno(errno, "Failed to fork init: %m");
+                return status_set_start_failed(s, r, "fork init");
+        }
+        if (pid == 0) {
+                closep(&status_pipe[0]);
+                closep(cgroup_fd);
+                init_main(args, status_pipe[1]);
+        }
+
+        closep(&status_pipe[1]);
+        status_pipe[1] = -EBADF;
+
+        while (waitpid(pid, &wait_status, 0) < 0)
+                if (errno != EINTR) {
+                        r = log_error_errno(errno, "Failed to wait for init: %m");
+                        return status_set_start_failed(s, r, "wait for init");
+                }
+
+        r = read_record(status_pipe[0], &record);
+        if (r >= 0) {
+                r = job_status_from_init_record(s, &record);
+                if (r < 0)
+                        log_error_errno(r, "Failed to record the job status: %m");
+                return;
+        }
+
+        /* No record: init itself died. */
+        if (WIFSIGNALED(wait_status)) {
+                s->kind = JOB_KILLED;
+                s->signal = WTERMSIG(wait_status);
+                return;
+        }
+        snprintf(stage, sizeof stage, "run the job (init exited with status %d without reporting)",
+                 WEXITSTATUS(wait_status));
+        log_error("Failed to %s.", stage);
+        status_set_start_failed(s, EPROTO, stage);
+}
+
+static uint64_t now_realtime_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(shim_args_done) ShimArgs args = {};
+        _cleanup_(job_status_done) JobStatus status = JOB_STATUS_INIT;
+        _cleanup_close_ int cgroup_fd = -EBADF;
+        int r;
+
+        log_open("jobworker-shim");
+
+        if (ensure_std_fds() < 0)
+                return EXIT_FAILURE;
+        if (ignore_stop_signals() < 0)
+                return EXIT_FAILURE;
+        if (shim_args_parse(argc, argv, &args) < 0)
+                return EXIT_FAILURE;
+        if (wait_for_go() < 0)
+                return EXIT_FAILURE;
+
+        run(&args, &status, &cgroup_fd);
+
+        status.finished_usec = now_realtime_usec();
+        cgroup_read_accounting(cgroup_fd, &status.cpu_usec, &status.memory_peak);
+
+        r = job_status_write_file_atomic(args.status_path, &status);
+        if (r < 0) {
+                log_error_errno(r, "Failed to write the job status to %s: %m", args.status_path);
+                return EXIT_FAILURE;
+        }
+        return EXIT_SUCCESS;
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The job's namespaces: creating them (in the shim) and furnishing them
+ * (in init, still root): private mounts, fresh /proc and /sys, hostname, lo. */
+#define _GNU_SOURCE 1
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "shim.h"
+
+#define SANDBOX_NAMESPACES \
+        (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
+
+#define MOUNT_FLAGS_API (MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+int sandbox_unshare(const char **ret_stage) {
+        if (unshare(SANDBOX_NAMESPACES) < 0) {
+                *ret_stage = "create namespaces";
+                return log_error_errno(errno, "Failed to create namespaces: %m");
+        }
+        return 0;
+}
+
+static int loopback_up(void) {
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct ifreq ifr = {};
+
+        if (fd < 0)
+                return -errno;
+        strncpy(ifr.ifr_name, "lo", sizeof ifr.ifr_name - 1);
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                return -errno;
+        if (ifr.ifr_flags & IFF_UP)
+                return 0;
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                return -errno;
+        return 0;
+}
+
+int sandbox_setup(const char *hostname, const char **ret_stage) {
+        int r;
+
+        /* Our propagation changes and mounts must not leak back to the host. */
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                *ret_stage = "make mounts private";
+                return log_error_errno(errno, "Failed to make mounts private: %m");
+        }
+
+        /* A /proc of the new PID namespace: the job sees only its own processes. */
+        if (mount("proc", "/proc", "proc", MOUNT_FLAGS_API, NULL) < 0) {
+                *ret_stage = "mount /proc";
+                return log_error_errno(errno, "Failed to mount /proc: %m");
+        }
+
+        /* A sysfs of the new network namespace (only lo in /sys/class/net) and
+         * the job's own cgroup as /sys/fs/cgroup, so runtimes that size
+         * themselves from cgroup limits see the job's. Nice to have: a
+         * container may refuse them, the job still runs. */
+        if (mount("sysfs", "/sys", "sysfs", MOUNT_FLAGS_API | MS_RDONLY, NULL) < 0)
+                log_debug_errno(errno, "Failed to mount /sys, continuing: %m");
+        else if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MOUNT_FLAGS_API | MS_RDONLY, NULL) < 0)
+                log_debug_errno(errno, "Failed to mount /sys/fs/cgroup, continuing: %m");
+
+        if (sethostname(hostname, strlen(hostname)) < 0) {
+                *ret_stage = "set the hostname";
+                return log_error_errno(errno, "Failed to set the hostname: %m");
+        }
+
+        r = loopback_up();
+        if (r < 0) {
+                *ret_stage = "bring up the loopback interface";
+                return log_error_errno(r, "Failed to bring up the loopback interface: %m");
+        }
+
+        return 0;
+}
