@@ -252,7 +252,7 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         _cleanup_strv_free_ char **argv = NULL, **passed_env = NULL, **env = NULL;
         _cleanup_free_ char *workdir = NULL, *pwbuf = NULL;
         _cleanup_free_ gid_t *groups = NULL;
-        _cleanup_(job_limits_done) JobLimits limits;
+        _cleanup_(job_limits_done) JobLimits limits = {};
         struct passwd pw, *pwp = NULL;
         size_t total = 0;
         uid_t uid;
