@@ -83,8 +83,9 @@ After=multi-user.target
 ConditionVirtualization=vm
 
 [Service]
-Type=oneshot
-TimeoutStartSec=infinity
+# exec, not oneshot: the boot transaction finishes before the tests run, so
+# `systemctl is-system-running` says "running" in the guest, not "starting".
+Type=exec
 StandardOutput=journal+console
 StandardError=journal+console
 ExecStartPre=/bin/mkdir -p /mnt/host
@@ -113,7 +114,7 @@ rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
 cp "$(ls "$root"/boot/vmlinuz-* | sort -V | tail -n1)" "$tmp/vmlinuz"
 cp "$(ls "$root"/boot/initrd.img-* | sort -V | tail -n1)" "$tmp/initrd"
 # No loop mounts: mkfs.ext4 populates the file system from the directory.
-mkfs.ext4 -q -F -L jobworker-root -d "$root" "$tmp/base.raw" "$IMAGE_SIZE"
+mkfs.ext4 -q -F -L jobworker-root -d "$root" "$tmp/base.raw" "$IMAGE_SIZE" >&2
 
 mv -f "$tmp/vmlinuz" "$base.vmlinuz"
 mv -f "$tmp/initrd" "$base.initrd"
