@@ -41,7 +41,7 @@ _noreturn_ static void fail_start(int status_fd, int error, const char *stage) {
         _exit(EXIT_FAILURE);
 }
 
-static int close_fds_from(unsigned first, unsigned last) {
+int close_fds_from(unsigned first, unsigned last) {
         if (first > last)
                 return 0;
         if (syscall(SYS_close_range, first, last, 0) == 0)
@@ -58,8 +58,8 @@ static int close_fds_from(unsigned first, unsigned last) {
         return 0;
 }
 
-/* Leaves fds 0-2 and keep_fd (CLOEXEC, so gone at execve()) open: nothing
- * of the daemon's or ours reaches the job (runc CVE-2024-21626). */
+/* Leaves fds 0-2 and keep_fd open: nothing of the daemon's or ours reaches
+ * the job (runc CVE-2024-21626). */
 static int close_all_fds_but(int keep_fd) {
         int r = close_fds_from(3, (unsigned) keep_fd - 1);
         if (r < 0)
@@ -210,6 +210,12 @@ void init_main(const ShimArgs *args, int status_fd) {
         struct pollfd p = { .fd = status_fd, .events = POLLOUT };
         if (poll(&p, 1, 0) < 0 || (p.revents & POLLERR))
                 _exit(EXIT_FAILURE);
+
+        /* We keep running as the caller next to the job: hold nothing but
+         * the standard fds and the status pipe. */
+        r = close_all_fds_but(status_fd);
+        if (r < 0)
+                fail_start(status_fd, r, "close file descriptors");
 
         signal_fd = setup_signals();
         if (signal_fd < 0)

@@ -165,11 +165,8 @@ static void run(const ShimArgs *args, JobStatus *s, int *cgroup_fd) {
                 r = log_error_errno(errno, "Failed to fork init: %m");
                 return status_set_start_failed(s, r, "fork init");
         }
-        if (pid == 0) {
-                closep(&status_pipe[0]);
-                closep(cgroup_fd);
-                init_main(args, status_pipe[1]);
-        }
+        if (pid == 0)
+                init_main(args, status_pipe[1]);       /* closes all our other fds first */
 
         closep(&status_pipe[1]);
         status_pipe[1] = -EBADF;
@@ -216,6 +213,13 @@ int main(int argc, char *argv[]) {
 
         if (ensure_std_fds() < 0)
                 return EXIT_FAILURE;
+        /* Only 0-3 are ours; anything else leaked from the daemon would reach
+         * init, which runs as the caller. */
+        r = close_fds_from(GO_FD + 1, ~0U);
+        if (r < 0) {
+                log_error_errno(r, "Failed to close stray file descriptors: %m");
+                return EXIT_FAILURE;
+        }
         if (ignore_stop_signals() < 0)
                 return EXIT_FAILURE;
         if (shim_args_parse(argc, argv, &args) < 0)

@@ -20,6 +20,8 @@ int privileges_drop(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups, 
 /* init.c: the shim blocks the signals init will forward before forking it,
  * so none sent to init during its set-up is lost. */
 int init_block_signals(void);
+/* close_range(first, last), with a fallback for kernels before 5.9. */
+int close_fds_from(unsigned first, unsigned last);
 /* init.c: runs as PID 1 of the new namespaces; sends one JobInitRecord over
  * status_fd and exits. */
 _noreturn_ void init_main(const ShimArgs *args, int status_fd);
