@@ -68,5 +68,6 @@ typedef struct JobInitRecord {
 /* Returns the number of bytes written to buf (at most JOB_INIT_RECORD_MAX). */
 size_t job_init_record_encode(const JobInitRecord *r, char buf[static JOB_INIT_RECORD_MAX]);
 int job_init_record_decode(const char *buf, size_t len, JobInitRecord *ret);
-/* Fills the outcome fields of s from a record ("Failed to STAGE: strerror"). */
+/* Fills the outcome fields of s from a record. The message, "Failed to
+ * STAGE: strerror", is valid UTF-8: invalid bytes become '?'. */
 int job_status_from_init_record(JobStatus *s, const JobInitRecord *r);

@@ -239,6 +239,13 @@ static void test_status_from_record(void **state) {
         assert_int_equal(s.error, ENOENT);
         assert_string_equal(s.message, "Failed to execute /nope: No such file or directory");
 
+        /* Valid UTF-8 kept, anything else replaced: overlong, surrogate,
+         * stray continuation, truncated sequence, > U+10FFFF. */
+        strcpy(r.stage, "change directory to /h\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80|\xc0\xaf|\xed\xa0\x80|\x80|\xf4\x90\x80\x80|\xe2\x82");
+        r.value = EACCES;
+        assert_int_equal(job_status_from_init_record(&s, &r), 0);
+        assert_string_equal(s.message, "Failed to change directory to /h\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80|??|???|?|????|??: Permission denied");
+
         r = (JobInitRecord) { .kind = JOB_KILLED, .value = 9 };
         assert_int_equal(job_status_from_init_record(&s, &r), 0);
         assert_int_equal(s.kind, JOB_KILLED);
