@@ -13,8 +13,28 @@ typedef struct CtlContext {
 /* Connects to the local or remote system bus once; later calls reuse it. */
 int ctl_bus(CtlContext *c, sd_bus **ret);
 
+/* Drops the current connection, if any, and opens a new one without
+ * printing anything (for retry loops). */
+int ctl_bus_reconnect(CtlContext *c, sd_bus **ret);
+
 /* Prints a failed call's D-Bus error the way a person can act on it and
  * returns the exit code to use. */
 int ctl_report_bus_error(const char *what, const sd_bus_error *error, int r);
 
+/* Usage errors exit with this, like systemctl. */
+#define CTL_EXIT_USAGE 2
+
+void ctl_help(void);
+
+/* Parses "VERB [--] ID" (or -h) for the verbs that take nothing but a job
+ * id. Returns the id, or NULL with *ret_exit set to the exit code. */
+const char *ctl_parse_id_argument(int argc, char *argv[], int *ret_exit);
+
 int verb_version(CtlContext *c, int argc, char *argv[]);
+int verb_run(CtlContext *c, int argc, char *argv[]);
+int verb_start(CtlContext *c, int argc, char *argv[]);
+int verb_wait(CtlContext *c, int argc, char *argv[]);
+int verb_stop(CtlContext *c, int argc, char *argv[]);
+int verb_remove(CtlContext *c, int argc, char *argv[]);
+int verb_status(CtlContext *c, int argc, char *argv[]);
+int verb_list(CtlContext *c, int argc, char *argv[]);

@@ -7,14 +7,30 @@
 
 #include "bus-names.h"
 #include "ctl.h"
+#include "job-limits.h"
 #include "macro.h"
 
-static void help(void) {
+void ctl_help(void) {
         printf("jobworkerctl [OPTIONS...] COMMAND ...\n\n"
                "Run and control isolated, resource-limited jobs through jobworkerd.\n\n"
                "Commands:\n"
+               "  run [JOB OPTIONS] [--] CMD [ARG...]  Run a job, wait for it, exit with its status\n"
+               "  start [JOB OPTIONS] [--] CMD [ARG...] Start a job, print its id\n"
+               "  wait ID                 Wait for a job to finish, exit with its status\n"
+               "  stop [--timeout=SECONDS] ID  Stop a job and wait until it is gone\n"
+               "  status [--json] ID      Show a job's state, outcome and limits\n"
+               "  list [--all] [--json]   List jobs (running ones unless --all)\n"
+               "  remove ID               Forget a finished job\n"
                "  version                 Show the client's and the daemon's version\n"
-               "\nOptions:\n"
+               "\nJob options (run, start):\n");
+        for (const JobOptionInfo *i = job_option_table; i->name; i++) {
+                char flag[64];
+                snprintf(flag, sizeof flag, "--%s=%s", i->cli_flag, i->cli_metavar);
+                printf("     %-22s %s\n", flag, i->help);
+        }
+        printf("     %-22s %s\n", "--env=NAME=VALUE", "Set an environment variable for the job (repeatable)");
+        printf("     %-22s %s\n", "--workdir=DIR", "Working directory of the job (default: the current one)");
+        printf("\nOptions:\n"
                "  -h --help               Show this help\n"
                "     --version            Show the client's version\n"
                "  -H --host=[USER@]HOST   Operate on a remote host (over ssh)\n"
@@ -27,17 +43,46 @@ typedef struct Verb {
 } Verb;
 
 static const Verb verbs[] = {
+        { "run",     verb_run },
+        { "start",   verb_start },
+        { "wait",    verb_wait },
+        { "stop",    verb_stop },
+        { "status",  verb_status },
+        { "list",    verb_list },
+        { "remove",  verb_remove },
         { "version", verb_version },
 };
+
+static int bus_open(CtlContext *c) {
+        int r;
+
+        if (c->host)
+                r = sd_bus_open_system_remote(&c->bus, c->host);
+        else
+                r = sd_bus_open_system(&c->bus);
+        if (r < 0)
+                return r;
+        /* Let polkit ask for a password when a person is at the terminal. */
+        (void) sd_bus_set_allow_interactive_authorization(c->bus, isatty(STDIN_FILENO));
+        return 0;
+}
+
+int ctl_bus_reconnect(CtlContext *c, sd_bus **ret) {
+        int r;
+
+        c->bus = sd_bus_flush_close_unref(c->bus);
+        r = bus_open(c);
+        if (r < 0)
+                return r;
+        *ret = c->bus;
+        return 0;
+}
 
 int ctl_bus(CtlContext *c, sd_bus **ret) {
         int r;
 
         if (!c->bus) {
-                if (c->host)
-                        r = sd_bus_open_system_remote(&c->bus, c->host);
-                else
-                        r = sd_bus_open_system(&c->bus);
+                r = bus_open(c);
                 if (r < 0) {
                         fprintf(stderr, "Failed to connect to the system bus%s%s: %s\n",
                                 c->host ? " on " : "", c->host ? c->host : "", strerror(-r));
@@ -76,7 +121,7 @@ int main(int argc, char *argv[]) {
         while ((opt = getopt_long(argc, argv, "+hH:", options, NULL)) >= 0)
                 switch (opt) {
                 case 'h':
-                        help();
+                        ctl_help();
                         return 0;
                 case ARG_VERSION:
                         printf("jobworkerctl %s\n", PACKAGE_VERSION);

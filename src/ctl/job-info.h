@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A job object's properties as the client sees them: read with one GetAll,
+ * printed as JSON by status and list. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <systemd/sd-bus.h>
+
+typedef struct ByteString {
+        uint8_t *data;
+        size_t size;
+} ByteString;
+
+typedef struct JobInfo {
+        char *id;
+        char *unit;
+        char *state;            /* starting | running | stopping | finished */
+        char *result;           /* "" while not finished */
+        char *status_text;
+        uint32_t owner;
+        ByteString *command;
+        size_t n_command;
+        ByteString working_directory;
+        int exit_code;          /* -1 = none */
+        int exit_signal;        /* 0 = none */
+        uint64_t start_timestamp, finish_timestamp;  /* CLOCK_REALTIME µs, 0 = not yet */
+        uint64_t cpu_usage_nsec, memory_peak;        /* UINT64_MAX = unknown */
+
+        /* Limits in force; UINT64_MAX = no limit. */
+        uint64_t cpu_quota_per_sec_usec;
+        uint64_t memory_max, memory_swap_max;
+        char *io_device;
+        uint64_t io_read_bandwidth_max, io_write_bandwidth_max;
+        char *allowed_cpus;     /* "" = all */
+        uint64_t tasks_max;
+        uint64_t runtime_max_usec, stop_timeout_usec;
+} JobInfo;
+
+#define JOB_INFO_INIT {                                         \
+                .exit_code = -1,                                \
+                .cpu_usage_nsec = UINT64_MAX,                   \
+                .memory_peak = UINT64_MAX,                      \
+                .cpu_quota_per_sec_usec = UINT64_MAX,           \
+                .memory_max = UINT64_MAX,                       \
+                .memory_swap_max = UINT64_MAX,                  \
+                .io_read_bandwidth_max = UINT64_MAX,            \
+                .io_write_bandwidth_max = UINT64_MAX,           \
+                .tasks_max = UINT64_MAX,                        \
+                .runtime_max_usec = UINT64_MAX,                 \
+                .stop_timeout_usec = UINT64_MAX,                \
+        }
+
+void job_info_done(JobInfo *info);
+
+/* Reads the reply of Properties.GetAll(org.jobworker1.Job). Unknown
+ * properties are skipped, so a newer daemon may add more. */
+int job_info_parse(sd_bus_message *reply, JobInfo *info);
+
+/* GetAll on the job at path. On a D-Bus error, error is set. */
+int job_info_get(sd_bus *bus, const char *path, JobInfo *ret, sd_bus_error *error);
+
+/* The object path of a job id, from Manager.GetJob: ids are never pasted
+ * into paths on this side. */
+int job_path_get(sd_bus *bus, const char *id, char **ret_path, sd_bus_error *error);
+
+/* One JSON object (no trailing newline). Returns 0 or -EIO. */
+int job_info_json(const JobInfo *info, FILE *f);
+
+/* The command line shell-quoted, words joined by spaces. NULL on ENOMEM. */
+char *job_info_command_line(const JobInfo *info);
+
+/* "finished" jobs are done; anything else still counts as active. */
+bool job_info_is_finished(const JobInfo *info);
+
+/* The limits in force for people: "CPU 50%, memory 64.0M, swap 0B, tasks
+ * 100, IO read 10.0M/s on /, stop timeout 10s", or "none". NULL on ENOMEM. */
+char *job_info_limits_text(const JobInfo *info);

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* `run`/`start` OPTIONS → StartJob's options, environment and directory. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job-options.h"
+#include "macro.h"
+#include "parse-util.h"
+
+void job_options_done(JobOptions *o) {
+        for (size_t i = 0; i < o->n_settings; i++)
+                free(o->settings[i].text);
+        free(o->settings);
+        strv_free(o->environment);
+        free(o->working_directory);
+        *o = (JobOptions) {};
+}
+
+_printf_(3, 4)
+static int fail(char **ret_error_message, int error, const char *format, ...) {
+        va_list ap;
+        char *m = NULL;
+        int k;
+
+        va_start(ap, format);
+        k = vasprintf(&m, format, ap);
+        va_end(ap);
+        if (k < 0)
+                return -ENOMEM;
+        if (ret_error_message)
+                *ret_error_message = m;
+        else
+                free(m);
+        return error;
+}
+
+char *path_make_absolute(const char *p, const char *cwd) {
+        _cleanup_free_ char *joined = NULL;
+        char *out, *w;
+
+        if (p[0] == '/')
+                joined = strdup(p);
+        else if (asprintf(&joined, "%s/%s", cwd, p) < 0)
+                joined = NULL;
+        if (!joined)
+                return NULL;
+
+        /* Copy component by component, dropping empty ones and ".". */
+        out = malloc(strlen(joined) + 2);
+        if (!out)
+                return NULL;
+        w = out;
+        for (char *c = joined; *c;) {
+                size_t n;
+
+                while (*c == '/')
+                        c++;
+                n = strcspn(c, "/");
+                if (n == 0)
+                        break;
+                if (!(n == 1 && c[0] == '.')) {
+                        *w++ = '/';
+                        memcpy(w, c, n);
+                        w += n;
+                }
+                c += n;
+        }
+        if (w == out)
+                *w++ = '/';
+        *w = 0;
+        return out;
+}
+
+static int settings_put(JobOptions *o, const JobOptionInfo *info, JobOptionValue v, char *text) {
+        JobOptionSetting *s = NULL;
+
+        for (size_t i = 0; i < o->n_settings; i++)
+                if (o->settings[i].info == info)
+                        s = &o->settings[i];
+        if (!s) {
+                JobOptionSetting *l = realloc(o->settings, (o->n_settings + 1) * sizeof *l);
+                if (!l)
+                        return -ENOMEM;
+                o->settings = l;
+                s = &o->settings[o->n_settings++];
+                *s = (JobOptionSetting) {};
+        }
+        free(s->text);
+        s->info = info;
+        s->text = text;
+        s->value = v;
+        if (v.type == 's')
+                s->value.s = text;
+        return 0;
+}
+
+static int set_path(const char *flag, const char *text, const char *cwd, char **ret, char **ret_error_message) {
+        if (text[0] == 0)
+                return fail(ret_error_message, -EINVAL, "--%s: the path must not be empty", flag);
+        if (text[0] != '/' && !cwd)
+                return fail(ret_error_message, -EINVAL,
+                            "--%s=%s: must be an absolute path when operating on another host", flag, text);
+        *ret = path_make_absolute(text, cwd);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int set_environment(JobOptions *o, const char *text, char **ret_error_message) {
+        if (!parse_env_assignment_valid(text, strlen(text)))
+                return fail(ret_error_message, -EINVAL,
+                            "--env=%s: expected NAME=VALUE with NAME made of letters, digits and '_'", text);
+
+        char **l = realloc(o->environment, (o->n_environment + 2) * sizeof *l);
+        if (!l)
+                return -ENOMEM;
+        o->environment = l;
+        l[o->n_environment] = strdup(text);
+        if (!l[o->n_environment])
+                return -ENOMEM;
+        l[++o->n_environment] = NULL;
+        return 0;
+}
+
+int job_options_set(JobOptions *o, const char *flag, const char *text, const char *cwd,
+                    char **ret_error_message) {
+        _cleanup_free_ char *value_text = NULL, *message = NULL;
+        const JobOptionInfo *info;
+        JobOptionValue v;
+        JobLimits scratch;
+        int r;
+
+        if (strcmp(flag, "env") == 0)
+                return set_environment(o, text, ret_error_message);
+        if (strcmp(flag, "workdir") == 0) {
+                char *p;
+                r = set_path(flag, text, cwd, &p, ret_error_message);
+                if (r < 0)
+                        return r;
+                free(o->working_directory);
+                o->working_directory = p;
+                return 0;
+        }
+
+        info = job_option_info_by_cli_flag(flag);
+        if (!info)
+                return fail(ret_error_message, -EINVAL, "--%s: unknown option", flag);
+
+        if (info->arg == JOB_OPTION_ARG_PATH)
+                r = set_path(flag, text, cwd, &value_text, ret_error_message);
+        else {
+                value_text = strdup(text);
+                r = value_text ? 0 : -ENOMEM;
+        }
+        if (r < 0)
+                return r;
+
+        r = job_option_value_from_cli(info, value_text, &v, ret_error_message);
+        if (r < 0)
+                return r;
+
+        /* The daemon's own checks, run here too so that "--memory=0" fails
+         * before anything is sent. Their messages name the D-Bus key. */
+        job_limits_init(&scratch);
+        r = job_limits_set_option(&scratch, info->name, &v, &message);
+        job_limits_done(&scratch);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return fail(ret_error_message, r, "--%s=%s: %s", flag, text,
+                            message ?: "invalid value");
+
+        return settings_put(o, info, v, TAKE_PTR(value_text));
+}
+
+int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
+        enum { ARG_ENV = 0x80, ARG_WORKDIR, ARG_TABLE = 0x100 };
+        _cleanup_free_ struct option *options = NULL;
+        _cleanup_free_ char *cwd = NULL;
+        size_t n = 0, n_table = 0;
+        int opt;
+
+        while (job_option_table[n_table].name)
+                n_table++;
+        options = calloc(n_table + 4, sizeof *options);
+        if (!options)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_table; i++)
+                options[n++] = (struct option) { job_option_table[i].cli_flag, required_argument, NULL, ARG_TABLE + (int) i };
+        options[n++] = (struct option) { "env",     required_argument, NULL, ARG_ENV };
+        options[n++] = (struct option) { "workdir", required_argument, NULL, ARG_WORKDIR };
+        options[n++] = (struct option) { "help",    no_argument,       NULL, 'h' };
+
+        /* On another host, this host's directory means nothing there. */
+        if (!remote) {
+                cwd = getcwd(NULL, 0);
+                if (!cwd) {
+                        fprintf(stderr, "Failed to get the current directory: %m\n");
+                        return -EINVAL;
+                }
+        }
+
+        optind = 0;
+        while ((opt = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+                _cleanup_free_ char *message = NULL;
+                const char *flag;
+                int r;
+
+                if (opt == 'h')
+                        return 0;
+                if (opt == ARG_ENV)
+                        flag = "env";
+                else if (opt == ARG_WORKDIR)
+                        flag = "workdir";
+                else if (opt >= ARG_TABLE && opt < ARG_TABLE + (int) n_table)
+                        flag = job_option_table[opt - ARG_TABLE].cli_flag;
+                else
+                        return -EINVAL;  /* getopt printed why */
+
+                r = job_options_set(o, flag, optarg, cwd, &message);
+                if (r == -ENOMEM) {
+                        fprintf(stderr, "Out of memory.\n");
+                        return -EINVAL;
+                }
+                if (r < 0) {
+                        fprintf(stderr, "%s\n", message ?: "Invalid option.");
+                        return -EINVAL;
+                }
+        }
+
+        if (optind >= argc) {
+                fprintf(stderr, "jobworkerctl %s: missing the command to run.\n", argv[0]);
+                return -EINVAL;
+        }
+        if (!o->working_directory && cwd)
+                o->working_directory = TAKE_PTR(cwd);
+        return optind;
+}
+
+int job_options_append(const JobOptions *o, sd_bus_message *m) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < o->n_settings; i++) {
+                const JobOptionSetting *s = &o->settings[i];
+
+                switch (s->info->type) {
+                case 'd':
+                        r = sd_bus_message_append(m, "{sv}", s->info->name, "d", s->value.d);
+                        break;
+                case 't':
+                        r = sd_bus_message_append(m, "{sv}", s->info->name, "t", s->value.t);
+                        break;
+                case 's':
+                        r = sd_bus_message_append(m, "{sv}", s->info->name, "s", s->value.s);
+                        break;
+                default:
+                        r = -EINVAL;
+                }
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(m);
+}
+
+static int append_bytes_string(sd_bus_message *m, const char *s) {
+        return sd_bus_message_append_array(m, 'y', s, strlen(s));
+}
+
+int job_options_append_environment(const JobOptions *o, sd_bus_message *m, bool pass_local) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "ay");
+        if (r < 0)
+                return r;
+        if (pass_local)
+                for (size_t i = 0; i < 2; i++) {
+                        const char *name = i == 0 ? "PATH" : "LANG";
+                        const char *value = getenv(name);
+                        _cleanup_free_ char *entry = NULL;
+
+                        if (!value)
+                                continue;
+                        if (asprintf(&entry, "%s=%s", name, value) < 0)
+                                return -ENOMEM;
+                        r = append_bytes_string(m, entry);
+                        if (r < 0)
+                                return r;
+                }
+        for (size_t i = 0; i < o->n_environment; i++) {
+                r = append_bytes_string(m, o->environment[i]);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(m);
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* jobworkerctl stop and remove. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bus-names.h"
+#include "ctl.h"
+#include "job-info.h"
+#include "macro.h"
+#include "parse-util.h"
+#include "wait.h"
+
+/* GetJob(id) then a method on the job with no reply body; 0 or the exit code. */
+static int call_job_method(CtlContext *c, const char *id, char **ret_path, const char *what,
+                           const char *method, const char *types, ...) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_free_ char *path = NULL;
+        sd_bus *bus;
+        va_list ap;
+        int r;
+
+        if (ctl_bus(c, &bus) < 0)
+                return 1;
+        r = job_path_get(bus, id, &path, &error);
+        if (r < 0) {
+                r = ctl_report_bus_error(what, &error, r);
+                goto finish;
+        }
+
+        r = sd_bus_message_new_method_call(bus, &m, JOBWORKER_BUS_NAME, path,
+                                           JOBWORKER_JOB_INTERFACE, method);
+        if (r >= 0 && types) {
+                va_start(ap, types);
+                r = sd_bus_message_appendv(m, types, ap);
+                va_end(ap);
+        }
+        if (r < 0) {
+                fprintf(stderr, "%s: %s\n", what, strerror(-r));
+                r = 1;
+                goto finish;
+        }
+        /* A job that has already ended is an error for Stop (JobNotRunning):
+         * the caller may want to know it was not their stop that ended it. */
+        r = sd_bus_call(bus, m, 0, &error, &reply);
+        if (r < 0) {
+                r = ctl_report_bus_error(what, &error, r);
+                goto finish;
+        }
+        r = 0;
+        if (ret_path)
+                *ret_path = TAKE_PTR(path);
+
+finish:
+        sd_bus_error_free(&error);
+        sd_bus_message_unref(m);
+        sd_bus_message_unref(reply);
+        return r;
+}
+
+int verb_stop(CtlContext *c, int argc, char *argv[]) {
+        enum { ARG_TIMEOUT = 0x100 };
+        static const struct option options[] = {
+                { "help",    no_argument,       NULL, 'h' },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                {}
+        };
+        _cleanup_free_ char *path = NULL;
+        JobInfo info = JOB_INFO_INIT;
+        uint64_t timeout_usec = 0;
+        const char *id;
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
+                switch (opt) {
+                case 'h':
+                        ctl_help();
+                        return 0;
+                case ARG_TIMEOUT:
+                        r = parse_seconds(optarg, &timeout_usec);
+                        if (r < 0 || timeout_usec == 0) {
+                                fprintf(stderr, "--timeout=%s: %s\n", optarg,
+                                        r == -ERANGE ? "is out of range" :
+                                        r < 0 ? "is not a valid duration (e.g. 1.5, 250ms, 2min)" :
+                                        "must be greater than 0");
+                                return CTL_EXIT_USAGE;
+                        }
+                        break;
+                default:
+                        return CTL_EXIT_USAGE;
+                }
+        if (optind != argc - 1) {
+                fprintf(stderr, "Usage: jobworkerctl stop [--timeout=SECONDS] ID\n");
+                return CTL_EXIT_USAGE;
+        }
+        id = argv[optind];
+
+        r = call_job_method(c, id, &path, "Failed to stop job", "Stop", "t", timeout_usec);
+        if (r != 0)
+                return r;
+
+        /* Return only once the job is dead. A Ctrl-C here just stops waiting. */
+        r = job_wait(c, id, path, 0, &info, NULL);
+        job_info_done(&info);
+        return r == 0 ? 0 : 1;
+}
+
+int verb_remove(CtlContext *c, int argc, char *argv[]) {
+        const char *id;
+        int r;
+
+        id = ctl_parse_id_argument(argc, argv, &r);
+        if (!id)
+                return r;
+        return call_job_method(c, id, NULL, "Failed to remove job", "Remove", NULL);
+}

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* jobworkerctl run, start and wait: StartJob, then (run, wait) wait for the
+ * job and exit with its status. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bus-names.h"
+#include "ctl.h"
+#include "job-options.h"
+#include "macro.h"
+#include "wait.h"
+
+/* Calls StartJob with argv[optind..]; returns 0 with the id and path, or
+ * the exit code to use (after printing why). */
+static int start_job(CtlContext *c, int argc, char *argv[], char **ret_id, char **ret_path) {
+        JobOptions options = {};
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *m = NULL, *reply = NULL;
+        const char *id, *path;
+        sd_bus *bus;
+        int r, first;
+
+        first = job_options_parse_argv(&options, argc, argv, c->host != NULL);
+        if (first == 0) {
+                ctl_help();
+                r = -1;  /* "exit 0" below */
+                goto finish;
+        }
+        if (first < 0) {
+                r = CTL_EXIT_USAGE;
+                goto finish;
+        }
+
+        r = ctl_bus(c, &bus);
+        if (r < 0) {
+                r = 1;
+                goto finish;
+        }
+
+        r = sd_bus_message_new_method_call(bus, &m, JOBWORKER_BUS_NAME, JOBWORKER_MANAGER_PATH,
+                                           JOBWORKER_MANAGER_INTERFACE, "StartJob");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "ay");
+        for (int i = first; r >= 0 && i < argc; i++)
+                r = sd_bus_message_append_array(m, 'y', argv[i], strlen(argv[i]));
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = job_options_append_environment(&options, m, c->host == NULL);
+        if (r >= 0) {
+                const char *wd = options.working_directory ?: "";
+                r = sd_bus_message_append_array(m, 'y', wd, strlen(wd));
+        }
+        if (r >= 0)
+                r = job_options_append(&options, m);
+        if (r < 0) {
+                fprintf(stderr, "Failed to build the StartJob call: %s\n", strerror(-r));
+                r = 1;
+                goto finish;
+        }
+
+        /* Starting includes polkit (maybe asking for a password) and systemd
+         * creating the scope: give it longer than the default 25 s. */
+        r = sd_bus_call(bus, m, 120 * USEC_PER_SEC, &error, &reply);
+        if (r < 0) {
+                r = ctl_report_bus_error("Failed to start job", &error, r);
+                goto finish;
+        }
+        r = sd_bus_message_read(reply, "so", &id, &path);
+        if (r < 0) {
+                fprintf(stderr, "Failed to read StartJob's reply: %s\n", strerror(-r));
+                r = 1;
+                goto finish;
+        }
+        *ret_id = strdup(id);
+        *ret_path = strdup(path);
+        if (!*ret_id || !*ret_path) {
+                fprintf(stderr, "Out of memory.\n");
+                r = 1;
+                goto finish;
+        }
+        r = 0;
+
+finish:
+        sd_bus_error_free(&error);
+        sd_bus_message_unref(m);
+        sd_bus_message_unref(reply);
+        job_options_done(&options);
+        return r;
+}
+
+static int wait_and_report(CtlContext *c, const char *id, const char *path, JobWaitFlags flags) {
+        JobInfo info = JOB_INFO_INIT;
+        int r, sig = 0;
+
+        r = job_wait(c, id, path, flags, &info, &sig);
+        if (r == 0)
+                r = job_wait_report(&info, sig);
+        else if (r < 0)
+                r = 1;
+        job_info_done(&info);
+        return r;
+}
+
+int verb_run(CtlContext *c, int argc, char *argv[]) {
+        _cleanup_free_ char *id = NULL, *path = NULL;
+        int r;
+
+        /* From here on a Ctrl-C stays pending until the wait reads it and
+         * stops the job: it cannot kill us between StartJob and the wait. */
+        r = job_wait_block_signals();
+        if (r < 0) {
+                fprintf(stderr, "Failed to block signals: %s\n", strerror(-r));
+                return 1;
+        }
+        r = start_job(c, argc, argv, &id, &path);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        return wait_and_report(c, id, path, JOB_WAIT_STOP_ON_SIGNAL);
+}
+
+int verb_start(CtlContext *c, int argc, char *argv[]) {
+        _cleanup_free_ char *id = NULL, *path = NULL;
+        int r;
+
+        r = start_job(c, argc, argv, &id, &path);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        printf("%s\n", id);
+        return 0;
+}
+
+/* Parses "VERB [-h] ID" for the verbs that take nothing but an id. Returns
+ * the id, or NULL with *ret_exit set. */
+const char *ctl_parse_id_argument(int argc, char *argv[], int *ret_exit) {
+        if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+                ctl_help();
+                *ret_exit = 0;
+                return NULL;
+        }
+        if (argc == 3 && strcmp(argv[1], "--") == 0)
+                return argv[2];
+        if (argc != 2 || argv[1][0] == '-') {
+                fprintf(stderr, "Usage: jobworkerctl %s ID\n", argv[0]);
+                *ret_exit = CTL_EXIT_USAGE;
+                return NULL;
+        }
+        return argv[1];
+}
+
+int verb_wait(CtlContext *c, int argc, char *argv[]) {
+        _cleanup_free_ char *path = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *id;
+        sd_bus *bus;
+        int r;
+
+        id = ctl_parse_id_argument(argc, argv, &r);
+        if (!id)
+                return r;
+        if (ctl_bus(c, &bus) < 0)
+                return 1;
+        r = job_path_get(bus, id, &path, &error);
+        if (r < 0) {
+                r = ctl_report_bus_error("Failed to find the job", &error, r);
+                sd_bus_error_free(&error);
+                return r;
+        }
+        /* Someone else's waiting: a Ctrl-C ends the wait, not the job. */
+        return wait_and_report(c, id, path, 0);
+}

@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Waiting for a job: subscribe to PropertiesChanged first, then read State
+ * once, then sleep in sd-event until State is "finished". A daemon restart
+ * (name owner change) triggers a re-read; a lost bus connection a reconnect.
+ * SIGINT/SIGTERM arrive through signalfd, so they cannot race the wait. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <systemd/sd-event.h>
+
+#include "bus-names.h"
+#include "job-result.h"
+#include "macro.h"
+#include "wait.h"
+
+#define RETRY_USEC (1 * USEC_PER_SEC)
+
+typedef struct Waiter {
+        CtlContext *ctl;
+        sd_event *event;
+        const char *id;
+        const char *path;
+        JobWaitFlags flags;
+        JobInfo *info;
+
+        sd_bus_slot *properties_slot, *owner_slot, *disconnected_slot, *stop_slot;
+        sd_event_source *timer;
+        sd_event_source *signal_sources[2];
+
+        bool connected;
+        bool lost_reported;
+        unsigned n_signals;
+        int first_signal;
+        bool stop_requested, stop_done;
+        int result;
+} Waiter;
+
+static void waiter_finish(Waiter *w, int result) {
+        w->result = result;
+        sd_event_exit(w->event, 0);
+}
+
+static void waiter_arm_timer(Waiter *w, uint64_t delay_usec) {
+        uint64_t now;
+
+        if (sd_event_now(w->event, CLOCK_MONOTONIC, &now) < 0 ||
+            sd_event_source_set_time(w->timer, now + delay_usec) < 0 ||
+            sd_event_source_set_enabled(w->timer, SD_EVENT_ONESHOT) < 0) {
+                fprintf(stderr, "Failed to arm a timer, giving up waiting for job %s.\n", w->id);
+                waiter_finish(w, -EIO);
+        }
+}
+
+static void waiter_drop_slots(Waiter *w) {
+        w->properties_slot = sd_bus_slot_unref(w->properties_slot);
+        w->owner_slot = sd_bus_slot_unref(w->owner_slot);
+        w->disconnected_slot = sd_bus_slot_unref(w->disconnected_slot);
+        w->stop_slot = sd_bus_slot_unref(w->stop_slot);
+}
+
+/* Connection trouble: forget this connection and try a new one shortly. */
+static void waiter_connection_lost(Waiter *w) {
+        if (!w->connected)
+                return;
+        w->connected = false;
+        if (!w->lost_reported) {
+                fprintf(stderr, "Lost the connection to the bus, reconnecting to wait for job %s...\n", w->id);
+                w->lost_reported = true;
+        }
+        /* The bus itself is only replaced from the timer: we may be inside
+         * its own dispatch right now. */
+        waiter_arm_timer(w, 0);
+}
+
+static bool bus_error_is_permanent(const sd_bus_error *e) {
+        return sd_bus_error_has_name(e, JOBWORKER_ERROR_NO_SUCH_JOB) ||
+                sd_bus_error_has_name(e, JOBWORKER_ERROR_ACCESS_DENIED) ||
+                sd_bus_error_has_name(e, JOBWORKER_ERROR_INVALID_ARGUMENT) ||
+                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.UnknownObject") ||
+                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.UnknownInterface") ||
+                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.AccessDenied") ||
+                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.ServiceUnknown");
+}
+
+static bool errno_is_disconnect(int r) {
+        r = -r;
+        return r == ECONNRESET || r == ENOTCONN || r == EPIPE || r == ESHUTDOWN;
+}
+
+/* Reads the job's properties; done when it is finished. */
+static void waiter_check(Waiter *w) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = job_info_get(w->ctl->bus, w->path, w->info, &error);
+        if (r >= 0) {
+                if (w->lost_reported) {
+                        fprintf(stderr, "Reconnected, still waiting for job %s.\n", w->id);
+                        w->lost_reported = false;
+                }
+                if (job_info_is_finished(w->info))
+                        waiter_finish(w, 0);
+                sd_bus_error_free(&error);
+                return;
+        }
+
+        if (sd_bus_error_is_set(&error) && bus_error_is_permanent(&error)) {
+                char what[128];
+                snprintf(what, sizeof what, "Failed to wait for job %s", w->id);
+                ctl_report_bus_error(what, &error, r);
+                waiter_finish(w, r);
+        } else if (!sd_bus_is_open(w->ctl->bus) || errno_is_disconnect(r))
+                waiter_connection_lost(w);
+        else {
+                /* The daemon is restarting, or activation failed for now. */
+                if (!w->lost_reported) {
+                        fprintf(stderr, "Could not reach jobworkerd (%s), retrying to wait for job %s...\n",
+                                sd_bus_error_is_set(&error) ? error.message : strerror(-r), w->id);
+                        w->lost_reported = true;
+                }
+                waiter_arm_timer(w, RETRY_USEC);
+        }
+        sd_bus_error_free(&error);
+}
+
+static int on_stop_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Waiter *w = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        w->stop_slot = sd_bus_slot_unref(w->stop_slot);
+        if (!e || sd_bus_error_has_name(e, JOBWORKER_ERROR_NOT_RUNNING)) {
+                w->stop_done = true;
+                return 0;
+        }
+        if (bus_error_is_permanent(e) || sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.UnknownMethod")) {
+                /* Refused: keep waiting, a second signal leaves. */
+                w->stop_done = true;
+                fprintf(stderr, "Failed to stop job %s: %s\n", w->id, e->message ?: e->name);
+        }
+        /* Otherwise (no reply, connection lost) it is sent again after reconnecting. */
+        return 0;
+}
+
+static void waiter_send_stop(Waiter *w) {
+        int r;
+
+        if (!w->stop_requested || w->stop_done || w->stop_slot || !w->connected)
+                return;
+        r = sd_bus_call_method_async(w->ctl->bus, &w->stop_slot, JOBWORKER_BUS_NAME, w->path,
+                                     JOBWORKER_JOB_INTERFACE, "Stop", on_stop_reply, w,
+                                     "t", UINT64_C(0));
+        if (r < 0)
+                fprintf(stderr, "Failed to ask jobworkerd to stop job %s: %s\n", w->id, strerror(-r));
+}
+
+static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Waiter *w = userdata;
+        const char *interface;
+        bool check = false;
+        int r;
+
+        r = sd_bus_message_read_basic(m, 's', &interface);
+        if (r < 0 || strcmp(interface, JOBWORKER_JOB_INTERFACE) != 0)
+                return 0;
+
+        /* Only a State change can end the wait: look for it, changed or
+         * invalidated. Anything malformed: just read the properties. */
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0) {
+                waiter_check(w);
+                return 0;
+        }
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *name, *state;
+
+                r = sd_bus_message_read_basic(m, 's', &name);
+                if (r < 0)
+                        break;
+                if (strcmp(name, "State") == 0) {
+                        r = sd_bus_message_read(m, "v", "s", &state);
+                        if (r < 0)
+                                break;
+                        if (strcmp(state, "finished") == 0)
+                                check = true;
+                } else {
+                        r = sd_bus_message_skip(m, "v");
+                        if (r < 0)
+                                break;
+                }
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        break;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r >= 0) {
+                char **invalidated = NULL;
+                r = sd_bus_message_read_strv(m, &invalidated);
+                for (char **i = invalidated; r >= 0 && i && *i; i++)
+                        if (strcmp(*i, "State") == 0)
+                                check = true;
+                strv_free(invalidated);
+        }
+        if (check || r < 0)
+                waiter_check(w);
+        return 0;
+}
+
+static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Waiter *w = userdata;
+
+        /* jobworkerd went away or came back: a new instance will not announce
+         * that our job ended while no instance ran, so ask (this also starts
+         * it again by activation). */
+        waiter_check(w);
+        return 0;
+}
+
+static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        waiter_connection_lost(userdata);
+        return 0;
+}
+
+/* Subscribe first, then read the state once: no change can slip between. */
+static void waiter_subscribe(Waiter *w) {
+        sd_bus *bus = w->ctl->bus;
+        int r;
+
+        r = sd_bus_match_signal(bus, &w->disconnected_slot, "org.freedesktop.DBus.Local", NULL,
+                                "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, w);
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, &w->properties_slot, JOBWORKER_BUS_NAME, w->path,
+                                        "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                                        on_properties_changed, w);
+        if (r >= 0)
+                r = sd_bus_add_match(bus, &w->owner_slot,
+                                     "type='signal',sender='org.freedesktop.DBus',"
+                                     "path='/org/freedesktop/DBus',interface='org.freedesktop.DBus',"
+                                     "member='NameOwnerChanged',arg0='" JOBWORKER_BUS_NAME "'",
+                                     on_name_owner_changed, w);
+        if (r < 0) {
+                if (errno_is_disconnect(r) || !sd_bus_is_open(bus)) {
+                        w->connected = true;  /* so that the loss is handled once */
+                        waiter_connection_lost(w);
+                        return;
+                }
+                fprintf(stderr, "Failed to subscribe to changes of job %s: %s\n", w->id, strerror(-r));
+                waiter_finish(w, r);
+                return;
+        }
+
+        w->connected = true;
+        waiter_send_stop(w);
+        waiter_check(w);
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Waiter *w = userdata;
+        sd_bus *bus;
+        int r;
+
+        if (w->connected) {
+                waiter_check(w);
+                return 0;
+        }
+
+        waiter_drop_slots(w);
+        if (w->ctl->bus)
+                sd_bus_detach_event(w->ctl->bus);
+        r = ctl_bus_reconnect(w->ctl, &bus);
+        if (r >= 0)
+                r = sd_bus_attach_event(bus, w->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0) {
+                waiter_arm_timer(w, RETRY_USEC);
+                return 0;
+        }
+        waiter_subscribe(w);
+        return 0;
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Waiter *w = userdata;
+
+        if (++w->n_signals > 1) {
+                fprintf(stderr, "Not waiting any longer; job %s is being stopped.\n", w->id);
+                waiter_finish(w, 128 + (int) si->ssi_signo);
+                return 0;
+        }
+        fprintf(stderr, "Stopping job %s (interrupt again to stop waiting)...\n", w->id);
+        w->first_signal = (int) si->ssi_signo;
+        w->stop_requested = true;
+        waiter_send_stop(w);
+        return 0;
+}
+
+int job_wait_block_signals(void) {
+        sigset_t mask;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        return sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ? -errno : 0;
+}
+
+int job_wait(CtlContext *c, const char *id, const char *path, JobWaitFlags flags, JobInfo *info,
+             int *ret_signal) {
+        Waiter w = {
+                .ctl = c,
+                .id = id,
+                .path = path,
+                .flags = flags,
+                .info = info,
+                .result = -EIO,
+        };
+        sd_bus *bus;
+        int r;
+
+        r = ctl_bus(c, &bus);
+        if (r < 0)
+                return r;
+
+        r = sd_event_new(&w.event);
+        if (r < 0)
+                goto fail;
+        if (flags & JOB_WAIT_STOP_ON_SIGNAL) {
+                static const int signals[] = { SIGINT, SIGTERM };
+
+                r = job_wait_block_signals();
+                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(signals); i++)
+                        r = sd_event_add_signal(w.event, &w.signal_sources[i], signals[i], on_signal, &w);
+                if (r < 0)
+                        goto fail;
+        }
+        r = sd_event_add_time(w.event, &w.timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_timer, &w);
+        if (r < 0)
+                goto fail;
+        r = sd_event_source_set_enabled(w.timer, SD_EVENT_OFF);
+        if (r < 0)
+                goto fail;
+        r = sd_bus_attach_event(bus, w.event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                goto fail;
+
+        waiter_subscribe(&w);
+        r = sd_event_loop(w.event);
+        if (r < 0)
+                goto fail;
+        r = w.result;
+        if (ret_signal)
+                *ret_signal = w.first_signal;
+        goto finish;
+
+fail:
+        fprintf(stderr, "Failed to wait for job %s: %s\n", id, strerror(-r));
+finish:
+        waiter_drop_slots(&w);
+        for (size_t i = 0; i < ELEMENTSOF(w.signal_sources); i++)
+                sd_event_source_unref(w.signal_sources[i]);
+        sd_event_source_unref(w.timer);
+        if (c->bus)
+                sd_bus_detach_event(c->bus);
+        sd_event_unref(w.event);
+        return r;
+}
+
+int job_wait_report(const JobInfo *info, int interrupt_signal) {
+        const char *result = info->result ?: "";
+        const char *id = info->id ?: "?";
+        int status = job_exit_status(result, info->exit_code, info->exit_signal, info->status_text);
+        char what[512];
+
+        if (strcmp(result, "oom-kill") == 0)
+                fprintf(stderr, "Job %s was killed by the OOM killer (memory limit).\n", id);
+        else if (strcmp(result, "timeout") == 0)
+                fprintf(stderr, "Job %s exceeded its runtime limit and was stopped.\n", id);
+        else if (strcmp(result, "start-failed") == 0)
+                fprintf(stderr, "Job %s failed to start: %s\n", id,
+                        info->status_text && *info->status_text ? info->status_text : "unknown reason");
+        else if (strcmp(result, "stopped") == 0) {
+                fprintf(stderr, "Job %s was stopped.\n", id);
+                if (interrupt_signal > 0)
+                        status = 128 + interrupt_signal;
+        }
+        else if (strcmp(result, "signal") == 0 && info->exit_signal != SIGINT && info->exit_signal != SIGPIPE)
+                fprintf(stderr, "Job %s was %s.\n", id,
+                        job_result_describe(what, sizeof what, result, info->exit_code,
+                                            info->exit_signal, info->status_text));
+        return status;
+}
