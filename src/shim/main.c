@@ -31,9 +31,10 @@ static int ensure_std_fds(void) {
 }
 
 /* A stop sends SIGTERM to every process of the scope; we must live on to
- * record how the job ended. SIGKILL still ends us. */
+ * record how the job ended. SIGKILL still ends us. SIGPIPE too: a closed
+ * output stream must not cost us the status. */
 static int ignore_stop_signals(void) {
-        static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
+        static const int signals[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE };
         struct sigaction sa = { .sa_handler = SIG_IGN };
 
         for (size_t i = 0; i < ELEMENTSOF(signals); i++)
