@@ -330,7 +330,7 @@ int job_info_json(const JobInfo *info, FILE *f) {
         json_uint64(f, "cpu_quota_per_sec_usec", info->cpu_quota_per_sec_usec, false, ",");
         json_uint64(f, "memory_max", info->memory_max, false, ",");
         json_uint64(f, "memory_swap_max", info->memory_swap_max, false, ",");
-        json_cstring(f, "io_device", info->io_device, ",");
+        json_cstring(f, "io_device", info->io_device && *info->io_device ? info->io_device : NULL, ",");
         json_uint64(f, "io_read_bandwidth_max", info->io_read_bandwidth_max, false, ",");
         json_uint64(f, "io_write_bandwidth_max", info->io_write_bandwidth_max, false, ",");
         json_cstring(f, "allowed_cpus", info->allowed_cpus && *info->allowed_cpus ? info->allowed_cpus : NULL, ",");

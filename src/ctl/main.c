@@ -14,26 +14,26 @@ void ctl_help(void) {
         printf("jobworkerctl [OPTIONS...] COMMAND ...\n\n"
                "Run and control isolated, resource-limited jobs through jobworkerd.\n\n"
                "Commands:\n"
-               "  run [JOB OPTIONS] [--] CMD [ARG...]  Run a job, wait for it, exit with its status\n"
-               "  start [JOB OPTIONS] [--] CMD [ARG...] Start a job, print its id\n"
-               "  wait ID                 Wait for a job to finish, exit with its status\n"
-               "  stop [--timeout=SECONDS] ID  Stop a job and wait until it is gone\n"
-               "  status [--json] ID      Show a job's state, outcome and limits\n"
-               "  list [--all] [--json]   List jobs (running ones unless --all)\n"
-               "  remove ID               Forget a finished job\n"
-               "  version                 Show the client's and the daemon's version\n"
+               "  run [OPTIONS] [--] CMD [ARG...]    Run a job, wait for it, exit with its status\n"
+               "  start [OPTIONS] [--] CMD [ARG...]  Start a job, print its id\n"
+               "  wait ID                            Wait for a job, exit with its status\n"
+               "  stop [--timeout=SECONDS] ID        Stop a job, return once it is gone\n"
+               "  status [--json] ID                 Show a job's state, outcome and limits\n"
+               "  list [--all] [--json]              List jobs (unfinished ones unless --all)\n"
+               "  remove ID                          Forget a finished job\n"
+               "  version                            Show the client's and the daemon's version\n"
                "\nJob options (run, start):\n");
         for (const JobOptionInfo *i = job_option_table; i->name; i++) {
                 char flag[64];
                 snprintf(flag, sizeof flag, "--%s=%s", i->cli_flag, i->cli_metavar);
-                printf("     %-22s %s\n", flag, i->help);
+                printf("  %-34s %s\n", flag, i->help);
         }
-        printf("     %-22s %s\n", "--env=NAME=VALUE", "Set an environment variable for the job (repeatable)");
-        printf("     %-22s %s\n", "--workdir=DIR", "Working directory of the job (default: the current one)");
+        printf("  %-34s %s\n", "--env=NAME=VALUE", "Set an environment variable for the job (repeatable)");
+        printf("  %-34s %s\n", "--workdir=DIR", "Working directory of the job (default: the current one)");
         printf("\nOptions:\n"
-               "  -h --help               Show this help\n"
-               "     --version            Show the client's version\n"
-               "  -H --host=[USER@]HOST   Operate on a remote host (over ssh)\n"
+               "  -h --help                          Show this help\n"
+               "     --version                       Show the client's version\n"
+               "  -H --host=[USER@]HOST              Operate on a remote host (over ssh)\n"
                "\nSee jobworkerctl(1) for details.\n");
 }
 

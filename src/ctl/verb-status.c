@@ -54,8 +54,10 @@ static void format_since(char *buf, size_t size, uint64_t start) {
                 return;
         }
         format_timestamp(ts, start);
-        if (now >= start)
+        if (now >= start + USEC_PER_SEC)
                 snprintf(buf, size, "%s; %s ago", ts, format_timespan(ago, now - start, USEC_PER_SEC));
+        else if (now >= start)
+                snprintf(buf, size, "%s; just now", ts);
         else
                 snprintf(buf, size, "%s", ts);
 }

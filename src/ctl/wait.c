@@ -74,14 +74,15 @@ static void waiter_connection_lost(Waiter *w) {
         waiter_arm_timer(w, 0);
 }
 
+/* ServiceUnknown is not among these: the daemon answered moments ago (the
+ * job path came from it), so it is being restarted, not missing. */
 static bool bus_error_is_permanent(const sd_bus_error *e) {
         return sd_bus_error_has_name(e, JOBWORKER_ERROR_NO_SUCH_JOB) ||
                 sd_bus_error_has_name(e, JOBWORKER_ERROR_ACCESS_DENIED) ||
                 sd_bus_error_has_name(e, JOBWORKER_ERROR_INVALID_ARGUMENT) ||
                 sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.UnknownObject") ||
                 sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.UnknownInterface") ||
-                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.AccessDenied") ||
-                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.ServiceUnknown");
+                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.AccessDenied");
 }
 
 static bool errno_is_disconnect(int r) {
@@ -97,7 +98,7 @@ static void waiter_check(Waiter *w) {
         r = job_info_get(w->ctl->bus, w->path, w->info, &error);
         if (r >= 0) {
                 if (w->lost_reported) {
-                        fprintf(stderr, "Reconnected, still waiting for job %s.\n", w->id);
+                        fprintf(stderr, "In contact with jobworkerd again (job %s).\n", w->id);
                         w->lost_reported = false;
                 }
                 if (job_info_is_finished(w->info))
