@@ -13,7 +13,7 @@ info "Version: $out"
 [[ "$out" =~ ^s\ \"[^\"]+\"$ ]] || fail "Version is not a non-empty string: $out"
 
 # The reply proves the daemon runs; give systemd a moment to notice the name.
-wait_until 30 test "$(unit_state "$SERVICE")" = active \
+wait_until 30 unit_is "$SERVICE" active \
     || fail "jobworkerd not active after the call (state: $(unit_state "$SERVICE"))"
 status="$(systemctl status --no-pager "$SERVICE")" || fail "systemctl status failed: $status"
 assert_contains "$status" "Active: active (running)"

@@ -64,6 +64,9 @@ as_user() {
 
 # wait_until SECONDS CMD...: poll CMD (every 0.2 s) until it succeeds; returns
 # 1 on timeout.  Timeouts are generous: the VM runs under TCG (~50x slower).
+# CMD is re-run, but its arguments are expanded only once by the caller:
+# `wait_until 9 test "$(unit_state X)" = active` never sees a change.  Use
+# `wait_until 9 unit_is X active` or `wait_until 9 bash -c '...'` instead.
 wait_until() {
     local deadline=$((SECONDS + $1)); shift
     until "$@"; do
@@ -74,6 +77,9 @@ wait_until() {
 
 # unit_state UNIT: ActiveState without failing on inactive units.
 unit_state() { systemctl show -P ActiveState "$1"; }
+# unit_is UNIT STATE / unit_is_not UNIT STATE: for wait_until.
+unit_is() { [[ "$(unit_state "$1")" == "$2" ]]; }
+unit_is_not() { [[ "$(unit_state "$1")" != "$2" ]]; }
 
 # get_version: the daemon's Version property (plain string, via busctl JSON).
 get_version() {

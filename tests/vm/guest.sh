@@ -60,7 +60,7 @@ esac
 tests=()
 for t in "$share"/integration/*.sh; do
     name="$(basename "$t" .sh)"
-    [[ "$name" == lib ]] && continue
+    [[ "$name" == lib* ]] && continue    # helpers (lib.sh, lib-jobs.sh)
     # shellcheck disable=SC2053  # glob match is intended
     [[ "$name" == $TESTS_GLOB ]] && tests+=("$t")
 done
