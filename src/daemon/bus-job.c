@@ -10,13 +10,15 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "output.h"
 #include "parse-util.h"
 
 int job_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                     void **found, sd_bus_error *error) {
-        _cleanup_free_ char *id = NULL;
+        const char *id = path + strlen(JOBWORKER_JOB_PATH_PREFIX "/");
 
-        if (sd_bus_path_decode(path, JOBWORKER_JOB_PATH_PREFIX, &id) <= 0)
+        if (strncmp(path, JOBWORKER_JOB_PATH_PREFIX "/", strlen(JOBWORKER_JOB_PATH_PREFIX "/")) != 0 ||
+            !job_id_valid(id))
                 return 0;
         Job *j = manager_find_job(userdata, id);
         if (!j)
@@ -128,6 +130,83 @@ static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *er
         return sd_bus_reply_method_return(message, NULL);
 }
 
+/* One client may not pin an unbounded number of journal handles and fds. */
+#define OUTPUT_READERS_PER_USER_MAX 256
+
+static int read_output_options(sd_bus_message *message, OutputRequest *req, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
+                const char *name, *contents;
+                char want;
+
+                r = sd_bus_message_read(message, "s", &name);
+                if (r < 0)
+                        return r;
+                if (strcmp(name, "Follow") == 0 || strcmp(name, "FromNow") == 0)
+                        want = 'b';
+                else if (strcmp(name, "StdoutOffset") == 0 || strcmp(name, "StderrOffset") == 0)
+                        want = 't';
+                else
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                                 "Unknown output option '%s'.", name);
+                r = sd_bus_message_peek_type(message, NULL, &contents);
+                if (r < 0)
+                        return r;
+                if (contents[0] != want || contents[1] != '\0')
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                                 "Output option '%s' must be of D-Bus type '%c', got '%s'.",
+                                                 name, want, contents);
+                if (want == 'b') {
+                        int b;
+                        r = sd_bus_message_read(message, "v", "b", &b);
+                        if (name[0] == 'F' && name[1] == 'o')
+                                req->follow = b;
+                        else
+                                req->from_now = b;
+                } else
+                        r = sd_bus_message_read(message, "v", "t",
+                                                &req->offset[strcmp(name, "StdoutOffset") == 0 ? 0 : 1]);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(message);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(message);
+}
+
+static int method_get_output(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Job *j = userdata, *checked;
+        OutputRequest req = {};
+        int fds[2] = { -1, -1 };
+        int r;
+
+        r = read_output_options(message, &req, error);
+        if (r < 0)
+                return r;
+        r = bus_find_job_for_caller(j->manager, message, j->id, &checked, error);
+        if (r < 0)
+                return r;
+        if (output_count_for_owner(j->manager, j->owner) + 2 > OUTPUT_READERS_PER_USER_MAX)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_LIMIT_EXCEEDED,
+                                         "Too many output readers for this user's jobs (at most %d streams).",
+                                         OUTPUT_READERS_PER_USER_MAX);
+        r = output_open(j->manager, j, &req, fds);
+        if (r < 0)
+                return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.Failed",
+                                         "Cannot read the output of job %s: %s", j->id, strerror(-r));
+        r = sd_bus_reply_method_return(message, "hh", fds[0], fds[1]);
+        close(fds[0]);
+        close(fds[1]);
+        return r;
+}
+
 static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Job *j = userdata, *checked;
         int r;
@@ -181,6 +260,9 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("StopTimeoutUSec", "t", NULL, offsetof(Job, limits.stop_timeout_usec), CONST),
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("t", timeout_usec), SD_BUS_NO_RESULT,
                                 method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetOutput", SD_BUS_ARGS("a{sv}", options),
+                                SD_BUS_RESULT("h", stdout_fd, "h", stderr_fd),
+                                method_get_output, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Remove", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,
                                 method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END

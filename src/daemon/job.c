@@ -18,6 +18,9 @@
 #include "macro.h"
 #include "manager.h"
 #include "scope-properties.h"
+#include "job-output.h"
+#include "output.h"
+#include <systemd/sd-journal.h>
 
 #define START_TIMEOUT_USEC (90 * USEC_PER_SEC)
 #define RECHECK_USEC (2 * USEC_PER_SEC)
@@ -43,8 +46,12 @@ int job_new(Manager *m, const char *id, Job **ret) {
                 j->unit = NULL;
                 return -ENOMEM;
         }
-        if (sd_bus_path_encode(JOBWORKER_JOB_PATH_PREFIX, id, &j->object_path) < 0)
+        /* Ids are plain hex, a valid path element as they are: no escaping,
+         * so the path is /org/jobworker1/job/<id> as documented. */
+        if (asprintf(&j->object_path, JOBWORKER_JOB_PATH_PREFIX "/%s", id) < 0) {
+                j->object_path = NULL;
                 return -ENOMEM;
+        }
         *ret = TAKE_PTR(j);
         return 0;
 }
@@ -116,11 +123,35 @@ static void job_abort_start(Job *j, const char *reason) {
                 j->go_fd = (close(j->go_fd), -1);
         j->start_slot = sd_bus_slot_unref(j->start_slot);
         job_reply_start(j, JOBWORKER_ERROR_START_FAILED, reason);
-        if (j->shim_pid > 0 && j->shim_source)
+        if (j->shim_pid > 0 && j->shim_source) {
+                /* Reap it here: once its event source is gone nobody would. */
                 (void) kill(j->shim_pid, SIGKILL);
+                (void) waitpid(j->shim_pid, NULL, 0);
+        }
         (void) systemd_reset_failed_unit(j->manager, j->unit);
         job_forget_files(j);
         manager_remove_job(j->manager, j);
+}
+
+/* The structured record of how the job ended. It doubles as the end marker
+ * for output readers (job-output.h), so it is written after the state is
+ * saved and goes to the journal whatever our own log settings are. */
+static void job_log_finished(Job *j) {
+        int r = sd_journal_send("MESSAGE=Job %s (%s) finished: %s, exit code %d, signal %d.", j->id, j->argv[0],
+                                job_result_to_string(j->result), j->exit_code, j->exit_signal,
+                                "MESSAGE_ID=" JOB_FINISHED_MESSAGE_ID,
+                                "PRIORITY=%d", j->result == JOB_RESULT_SUCCESS ? LOG_INFO : LOG_NOTICE,
+                                "SYSLOG_IDENTIFIER=jobworkerd",
+                                JOB_FIELD_ID "=%s", j->id,
+                                "OBJECT_SYSTEMD_UNIT=%s", j->unit,
+                                "JOB_RESULT=%s", job_result_to_string(j->result),
+                                "JOB_EXIT_CODE=%d", j->exit_code,
+                                "JOB_EXIT_SIGNAL=%d", j->exit_signal,
+                                "JOB_OWNER_UID=%u", (unsigned) j->owner,
+                                NULL);
+        if (r < 0)
+                log_warning_errno(r, "Failed to record the end of job %s in the journal: %m", j->id);
+        output_job_finished(j->manager, j->id);
 }
 
 static void job_finish(Job *j, const char *unit_result) {
@@ -156,11 +187,8 @@ static void job_finish(Job *j, const char *unit_result) {
         j->kill_timer = sd_event_source_disable_unref(j->kill_timer);
         j->recheck_timer = sd_event_source_disable_unref(j->recheck_timer);
 
-        log_info("Job %s (%s) finished: %s%s, exit code %d, signal %d.", j->id, j->argv[0],
-                 job_result_to_string(j->result), unit_result ? "" : " (scope gone)",
-                 j->exit_code, j->exit_signal);
-
         job_set_state(j, JOB_FINISHED);
+        job_log_finished(j);
         /* An OOM kill or timeout leaves the scope failed; we have recorded
          * how it ended, so clear it and keep systemctl --failed clean. */
         (void) systemd_reset_failed_unit(j->manager, j->unit);

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "output.h"
 #include "parse-util.h"
 
 static void closedirp(DIR **d) {
@@ -46,11 +47,13 @@ static int parse_idle_timeout(uint64_t *ret) {
         return 0;
 }
 
-/* Every incoming message counts as activity, so the idle timer only fires
- * after a whole quiet period. */
+/* Every call from a client counts as activity, so the idle timer only fires
+ * after a whole quiet period. Signals do not: as a subscriber of systemd we
+ * hear about every unit on the host. */
 static int on_bus_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Manager *manager = userdata;
-        manager->last_activity_usec = now_monotonic();
+        if (sd_bus_message_is_method_call(m, NULL, NULL) > 0)
+                manager->last_activity_usec = now_monotonic();
         return 0;
 }
 
@@ -230,6 +233,7 @@ int manager_new(Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        output_free_all(m);
         while (m->n_jobs > 0)
                 manager_remove_job(m, m->jobs[m->n_jobs - 1]);
         free(m->jobs);

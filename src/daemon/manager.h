@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
+#include <systemd/sd-journal.h>
 
 typedef struct Job Job;
 
@@ -21,6 +22,13 @@ typedef struct Manager {
         size_t n_jobs, n_jobs_allocated;
         char *state_dir;              /* RUNSTATEDIR "/jobs" */
         char *shim_path;
+
+        /* Output readers (output.c) and the one journal handle that tells
+         * followers the journal changed (one inotify instance for all). */
+        struct OutputReader *readers;
+        sd_journal *journal_watch;
+        sd_event_source *journal_watch_source;
+        sd_event_source *journal_poll_timer;
 } Manager;
 
 int manager_new(Manager **ret);

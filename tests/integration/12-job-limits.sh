@@ -20,7 +20,7 @@ assert_eq 3s "$(prop "$id" TimeoutStopUSec)" "TimeoutStopUSec"
 assert_eq jobworker.slice "$(prop "$id" Slice)" "slice"
 status="$(systemctl status --no-pager "jobworker-$id.scope")"
 assert_contains "$status" "Memory:"
-assert_contains "$status" "limit: 64.0M"
+assert_contains "$status" "max: 64.0M"
 assert_contains "$(jctl "$TEST_USER1" status "$id")" "64.0M"
 # The kernel sees them too.
 cg="/sys/fs/cgroup/jobworker.slice/jobworker-$id.scope"

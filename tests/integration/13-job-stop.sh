@@ -19,8 +19,9 @@ jctl "$TEST_USER1" stop --timeout=2 "$id"
 assert_eq stopped "$(job_field "$TEST_USER1" "$id" result)"
 assert_eq 9 "$(job_field "$TEST_USER1" "$id" signal)" "signal after the stop timeout"
 assert_eq inactive "$(unit_state "jobworker-$id.scope")" "scope after stop"
-left="$(pgrep -u "$TEST_USER1" -c sleep || true)"
+left="$(grep -l "jobworker-$id.scope" /proc/[0-9]*/cgroup 2>/dev/null | wc -l)"
 assert_eq 0 "$left" "processes of the stopped job left"
+[[ ! -d "/sys/fs/cgroup/jobworker.slice/jobworker-$id.scope" ]] || fail "cgroup of the stopped job left"
 
 # Ctrl-C (SIGINT) or SIGTERM to jobworkerctl run stops the job. Background
 # commands of a script start with SIGINT ignored: give it back its default.

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Feeding job output from the journal to clients' pipes. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct Manager Manager;
+typedef struct Job Job;
+typedef struct OutputReader OutputReader;
+
+typedef struct OutputRequest {
+        bool follow;
+        bool from_now;
+        uint64_t offset[2];   /* per stream: stdout, stderr */
+} OutputRequest;
+
+/* Opens one reader per stream and returns the read ends of their pipes. */
+int output_open(Manager *m, Job *j, const OutputRequest *req, int ret_fds[2]);
+/* The job ended: followers may now reach their end. */
+void output_job_finished(Manager *m, const char *job_id);
+void output_free_all(Manager *m);
+unsigned output_count_for_owner(Manager *m, uid_t owner);
