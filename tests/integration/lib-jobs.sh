@@ -17,15 +17,11 @@ job_json() { jctl "$1" status --json "$2"; }
 # job_field USER ID FIELD: one field of status --json.
 job_field() { job_json "$1" "$2" | jq -r ".$3"; }
 
-# job_output ID: the job's output as the journal holds it (its own entries,
-# not systemd's about the unit), once a line
-# "__END__" (which the test's command prints last) has arrived; the marker
-# itself is cut off. Fails after 60 s.
+# job_output ID: the job's stdout, byte for byte, read back through
+# jobworkerd (jobworkerctl logs), up to the line "__END__" which the test's
+# command prints last (cut off here).
 job_output() {
-    local unit="jobworker-$1.scope" out
-    wait_until 60 bash -c "journalctl -q -o cat JOB_ID=$1 | grep -q '^__END__\$'" \
-        || fail "output of $unit never ended with __END__: $(journalctl -q -o cat -u "$unit" | tail -5)"
-    journalctl -q -o cat JOB_ID="$1" | sed '/^__END__$/,$d'
+    jobworkerctl logs "$1" | sed '/^__END__$/,$d'
 }
 
 # run_capture USER [OPTIONS...] SCRIPT: runs "sh -c SCRIPT" as a job of USER,
