@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* jobworker-shim: started by jobworkerd, moved into the job's scope, then
- * released through the go pipe (fd 3). Connects the job's output, creates
- * the namespaces, forks init, waits for it and leaves the job's exit status
- * in the status file. It outlives a stop (SIGTERM is ignored) to do so. */
+ * released through the go pipe (fd 3). Creates the namespaces, forks init
+ * with the job's stdout and stderr on pipes, relays those to the journal
+ * (output.c) until the job and its output have ended, and leaves the job's
+ * exit status in the status file. It outlives a stop (SIGTERM is ignored)
+ * to do so. */
 #define _GNU_SOURCE 1
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <systemd/sd-journal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,28 +70,13 @@ static int oom_score_adj_reset(void) {
         return 0;
 }
 
-static int journal_stream_to(const char *identifier, int priority, int target_fd) {
-        int fd = sd_journal_stream_fd(identifier, priority, 0);
-        if (fd < 0)
-                return fd;
-        if (fd != target_fd) {
-                if (dup2(fd, target_fd) < 0) {
-                        int r = -errno;
-                        close(fd);
-                        return r;
-                }
-                close(fd);
-        }
-        return 0;
-}
-
-/* Connected from inside the scope, so journald files the entries under it. */
-static int output_to_journal(const char *identifier) {
-        int r = journal_stream_to(identifier, LOG_INFO, STDOUT_FILENO);
-        if (r >= 0)
-                r = journal_stream_to(identifier, LOG_ERR, STDERR_FILENO);
-        if (r < 0)
-                return log_error_errno(r, "Failed to connect the output to the journal: %m");
+/* The job's stdout and stderr: pipes whose read ends only the shim holds. */
+static int output_pipes_open(int out_pipe[2], int err_pipe[2]) {
+        if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0)
+                return log_error_errno(errno, "Failed to create the output pipes: %m");
+        /* Only our ends: the job's writes stay blocking. */
+        if (fcntl(out_pipe[0], F_SETFL, O_NONBLOCK) < 0 || fcntl(err_pipe[0], F_SETFL, O_NONBLOCK) < 0)
+                return log_error_errno(errno, "Failed to make the output pipes non-blocking: %m");
         return 0;
 }
 
@@ -125,8 +111,10 @@ static void status_set_start_failed(JobStatus *s, int error, const char *stage) 
 }
 
 /* Runs the job; fills s with how it ended. */
-static void run(const ShimArgs *args, JobStatus *s, int *cgroup_fd) {
+static void run(const ShimArgs *args, JobStatus *s, int *cgroup_fd, OutputJournal *journal) {
         _cleanup_close_pair_ int status_pipe[2] = { -EBADF, -EBADF };
+        _cleanup_close_pair_ int out_pipe[2] = { -EBADF, -EBADF }, err_pipe[2] = { -EBADF, -EBADF };
+        OutputSink sink = {};
         JobInitRecord record;
         const char *failed_stage;
         char stage[128];
@@ -138,9 +126,14 @@ static void run(const ShimArgs *args, JobStatus *s, int *cgroup_fd) {
                 return status_set_start_failed(s, r, "reset the OOM score adjustment");
 
         if (args->output == SHIM_OUTPUT_JOURNAL) {
-                r = output_to_journal(shim_command_identifier(args->command[0]));
+                r = output_pipes_open(out_pipe, err_pipe);
                 if (r < 0)
-                        return status_set_start_failed(s, r, "connect the output to the journal");
+                        return status_set_start_failed(s, r, "create the output pipes");
+                r = output_journal_init(journal, args->id, shim_command_identifier(args->command[0]), &sink);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to set up the output relay: %m");
+                        return status_set_start_failed(s, r, "set up the output relay");
+                }
         }
 
         /* Before the cgroup namespace hides the path and init remounts /sys. */
@@ -166,17 +159,30 @@ static void run(const ShimArgs *args, JobStatus *s, int *cgroup_fd) {
                 r = log_error_errno(errno, "Failed to fork init: %m");
                 return status_set_start_failed(s, r, "fork init");
         }
-        if (pid == 0)
+        if (pid == 0) {
+                /* The job writes into the pipes; no other fd of ours reaches it. */
+                if (out_pipe[1] >= 0 &&
+                    (dup2(out_pipe[1], STDOUT_FILENO) < 0 || dup2(err_pipe[1], STDERR_FILENO) < 0))
+                        _exit(EXIT_FAILURE);
                 init_main(args, status_pipe[1]);       /* closes all our other fds first */
+        }
 
         closep(&status_pipe[1]);
         status_pipe[1] = -EBADF;
+        /* Only the job holds the write ends now: EOF when its last writer is gone. */
+        closep(&out_pipe[1]);
+        out_pipe[1] = -EBADF;
+        closep(&err_pipe[1]);
+        err_pipe[1] = -EBADF;
 
-        while (waitpid(pid, &wait_status, 0) < 0)
-                if (errno != EINTR) {
-                        r = log_error_errno(errno, "Failed to wait for init: %m");
-                        return status_set_start_failed(s, r, "wait for init");
-                }
+        /* Relays the output until the job and its output have ended, so the
+         * status file (written after) never precedes the output. */
+        const int fds[_SHIM_STREAM_MAX] = { out_pipe[0], err_pipe[0] };
+        r = output_relay(fds, pid, &sink, &wait_status);
+        if (r < 0) {
+                log_error_errno(r, "Failed to wait for init: %m");
+                return status_set_start_failed(s, r, "wait for init");
+        }
 
         r = read_record(status_pipe[0], &record);
         if (r >= 0) {
@@ -207,6 +213,7 @@ static uint64_t now_realtime_usec(void) {
 int main(int argc, char *argv[]) {
         _cleanup_(shim_args_done) ShimArgs args = {};
         _cleanup_(job_status_done) JobStatus status = JOB_STATUS_INIT;
+        _cleanup_(output_journal_done) OutputJournal journal = {};
         _cleanup_close_ int cgroup_fd = -EBADF;
         int r;
 
@@ -228,7 +235,7 @@ int main(int argc, char *argv[]) {
         if (wait_for_go() < 0)
                 return EXIT_FAILURE;
 
-        run(&args, &status, &cgroup_fd);
+        run(&args, &status, &cgroup_fd, &journal);
 
         status.finished_usec = now_realtime_usec();
         cgroup_read_accounting(cgroup_fd, &status.cpu_usec, &status.memory_peak);

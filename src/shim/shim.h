@@ -26,6 +26,38 @@ int close_fds_from(unsigned first, unsigned last);
  * status_fd and exits. */
 _noreturn_ void init_main(const ShimArgs *args, int status_fd);
 
+/* output.c: the relay of the job's stdout and stderr. */
+typedef enum ShimStream {
+        SHIM_STREAM_STDOUT,
+        SHIM_STREAM_STDERR,
+        _SHIM_STREAM_MAX,
+} ShimStream;
+
+/* Where chunks go. send_chunk may write the 8 bytes before data (the
+ * chunker's headroom). Failures are final (retries are the sink's): the
+ * chunk's bytes are counted lost and passed to send_end. */
+typedef struct OutputSink {
+        int (*send_chunk)(void *userdata, ShimStream stream, uint8_t *data, size_t len, uint64_t offset);
+        int (*send_end)(void *userdata, uint64_t stdout_bytes, uint64_t stderr_bytes, uint64_t lost_bytes);
+        void *userdata;
+} OutputSink;
+
+/* The journal sink: the entries of job-output.h. */
+typedef struct OutputJournal {
+        const char *id;
+        char *identifier_field;
+        char *unit_field;
+        char *id_field;
+} OutputJournal;
+int output_journal_init(OutputJournal *j, const char *id, const char *identifier, OutputSink *ret_sink);
+void output_journal_done(OutputJournal *j);
+
+/* Relays fds (either may be -1; then no end entry if both are) to sink until
+ * init has exited and both are at EOF (or 5 s after init's exit), then sends
+ * the end entry. Leaves init's wait status in *ret_wait_status; returns a
+ * negative errno if waiting failed. */
+int output_relay(const int fds[_SHIM_STREAM_MAX], pid_t init_pid, const OutputSink *sink, int *ret_wait_status);
+
 /* accounting.c */
 int cgroup_open_own(void);
 void cgroup_read_accounting(int cgroup_fd, uint64_t *ret_cpu_usec, uint64_t *ret_memory_peak);
