@@ -67,7 +67,7 @@ qemu-img create -q -f qcow2 -b "$image" -F raw "$tmp/overlay.qcow2"
 qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 2048 -smp 2
       -no-reboot -nic none -device virtio-rng-pci
       -kernel "$base.vmlinuz" -initrd "$base.initrd"
-      -append "root=/dev/vda rw console=ttyS0 quiet"
+      -append "root=/dev/vda rw console=ttyS0 quiet ${JOBWORKER_VM_APPEND:-}"
       -drive "file=$tmp/overlay.qcow2,if=virtio,format=qcow2"
       -virtfs "local,path=$share,mount_tag=host0,security_model=none")
 
