@@ -38,3 +38,4 @@ int verb_stop(CtlContext *c, int argc, char *argv[]);
 int verb_remove(CtlContext *c, int argc, char *argv[]);
 int verb_status(CtlContext *c, int argc, char *argv[]);
 int verb_list(CtlContext *c, int argc, char *argv[]);
+int verb_logs(CtlContext *c, int argc, char *argv[]);

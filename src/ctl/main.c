@@ -20,6 +20,7 @@ void ctl_help(void) {
                "  stop [--timeout=SECONDS] ID        Stop a job, return once it is gone\n"
                "  status [--json] ID                 Show a job's state, outcome and limits\n"
                "  list [--all] [--json]              List jobs (unfinished ones unless --all)\n"
+               "  logs [-f] [--stdout|--stderr] ID   Show a job's output (-f: follow until it ends)\n"
                "  remove ID                          Forget a finished job\n"
                "  version                            Show the client's and the daemon's version\n"
                "\nJob options (run, start):\n");
@@ -49,6 +50,7 @@ static const Verb verbs[] = {
         { "stop",    verb_stop },
         { "status",  verb_status },
         { "list",    verb_list },
+        { "logs",    verb_logs },
         { "remove",  verb_remove },
         { "version", verb_version },
 };

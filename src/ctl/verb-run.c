@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* jobworkerctl run, start and wait: StartJob, then (run, wait) wait for the
- * job and exit with its status. */
+ * job and exit with its status; run streams the job's output meanwhile. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -113,10 +114,15 @@ int verb_run(CtlContext *c, int argc, char *argv[]) {
                 fprintf(stderr, "Failed to block signals: %s\n", strerror(-r));
                 return 1;
         }
+        /* A reader of our output that goes away shows up as EPIPE, which
+         * stops the job, instead of killing us and leaving the job behind. */
+        signal(SIGPIPE, SIG_IGN);
         r = start_job(c, argc, argv, &id, &path);
         if (r != 0)
                 return r < 0 ? 0 : r;
-        return wait_and_report(c, id, path, JOB_WAIT_STOP_ON_SIGNAL);
+        /* GetOutput (Follow) goes out right away; the daemon delivers from
+         * the job's first byte, so nothing written meanwhile is missed. */
+        return wait_and_report(c, id, path, JOB_WAIT_STOP_ON_SIGNAL | JOB_WAIT_OUTPUT);
 }
 
 int verb_start(CtlContext *c, int argc, char *argv[]) {

@@ -13,6 +13,7 @@
 #include "bus-names.h"
 #include "job-result.h"
 #include "macro.h"
+#include "output.h"
 #include "wait.h"
 
 #define RETRY_USEC (1 * USEC_PER_SEC)
@@ -35,6 +36,11 @@ typedef struct Waiter {
         int first_signal;
         bool stop_requested, stop_done;
         int result;
+
+        /* JOB_WAIT_OUTPUT: the job's output, streamed meanwhile. The wait
+         * ends once the job finished and the streamer delivered it all. */
+        OutputStreamer *streamer;
+        bool job_done, output_done;
 } Waiter;
 
 static void waiter_finish(Waiter *w, int result) {
@@ -58,6 +64,12 @@ static void waiter_drop_slots(Waiter *w) {
         w->owner_slot = sd_bus_slot_unref(w->owner_slot);
         w->disconnected_slot = sd_bus_slot_unref(w->disconnected_slot);
         w->stop_slot = sd_bus_slot_unref(w->stop_slot);
+}
+
+static void waiter_job_done(Waiter *w) {
+        w->job_done = true;
+        if (w->output_done || !w->streamer)
+                waiter_finish(w, 0);
 }
 
 /* Connection trouble: forget this connection and try a new one shortly. */
@@ -95,6 +107,8 @@ static void waiter_check(Waiter *w) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
+        if (w->job_done)
+                return;  /* only the output is still coming */
         r = job_info_get(w->ctl->bus, w->path, w->info, &error);
         if (r >= 0) {
                 if (w->lost_reported) {
@@ -102,7 +116,7 @@ static void waiter_check(Waiter *w) {
                         w->lost_reported = false;
                 }
                 if (job_info_is_finished(w->info))
-                        waiter_finish(w, 0);
+                        waiter_job_done(w);
                 sd_bus_error_free(&error);
                 return;
         }
@@ -262,6 +276,8 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         sd_bus *bus;
         int r;
 
+        if (w->job_done)
+                return 0;
         if (w->connected) {
                 waiter_check(w);
                 return 0;
@@ -294,6 +310,23 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         w->stop_requested = true;
         waiter_send_stop(w);
         return 0;
+}
+
+static void on_output_done(OutputStreamer *s, int result, void *userdata) {
+        Waiter *w = userdata;
+
+        w->output_done = true;
+        /* Our stdout or stderr was closed by its reader: like a local
+         * command in a pipeline that gets SIGPIPE, the job is stopped (the
+         * exit status becomes 128 + SIGPIPE), unless it has already ended. */
+        if (result == -EPIPE && !w->job_done && !w->stop_requested) {
+                w->first_signal = SIGPIPE;
+                w->stop_requested = true;
+                waiter_send_stop(w);
+        }
+        /* Other failures were printed; the job's status still counts. */
+        if (w->job_done)
+                waiter_finish(w, 0);
 }
 
 int job_wait_block_signals(void) {
@@ -334,6 +367,13 @@ int job_wait(CtlContext *c, const char *id, const char *path, JobWaitFlags flags
                 if (r < 0)
                         goto fail;
         }
+        if (flags & JOB_WAIT_OUTPUT) {
+                r = output_streamer_new(w.event, c, id, path,
+                                        OUTPUT_FOLLOW | OUTPUT_STDOUT | OUTPUT_STDERR,
+                                        on_output_done, &w, &w.streamer);
+                if (r < 0)
+                        goto fail;
+        }
         r = sd_event_add_time(w.event, &w.timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_timer, &w);
         if (r < 0)
                 goto fail;
@@ -356,6 +396,7 @@ int job_wait(CtlContext *c, const char *id, const char *path, JobWaitFlags flags
 fail:
         fprintf(stderr, "Failed to wait for job %s: %s\n", id, strerror(-r));
 finish:
+        output_streamer_free(w.streamer);
         waiter_drop_slots(&w);
         for (size_t i = 0; i < ELEMENTSOF(w.signal_sources); i++)
                 sd_event_source_unref(w.signal_sources[i]);

@@ -10,6 +10,11 @@ typedef enum JobWaitFlags {
         /* The first SIGINT/SIGTERM calls Stop(0) on the job and keeps waiting;
          * the second one gives up waiting (the job is left to its stop). */
         JOB_WAIT_STOP_ON_SIGNAL = 1 << 0,
+        /* Copy the job's output (GetOutput with Follow) to our stdout and
+         * stderr meanwhile; return only once the job finished and all of
+         * its output was delivered. A closed stdout/stderr (EPIPE: SIGPIPE
+         * must be ignored) stops the job like a first signal, as SIGPIPE. */
+        JOB_WAIT_OUTPUT = 1 << 1,
 } JobWaitFlags;
 
 /* Blocks SIGINT and SIGTERM so that they stay pending until job_wait()

@@ -1,0 +1,615 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Copying a job's output to our stdout/stderr with Job.GetOutput, in rounds.
+ *
+ * A round: GetOutput(Follow, StdoutOffset, StderrOffset) hands us two pipes;
+ * we copy both (poll, read, write out, partial writes and EAGAIN on our side
+ * included) until both reached EOF and everything read was written. Then we
+ * read the job's State on the same connection and decide with
+ * output_round_next() (the resume rule, documented there) whether to stop
+ * or to run another round from the byte offsets reached so far. Offsets
+ * count what we read and wrote out, per stream, over all rounds; a round
+ * only ends once our buffers are empty, so read == delivered then.
+ *
+ * The streamer has its own bus connection: "run" waits for the job on
+ * another one, and each side reconnects on its own terms. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "bus-names.h"
+#include "job-info.h"
+#include "macro.h"
+#include "output.h"
+
+#define BUFFER_SIZE (64U * 1024U)
+/* Reads per wake-up of one stream, so a busy stdout cannot starve stderr. */
+#define READS_PER_DISPATCH 16
+#define RETRY_MIN_USEC (100 * USEC_PER_MSEC)
+#define RETRY_MAX_USEC (1 * USEC_PER_SEC)
+/* Say something once reaching jobworkerd has failed this often in a row. */
+#define RETRIES_BEFORE_NOTICE 8
+
+/* The resume rule.
+ *
+ * A round that ended with EOF on both pipes is only trusted if the daemon
+ * that answered GetOutput is still the one answering afterwards (same unique
+ * bus name on the State read): otherwise it died, was restarted or the bus
+ * went away during the round, its EOF may be early, and the round is redone
+ * from the offsets reached (with or without --follow).
+ *
+ * Without Follow, a trusted round is the answer: EOF = end of what the
+ * journal holds.
+ *
+ * With Follow, we stop only when a round delivered zero bytes AND the State
+ * read after it (same connection, same daemon) is "finished": a job that
+ * has finished writes nothing more, and a Follow round from our offsets
+ * found nothing left, so we hold every byte. Any round that delivered bytes
+ * is followed by another one (usually empty: one cheap extra call). A round
+ * that delivered nothing while the job still runs is retried after a pause,
+ * so a daemon that keeps answering EOF early cannot make us spin. */
+OutputNext output_round_next(const OutputRound *round) {
+        if (!round->same_daemon)
+                return OUTPUT_NEXT_AGAIN;
+        if (!round->follow)
+                return OUTPUT_NEXT_DONE;
+        if (round->bytes > 0)
+                return OUTPUT_NEXT_AGAIN;
+        return round->finished ? OUTPUT_NEXT_DONE : OUTPUT_NEXT_AGAIN_LATER;
+}
+
+int logs_parse_argv(int argc, char *argv[], const char **ret_id, OutputFlags *ret_flags) {
+        enum { ARG_STDOUT = 0x100, ARG_STDERR };
+        static const struct option options[] = {
+                { "help",   no_argument, NULL, 'h' },
+                { "follow", no_argument, NULL, 'f' },
+                { "stdout", no_argument, NULL, ARG_STDOUT },
+                { "stderr", no_argument, NULL, ARG_STDERR },
+                {}
+        };
+        OutputFlags flags = 0, streams = 0;
+        int opt;
+
+        optind = 0;
+        while ((opt = getopt_long(argc, argv, "hf", options, NULL)) >= 0)
+                switch (opt) {
+                case 'h':
+                        ctl_help();
+                        return 0;
+                case 'f':
+                        flags |= OUTPUT_FOLLOW;
+                        break;
+                case ARG_STDOUT:
+                        streams |= OUTPUT_STDOUT;
+                        break;
+                case ARG_STDERR:
+                        streams |= OUTPUT_STDERR;
+                        break;
+                default:
+                        return -CTL_EXIT_USAGE;
+                }
+
+        if (optind != argc - 1) {
+                fprintf(stderr, "Usage: jobworkerctl logs [-f|--follow] [--stdout|--stderr] ID\n");
+                return -CTL_EXIT_USAGE;
+        }
+        *ret_id = argv[optind];
+        *ret_flags = flags | (streams ?: OUTPUT_STDOUT | OUTPUT_STDERR);
+        return 1;
+}
+
+typedef struct Stream {
+        OutputStreamer *streamer;
+        bool wanted;
+        int dst;                        /* our stdout or stderr */
+        int src;                        /* read end from GetOutput, -1 = none */
+        sd_event_source *src_source, *dst_source;
+        bool eof;                       /* this round's pipe reached EOF */
+        uint64_t total;                 /* over all rounds: the next offset */
+        uint64_t round;                 /* in this round */
+        size_t start, end;              /* pending bytes in buffer */
+        uint8_t buffer[BUFFER_SIZE];
+} Stream;
+
+struct OutputStreamer {
+        sd_event *event;
+        CtlContext ctl;                 /* our own connection */
+        char *id, *path;
+        OutputFlags flags;
+        output_done_t done;
+        void *userdata;
+
+        Stream streams[2];
+        sd_bus_slot *call_slot;
+        sd_event_source *timer;
+        char *daemon;                   /* unique name that answered GetOutput */
+        unsigned n_rounds;
+        uint64_t retry_usec;
+        unsigned n_failures;
+        bool notice_printed;
+        bool finished;
+};
+
+static void streamer_close_round(OutputStreamer *s) {
+        for (unsigned i = 0; i < 2; i++) {
+                Stream *t = &s->streams[i];
+
+                t->src_source = sd_event_source_disable_unref(t->src_source);
+                t->dst_source = sd_event_source_disable_unref(t->dst_source);
+                if (t->src >= 0)
+                        close(t->src);
+                t->src = -1;
+                t->eof = false;
+                t->round = 0;
+                t->start = t->end = 0;
+        }
+}
+
+static void streamer_finish(OutputStreamer *s, int result) {
+        if (s->finished)
+                return;
+        s->finished = true;
+        s->call_slot = sd_bus_slot_unref(s->call_slot);
+        streamer_close_round(s);
+        (void) sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
+        s->done(s, result, s->userdata);  /* may free s */
+}
+
+static void streamer_schedule(OutputStreamer *s, uint64_t delay_usec) {
+        uint64_t now;
+
+        if (sd_event_now(s->event, CLOCK_MONOTONIC, &now) < 0 ||
+            sd_event_source_set_time(s->timer, now + delay_usec) < 0 ||
+            sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT) < 0) {
+                fprintf(stderr, "Failed to arm a timer, giving up on the output of job %s.\n", s->id);
+                streamer_finish(s, -EIO);
+        }
+}
+
+/* Trouble reaching jobworkerd: try again after a growing pause. */
+static void streamer_retry(OutputStreamer *s, const char *why) {
+        if (++s->n_failures >= RETRIES_BEFORE_NOTICE && !s->notice_printed) {
+                fprintf(stderr, "Could not reach jobworkerd (%s), still trying to read the output of job %s...\n",
+                        why, s->id);
+                s->notice_printed = true;
+        }
+        streamer_schedule(s, s->retry_usec);
+        s->retry_usec = s->retry_usec * 2 > RETRY_MAX_USEC ? RETRY_MAX_USEC : s->retry_usec * 2;
+}
+
+static bool bus_error_is_permanent(const sd_bus_error *e) {
+        return sd_bus_error_has_name(e, JOBWORKER_ERROR_NO_SUCH_JOB) ||
+                sd_bus_error_has_name(e, JOBWORKER_ERROR_ACCESS_DENIED) ||
+                sd_bus_error_has_name(e, JOBWORKER_ERROR_INVALID_ARGUMENT) ||
+                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.UnknownObject") ||
+                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.UnknownInterface") ||
+                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.UnknownMethod") ||
+                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.UnknownProperty") ||
+                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.InvalidArgs") ||
+                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.NotSupported") ||
+                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.AccessDenied");
+}
+
+static void streamer_fail(OutputStreamer *s, const char *what, const sd_bus_error *e, int r) {
+        char buf[256];
+
+        snprintf(buf, sizeof buf, "Failed to %s job %s", what, s->id);
+        ctl_report_bus_error(buf, e, r);
+        streamer_finish(s, r < 0 ? r : -EIO);
+}
+
+static void streamer_check_round(OutputStreamer *s);
+static int on_stream_io(sd_event_source *source, int fd, uint32_t revents, void *userdata);
+
+/* Moves bytes from the pipe to our fd until either side would block. */
+static void stream_pump(Stream *t) {
+        OutputStreamer *s = t->streamer;
+
+        for (unsigned n_reads = 0;;) {
+                if (t->start < t->end) {
+                        ssize_t n = write(t->dst, t->buffer + t->start, t->end - t->start);
+                        if (n < 0) {
+                                if (errno == EINTR)
+                                        continue;
+                                if (errno == EAGAIN) {
+                                        /* Our reader is slow and our fd non-blocking:
+                                         * wait until it may be written again. */
+                                        int r = 0;
+                                        if (!t->dst_source)
+                                                r = sd_event_add_io(s->event, &t->dst_source, t->dst, EPOLLOUT,
+                                                                    on_stream_io, t);
+                                        if (r >= 0)
+                                                r = sd_event_source_set_enabled(t->dst_source, SD_EVENT_ON);
+                                        if (r >= 0 && t->src_source)
+                                                r = sd_event_source_set_enabled(t->src_source, SD_EVENT_OFF);
+                                        if (r < 0) {
+                                                fprintf(stderr, "Failed to wait for %s: %s\n",
+                                                        t->dst == STDOUT_FILENO ? "stdout" : "stderr", strerror(-r));
+                                                streamer_finish(s, r);
+                                        }
+                                        return;
+                                }
+                                /* EPIPE: our reader is gone (SIGPIPE is ignored,
+                                 * or it would have ended us). Quietly. */
+                                int r = -errno;
+                                if (r != -EPIPE)
+                                        fprintf(stderr, "Failed to write the output of job %s: %s\n", s->id,
+                                                strerror(-r));
+                                streamer_finish(s, r);
+                                return;
+                        }
+                        t->start += (size_t) n;
+                        continue;
+                }
+                t->start = t->end = 0;
+                if (t->dst_source)
+                        (void) sd_event_source_set_enabled(t->dst_source, SD_EVENT_OFF);
+                if (t->eof || t->src < 0)
+                        break;
+                if (n_reads++ >= READS_PER_DISPATCH) {
+                        /* Let the other stream and the bus have a turn. */
+                        (void) sd_event_source_set_enabled(t->src_source, SD_EVENT_ON);
+                        return;
+                }
+
+                ssize_t n = read(t->src, t->buffer, sizeof t->buffer);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN) {
+                                (void) sd_event_source_set_enabled(t->src_source, SD_EVENT_ON);
+                                return;
+                        }
+                        /* Treated as an early end: the next round resumes from
+                         * the bytes we have. */
+                        n = 0;
+                }
+                if (n == 0) {
+                        t->eof = true;
+                        t->src_source = sd_event_source_disable_unref(t->src_source);
+                        close(t->src);
+                        t->src = -1;
+                        break;
+                }
+                t->end = (size_t) n;
+                t->total += (uint64_t) n;
+                t->round += (uint64_t) n;
+        }
+
+        streamer_check_round(s);
+}
+
+static int on_stream_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        stream_pump(userdata);
+        return 0;
+}
+
+static int on_state_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        OutputStreamer *s = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+        const char *state = NULL, *sender;
+        OutputRound round = {
+                .follow = s->flags & OUTPUT_FOLLOW,
+                .bytes = s->streams[0].round + s->streams[1].round,
+        };
+
+        s->call_slot = sd_bus_slot_unref(s->call_slot);
+        if (e && bus_error_is_permanent(e)) {
+                streamer_fail(s, "read the state of", e, -EIO);
+                return 0;
+        }
+        if (!e && sd_bus_message_read(m, "v", "s", &state) >= 0) {
+                sender = sd_bus_message_get_sender(m);
+                round.finished = strcmp(state, "finished") == 0;
+                /* Unique names are never reused on a bus: the same name means
+                 * the same process, alive after the EOFs. No names at all
+                 * (a direct connection) cannot tell us anything: trust it. */
+                round.same_daemon = (!sender && !s->daemon) ||
+                        (sender && s->daemon && strcmp(sender, s->daemon) == 0);
+        }
+        /* else: no answer from the daemon that served the round, so it may
+         * have vanished during it: same_daemon stays false, redo. */
+
+        switch (output_round_next(&round)) {
+        case OUTPUT_NEXT_DONE:
+                streamer_finish(s, 0);
+                return 0;
+        case OUTPUT_NEXT_AGAIN:
+                if (!e && round.bytes > 0)
+                        s->retry_usec = RETRY_MIN_USEC;
+                if (e)
+                        streamer_retry(s, e->message ?: e->name);
+                else
+                        streamer_schedule(s, 0);
+                break;
+        case OUTPUT_NEXT_AGAIN_LATER:
+                streamer_retry(s, "no output while the job runs");
+                break;
+        }
+        streamer_close_round(s);
+        return 0;
+}
+
+/* Called after every pump: once both wanted streams reached EOF and all was
+ * written out, read State on the same connection to judge the round. */
+static void streamer_check_round(OutputStreamer *s) {
+        int r;
+
+        if (s->finished || s->call_slot)
+                return;
+        for (unsigned i = 0; i < 2; i++) {
+                Stream *t = &s->streams[i];
+                if (t->wanted && (!t->eof || t->start < t->end))
+                        return;
+        }
+
+        r = sd_bus_call_method_async(s->ctl.bus, &s->call_slot, JOBWORKER_BUS_NAME, s->path,
+                                     "org.freedesktop.DBus.Properties", "Get", on_state_reply, s,
+                                     "ss", JOBWORKER_JOB_INTERFACE, "State");
+        if (r < 0) {
+                /* Connection gone: the round cannot be judged, redo it. */
+                streamer_close_round(s);
+                streamer_retry(s, strerror(-r));
+        }
+}
+
+static int stream_start(Stream *t, int fd) {
+        OutputStreamer *s = t->streamer;
+        int flags, r;
+
+        t->src = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (t->src < 0)
+                return -errno;
+        flags = fcntl(t->src, F_GETFL);
+        if (flags < 0 || fcntl(t->src, F_SETFL, flags | O_NONBLOCK) < 0)
+                return -errno;
+        r = sd_event_add_io(s->event, &t->src_source, t->src, EPOLLIN, on_stream_io, t);
+        if (r < 0)
+                return r;
+        return 0;
+}
+
+static int on_get_output_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        OutputStreamer *s = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+        int fds[2], r;
+
+        s->call_slot = sd_bus_slot_unref(s->call_slot);
+        if (e) {
+                if (bus_error_is_permanent(e))
+                        streamer_fail(s, "read the output of", e, -EIO);
+                else
+                        streamer_retry(s, e->message ?: e->name);
+                return 0;
+        }
+        r = sd_bus_message_read(m, "hh", &fds[0], &fds[1]);
+        if (r < 0) {
+                fprintf(stderr, "Failed to read GetOutput's reply for job %s: %s\n", s->id, strerror(-r));
+                streamer_finish(s, r);
+                return 0;
+        }
+
+        free(s->daemon);
+        s->daemon = NULL;
+        if (sd_bus_message_get_sender(m)) {
+                s->daemon = strdup(sd_bus_message_get_sender(m));
+                if (!s->daemon) {
+                        streamer_finish(s, -ENOMEM);
+                        return 0;
+                }
+        }
+        s->n_rounds++;
+        s->n_failures = 0;
+
+        /* A stream we do not want is not duplicated: its fd closes with the
+         * reply, right after we return, which releases it in the daemon. */
+        for (unsigned i = 0; i < 2; i++)
+                if (s->streams[i].wanted) {
+                        r = stream_start(&s->streams[i], fds[i]);
+                        if (r < 0) {
+                                fprintf(stderr, "Failed to set up the output of job %s: %s\n", s->id,
+                                        strerror(-r));
+                                streamer_finish(s, r);
+                                return 0;
+                        }
+                }
+        return 0;
+}
+
+static int append_option(sd_bus_message *m, const char *key, const char *type, ...) {
+        va_list ap;
+        int r;
+
+        r = sd_bus_message_open_container(m, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append_basic(m, 's', key);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', type);
+        if (r >= 0) {
+                va_start(ap, type);
+                r = sd_bus_message_appendv(m, type, ap);
+                va_end(ap);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+static void streamer_call(OutputStreamer *s) {
+        sd_bus_message *m = NULL;
+        sd_bus *bus;
+        int r;
+
+        if (!s->ctl.bus || !sd_bus_is_open(s->ctl.bus)) {
+                s->call_slot = sd_bus_slot_unref(s->call_slot);
+                if (s->ctl.bus)
+                        sd_bus_detach_event(s->ctl.bus);
+                r = ctl_bus_reconnect(&s->ctl, &bus);
+                if (r >= 0)
+                        r = sd_bus_attach_event(bus, s->event, SD_EVENT_PRIORITY_NORMAL);
+                if (r < 0) {
+                        streamer_retry(s, strerror(-r));
+                        return;
+                }
+        }
+        bus = s->ctl.bus;
+
+        /* Over ssh (-H) the bus cannot carry file descriptors. Ask once the
+         * connection is up (can_send is only known after the handshake). */
+        r = sd_bus_can_send(bus, SD_BUS_TYPE_UNIX_FD);
+        if (r == 0) {
+                fprintf(stderr, "Cannot read the output of job %s: this bus connection cannot pass file descriptors%s.\n",
+                        s->id, s->ctl.host ? " (remote hosts are not supported for output)" : "");
+                streamer_finish(s, -EOPNOTSUPP);
+                return;
+        }
+
+        r = sd_bus_message_new_method_call(bus, &m, JOBWORKER_BUS_NAME, s->path, JOBWORKER_JOB_INTERFACE,
+                                           "GetOutput");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0)
+                r = append_option(m, "Follow", "b", (int) !!(s->flags & OUTPUT_FOLLOW));
+        if (r >= 0 && s->n_rounds > 0)
+                r = append_option(m, "StdoutOffset", "t", s->streams[0].total);
+        if (r >= 0 && s->n_rounds > 0)
+                r = append_option(m, "StderrOffset", "t", s->streams[1].total);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0) {
+                sd_bus_message_unref(m);
+                fprintf(stderr, "Failed to build the GetOutput call: %s\n", strerror(-r));
+                streamer_finish(s, r);
+                return;
+        }
+        r = sd_bus_call_async(bus, &s->call_slot, m, on_get_output_reply, s, 0);
+        sd_bus_message_unref(m);
+        if (r < 0)
+                streamer_retry(s, strerror(-r));
+}
+
+static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        streamer_call(userdata);
+        return 0;
+}
+
+int output_streamer_new(sd_event *event, const CtlContext *c, const char *id, const char *path,
+                        OutputFlags flags, output_done_t done, void *userdata, OutputStreamer **ret) {
+        OutputStreamer *s;
+        int r;
+
+        s = calloc(1, sizeof *s);
+        if (!s)
+                return -ENOMEM;
+        s->event = sd_event_ref(event);
+        s->ctl.host = c->host;
+        s->flags = flags;
+        s->done = done;
+        s->userdata = userdata;
+        s->retry_usec = RETRY_MIN_USEC;
+        for (unsigned i = 0; i < 2; i++)
+                s->streams[i] = (Stream) {
+                        .streamer = s,
+                        .wanted = flags & (i == 0 ? OUTPUT_STDOUT : OUTPUT_STDERR),
+                        .dst = i == 0 ? STDOUT_FILENO : STDERR_FILENO,
+                        .src = -1,
+                };
+        s->id = strdup(id);
+        s->path = strdup(path);
+        if (!s->id || !s->path) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = sd_event_add_time(event, &s->timer, CLOCK_MONOTONIC, 0, 0, on_timer, s);
+        if (r < 0)
+                goto fail;
+        r = sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+        if (r < 0)
+                goto fail;
+        *ret = s;
+        return 0;
+
+fail:
+        output_streamer_free(s);
+        return r;
+}
+
+OutputStreamer *output_streamer_free(OutputStreamer *s) {
+        if (!s)
+                return NULL;
+        s->call_slot = sd_bus_slot_unref(s->call_slot);
+        streamer_close_round(s);
+        sd_event_source_disable_unref(s->timer);
+        if (s->ctl.bus)
+                sd_bus_detach_event(s->ctl.bus);
+        sd_bus_flush_close_unref(s->ctl.bus);
+        sd_event_unref(s->event);
+        free(s->daemon);
+        free(s->id);
+        free(s->path);
+        free(s);
+        return NULL;
+}
+
+uint64_t output_streamer_bytes(const OutputStreamer *s, unsigned stream) {
+        return stream < 2 ? s->streams[stream].total : 0;
+}
+
+typedef struct LogsContext {
+        sd_event *event;
+        int result;
+} LogsContext;
+
+static void on_logs_done(OutputStreamer *s, int result, void *userdata) {
+        LogsContext *l = userdata;
+
+        l->result = result;
+        (void) sd_event_exit(l->event, 0);
+}
+
+int verb_logs(CtlContext *c, int argc, char *argv[]) {
+        _cleanup_free_ char *path = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        OutputStreamer *s = NULL;
+        LogsContext l = { .result = -EIO };
+        OutputFlags flags;
+        const char *id;
+        sd_bus *bus;
+        int r;
+
+        r = logs_parse_argv(argc, argv, &id, &flags);
+        if (r <= 0)
+                return -r;
+        if (ctl_bus(c, &bus) < 0)
+                return 1;
+        r = job_path_get(bus, id, &path, &error);
+        if (r < 0) {
+                r = ctl_report_bus_error("Failed to find the job", &error, r);
+                sd_bus_error_free(&error);
+                return r;
+        }
+
+        r = sd_event_new(&l.event);
+        if (r >= 0)
+                r = output_streamer_new(l.event, c, id, path, flags, on_logs_done, &l, &s);
+        if (r >= 0)
+                r = sd_event_loop(l.event);
+        if (r < 0) {
+                fprintf(stderr, "Failed to read the output of job %s: %s\n", id, strerror(-r));
+                l.result = r;
+        }
+        output_streamer_free(s);
+        sd_event_unref(l.event);
+
+        if (l.result == -EPIPE)
+                /* Only with SIGPIPE ignored by whoever started us; otherwise
+                 * the signal has already ended us, like cat. */
+                return 128 + SIGPIPE;
+        return l.result < 0 ? 1 : 0;
+}

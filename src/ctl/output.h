@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Copying a job's output (Job.GetOutput) to our stdout and stderr, byte for
+ * byte, resuming without gaps or duplicates when jobworkerd goes away in the
+ * middle. Used by "logs" and by "run" (which streams while it waits). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "ctl.h"
+
+typedef enum OutputFlags {
+        OUTPUT_FOLLOW = 1 << 0,  /* until the job has ended and all is delivered */
+        OUTPUT_STDOUT = 1 << 1,  /* copy the job's stdout to our stdout */
+        OUTPUT_STDERR = 1 << 2,  /* copy the job's stderr to our stderr */
+} OutputFlags;
+
+/* ---- pure parts (unit tested) ---- */
+
+/* What comes after a GetOutput round: both streams reached EOF, everything
+ * read was written out, and then State was read on the same connection. */
+typedef struct OutputRound {
+        bool follow;            /* the round asked for Follow=true */
+        uint64_t bytes;         /* bytes it delivered, both streams together */
+        bool same_daemon;       /* the State reply came from the very daemon
+                                 * (unique bus name) that answered GetOutput */
+        bool finished;          /* that State was "finished" */
+} OutputRound;
+
+typedef enum OutputNext {
+        OUTPUT_NEXT_DONE,       /* all output delivered */
+        OUTPUT_NEXT_AGAIN,      /* another round now, from the offsets reached */
+        OUTPUT_NEXT_AGAIN_LATER,/* another round after a pause (nothing came
+                                 * and the job still runs: do not spin) */
+} OutputNext;
+
+OutputNext output_round_next(const OutputRound *round);
+
+/* "logs [-f|--follow] [--stdout|--stderr] [--] ID". Returns 1 with *ret_id
+ * and *ret_flags set; 0 for --help (already printed); or -CTL_EXIT_USAGE
+ * after printing why. Resets getopt itself. */
+int logs_parse_argv(int argc, char *argv[], const char **ret_id, OutputFlags *ret_flags);
+
+/* ---- the streamer ---- */
+
+typedef struct OutputStreamer OutputStreamer;
+
+/* Called once when streaming has ended. result: 0 = all output delivered;
+ * -EPIPE = our stdout or stderr was closed by its reader (nothing printed);
+ * other < 0 = gave up after printing why. Do not free the streamer from
+ * within the callback. */
+typedef void (*output_done_t)(OutputStreamer *s, int result, void *userdata);
+
+/* Starts streaming the output of the job at path on event (the first
+ * GetOutput goes out when the loop runs). It uses a bus connection of its
+ * own (to the host of c), so it is independent of any other waiting. With
+ * SIGPIPE at its default a closed stdout simply ends the process, like cat. */
+int output_streamer_new(sd_event *event, const CtlContext *c, const char *id, const char *path,
+                        OutputFlags flags, output_done_t done, void *userdata, OutputStreamer **ret);
+
+OutputStreamer *output_streamer_free(OutputStreamer *s);
+
+/* Bytes of the job's stdout (0) or stderr (1) delivered so far. */
+uint64_t output_streamer_bytes(const OutputStreamer *s, unsigned stream);
