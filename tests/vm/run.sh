@@ -49,6 +49,7 @@ mkdir -p "$share/out"
 meson install -C "$builddir" --destdir "$share/stage" --quiet >&2 \
     || die "meson install failed"
 cp -a "$here/../integration" "$share/integration"
+cp -a "$here/../../bench" "$share/bench"     # benchmarks: /mnt/host/bench
 cp "$here/guest.sh" "$share/guest.sh"
 if [[ "${JOBWORKER_VM_INJECT_FAIL:-0}" == 1 ]]; then
     # A test that must fail: proves failures are detected and reported.
