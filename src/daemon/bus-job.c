@@ -11,32 +11,70 @@
 #include "macro.h"
 #include "manager.h"
 #include "output.h"
+#include "polkit.h"
 #include "parse-util.h"
 
+/* Reads of a job's properties expose it: they are checked here, since
+ * sd-bus answers them without a handler of ours. Calls of the Job methods
+ * pass; each checks (asynchronously) itself. */
 int job_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                     void **found, sd_bus_error *error) {
-        const char *id = path + strlen(JOBWORKER_JOB_PATH_PREFIX "/");
+        Manager *m = userdata;
+        const char *prefix = JOBWORKER_JOB_PATH_PREFIX "/";
+        const char *id = path + strlen(prefix);
+        int r;
 
-        if (strncmp(path, JOBWORKER_JOB_PATH_PREFIX "/", strlen(JOBWORKER_JOB_PATH_PREFIX "/")) != 0 ||
-            !job_id_valid(id))
+        if (strncmp(path, prefix, strlen(prefix)) != 0 || !job_id_valid(id))
                 return 0;
-        Job *j = manager_find_job(userdata, id);
+        Job *j = manager_find_job(m, id);
         if (!j)
                 return 0;
+
+        sd_bus_message *call = sd_bus_get_current_message(bus);
+        if (call && sd_bus_message_get_interface(call) &&
+            strcmp(sd_bus_message_get_interface(call), JOBWORKER_JOB_INTERFACE) == 0)
+                goto allowed;
+        if (call && sd_bus_message_is_method_call(call, NULL, NULL) > 0) {
+                uid_t uid;
+                r = bus_caller_uid(call, &uid);
+                if (r < 0)
+                        return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
+                if (uid != 0) {
+                        r = polkit_check_sync(m, call, uid == j->owner ? ACTION_MANAGE_OWN_JOBS : ACTION_MANAGE_ALL_JOBS,
+                                              error);
+                        if (r < 0) {
+                                sd_bus_error_free(error);
+                                return sd_bus_error_setf(error, JOBWORKER_ERROR_ACCESS_DENIED,
+                                                         uid == j->owner ? "Not authorized to see job %s." :
+                                                                           "Job %s belongs to another user.", j->id);
+                        }
+                }
+        }
+allowed:
         *found = j;
         return 1;
 }
 
+/* Introspection lists only the jobs the caller owns (all for root). */
 int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
                         sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_strv_free_ char **l = calloc(m->n_jobs + 1, sizeof(char *));
+        sd_bus_message *call = sd_bus_get_current_message(bus);
+        uid_t uid = 0;
+        size_t n = 0;
 
         if (!l)
                 return -ENOMEM;
+        if (call && bus_caller_uid(call, &uid) < 0) {
+                *nodes = TAKE_PTR(l);
+                return 0;
+        }
         for (size_t i = 0; i < m->n_jobs; i++) {
-                l[i] = strdup(m->jobs[i]->object_path);
-                if (!l[i])
+                if (uid != 0 && m->jobs[i]->owner != uid)
+                        continue;
+                l[n] = strdup(m->jobs[i]->object_path);
+                if (!l[n++])
                         return -ENOMEM;
         }
         *nodes = TAKE_PTR(l);
@@ -111,16 +149,19 @@ static int property_get_allowed_cpus(sd_bus *bus, const char *path, const char *
 }
 
 static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Job *j = userdata, *checked;
+        Job *j = userdata;
         uint64_t timeout;
         int r;
 
+        r = sd_bus_message_rewind(message, true);
+        if (r < 0)
+                return r;
         r = sd_bus_message_read(message, "t", &timeout);
         if (r < 0)
                 return r;
-        r = bus_find_job_for_caller(j->manager, message, j->id, &checked, error);
-        if (r < 0)
-                return r;
+        r = bus_authorize_job(j->manager, message, j, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         if (timeout > JOB_TIMEOUT_MAX_USEC)
                 return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
                                          "Stop timeout is absurdly large (more than a year).");
@@ -182,17 +223,20 @@ static int read_output_options(sd_bus_message *message, OutputRequest *req, sd_b
 }
 
 static int method_get_output(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Job *j = userdata, *checked;
+        Job *j = userdata;
         OutputRequest req = {};
         int fds[2] = { -1, -1 };
         int r;
 
+        r = sd_bus_message_rewind(message, true);
+        if (r < 0)
+                return r;
         r = read_output_options(message, &req, error);
         if (r < 0)
                 return r;
-        r = bus_find_job_for_caller(j->manager, message, j->id, &checked, error);
-        if (r < 0)
-                return r;
+        r = bus_authorize_job(j->manager, message, j, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         if (output_count_for_owner(j->manager, j->owner) + 2 > OUTPUT_READERS_PER_USER_MAX)
                 return sd_bus_error_setf(error, JOBWORKER_ERROR_LIMIT_EXCEEDED,
                                          "Too many output readers for this user's jobs (at most %d streams).",
@@ -208,12 +252,12 @@ static int method_get_output(sd_bus_message *message, void *userdata, sd_bus_err
 }
 
 static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Job *j = userdata, *checked;
+        Job *j = userdata;
         int r;
 
-        r = bus_find_job_for_caller(j->manager, message, j->id, &checked, error);
-        if (r < 0)
-                return r;
+        r = bus_authorize_job(j->manager, message, j, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         if (job_is_active(j))
                 return sd_bus_error_setf(error, JOBWORKER_ERROR_STILL_RUNNING,
                                          "Job %s is still %s; stop it first.", j->id,

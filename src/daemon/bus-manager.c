@@ -15,6 +15,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "parse-util.h"
+#include "polkit.h"
 
 /* The kernel refuses an exec whose argv and environment together pass
  * ARG_MAX (2 MiB with the default stack limit); refuse it up front. */
@@ -36,10 +37,6 @@ int bus_caller_uid(sd_bus_message *m, uid_t *ret) {
         if (augmented & SD_BUS_CREDS_EUID)
                 return -EPERM;
         return sd_bus_creds_get_euid(creds, ret);
-}
-
-bool caller_may_manage(uid_t caller, const Job *j) {
-        return caller == 0 || caller == j->owner;
 }
 
 /* Reads one "ay" as a C string: any byte but NUL (a single trailing NUL,
@@ -260,6 +257,9 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
 
         job_limits_init(&limits);
 
+        r = sd_bus_message_rewind(message, true);
+        if (r < 0)
+                return r;
         r = read_byte_string_array(message, "Command line", &argv, &total, error);
         if (r < 0)
                 return r;
@@ -290,6 +290,19 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         if (r < 0)
                 return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED,
                                         "Cannot determine the caller's user.");
+        r = polkit_check_async(m, message, ACTION_START_JOB, true, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        if (uid != 0) {
+                unsigned n = 0;
+                for (size_t i = 0; i < m->n_jobs; i++)
+                        if (m->jobs[i]->owner == uid && job_is_active(m->jobs[i]))
+                                n++;
+                if (n >= m->max_jobs_per_user)
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_LIMIT_EXCEEDED,
+                                                 "User %u already has %u running jobs, the most one user may have.",
+                                                 (unsigned) uid, n);
+        }
 
         long pwbuf_size = sysconf(_SC_GETPW_R_SIZE_MAX);
         pwbuf = malloc(pwbuf_size > 0 ? (size_t) pwbuf_size : 16384);
@@ -357,6 +370,19 @@ static int method_list_jobs(sd_bus_message *message, void *userdata, sd_bus_erro
         if (r < 0)
                 return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED,
                                         "Cannot determine the caller's user.");
+        bool see_all = uid == 0;
+        if (!see_all) {
+                r = polkit_check_async(m, message, ACTION_MANAGE_OWN_JOBS, true, error);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+                /* Admins see everyone's jobs; never prompt just to list. */
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                r = polkit_check_async(m, message, ACTION_MANAGE_ALL_JOBS, false, &e);
+                sd_bus_error_free(&e);
+                if (r == 0)
+                        return 1;
+                see_all = r > 0;
+        }
         r = sd_bus_message_new_method_return(message, &reply);
         if (r < 0)
                 return r;
@@ -365,7 +391,7 @@ static int method_list_jobs(sd_bus_message *message, void *userdata, sd_bus_erro
                 return r;
         for (size_t i = 0; i < m->n_jobs; i++) {
                 Job *j = m->jobs[i];
-                if (!caller_may_manage(uid, j))
+                if (!see_all && j->owner != uid)
                         continue;
                 int64_t status = j->exit_signal > 0 ? -(int64_t) j->exit_signal :
                                  j->exit_code >= 0 ? j->exit_code : 0;
@@ -381,9 +407,28 @@ static int method_list_jobs(sd_bus_message *message, void *userdata, sd_bus_erro
         return sd_bus_send(NULL, reply, NULL);
 }
 
+int bus_authorize_job(Manager *m, sd_bus_message *message, Job *j, sd_bus_error *error) {
+        uid_t uid;
+        int r;
+
+        r = bus_caller_uid(message, &uid);
+        if (r < 0)
+                return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
+        if (uid == 0)
+                return 1;
+        if (uid == j->owner)
+                return polkit_check_async(m, message, ACTION_MANAGE_OWN_JOBS, true, error);
+        r = polkit_check_async(m, message, ACTION_MANAGE_ALL_JOBS, true, error);
+        if (r < 0 && sd_bus_error_has_name(error, JOBWORKER_ERROR_ACCESS_DENIED)) {
+                sd_bus_error_free(error);
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_ACCESS_DENIED,
+                                         "Job %s belongs to another user.", j->id);
+        }
+        return r;
+}
+
 int bus_find_job_for_caller(Manager *m, sd_bus_message *message, const char *id, Job **ret,
                             sd_bus_error *error) {
-        uid_t uid;
         int r;
 
         if (!job_id_valid(id))
@@ -392,12 +437,11 @@ int bus_find_job_for_caller(Manager *m, sd_bus_message *message, const char *id,
         Job *j = manager_find_job(m, id);
         if (!j)
                 return sd_bus_error_setf(error, JOBWORKER_ERROR_NO_SUCH_JOB, "No job %s.", id);
-        r = bus_caller_uid(message, &uid);
-        if (r < 0 || !caller_may_manage(uid, j))
-                return sd_bus_error_setf(error, JOBWORKER_ERROR_ACCESS_DENIED,
-                                         "Job %s belongs to another user.", id);
+        r = bus_authorize_job(m, message, j, error);
+        if (r <= 0)
+                return r;
         *ret = j;
-        return 0;
+        return 1;
 }
 
 static int method_get_job(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -405,12 +449,15 @@ static int method_get_job(sd_bus_message *message, void *userdata, sd_bus_error 
         Job *j;
         int r;
 
+        r = sd_bus_message_rewind(message, true);
+        if (r < 0)
+                return r;
         r = sd_bus_message_read(message, "s", &id);
         if (r < 0)
                 return r;
         r = bus_find_job_for_caller(userdata, message, id, &j, error);
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return r < 0 ? r : 1;
         return sd_bus_reply_method_return(message, "o", j->object_path);
 }
 

@@ -16,6 +16,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "output.h"
+#include "polkit.h"
 #include "parse-util.h"
 
 static void closedirp(DIR **d) {
@@ -24,6 +25,7 @@ static void closedirp(DIR **d) {
 }
 
 #define DEFAULT_IDLE_TIMEOUT_USEC (30 * USEC_PER_SEC)
+#define DEFAULT_MAX_JOBS_PER_USER 64
 
 static uint64_t now_monotonic(void) {
         struct timespec ts;
@@ -44,6 +46,22 @@ static int parse_idle_timeout(uint64_t *ret) {
         if (errno != 0 || *end != '\0' || e[0] == '-' || v > UINT64_MAX / USEC_PER_SEC)
                 return log_error_errno(EINVAL, "Invalid JOBWORKERD_IDLE_TIMEOUT_SEC=%s", e);
         *ret = v * USEC_PER_SEC;
+        return 0;
+}
+
+static int parse_max_jobs_per_user(unsigned *ret) {
+        const char *e = getenv("JOBWORKERD_MAX_JOBS_PER_USER");
+        char *end;
+
+        if (!e || !*e) {
+                *ret = DEFAULT_MAX_JOBS_PER_USER;
+                return 0;
+        }
+        errno = 0;
+        unsigned long v = strtoul(e, &end, 10);
+        if (errno != 0 || *end != '\0' || e[0] == '-' || v == 0 || v > 1000000)
+                return log_error_errno(EINVAL, "Invalid JOBWORKERD_MAX_JOBS_PER_USER=%s (1..1000000)", e);
+        *ret = (unsigned) v;
         return 0;
 }
 
@@ -202,6 +220,9 @@ int manager_new(Manager **ret) {
         r = parse_idle_timeout(&m->idle_timeout_usec);
         if (r < 0)
                 return r;
+        r = parse_max_jobs_per_user(&m->max_jobs_per_user);
+        if (r < 0)
+                return r;
         m->state_dir = strdup(RUNSTATEDIR "/jobs");
         m->shim_path = strdup(getenv("JOBWORKER_SHIM") ?: PKGLIBEXECDIR "/jobworker-shim");
         if (!m->state_dir || !m->shim_path)
@@ -234,6 +255,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         output_free_all(m);
+        polkit_free_all(m);
         while (m->n_jobs > 0)
                 manager_remove_job(m, m->jobs[m->n_jobs - 1]);
         free(m->jobs);

@@ -29,6 +29,9 @@ typedef struct Manager {
         sd_journal *journal_watch;
         sd_event_source *journal_watch_source;
         sd_event_source *journal_poll_timer;
+
+        struct PolkitQuery *polkit_queries;  /* calls waiting for polkit */
+        unsigned max_jobs_per_user;          /* active jobs; root is exempt */
 } Manager;
 
 int manager_new(Manager **ret);
@@ -56,11 +59,13 @@ int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***n
                         sd_bus_error *error);
 
 int bus_caller_uid(sd_bus_message *m, uid_t *ret);
-bool caller_may_manage(uid_t caller, const Job *j);
-/* Resolves a job id the caller may act on, or sets InvalidArgument,
- * NoSuchJob or AccessDenied. */
+/* Resolves a job id the caller may act on: 1 with *ret set; 0 while polkit
+ * is asked (return 1 from the handler, it runs again); < 0 with error set
+ * (InvalidArgument, NoSuchJob, AccessDenied). */
 int bus_find_job_for_caller(Manager *m, sd_bus_message *message, const char *id, Job **ret,
                             sd_bus_error *error);
+/* The same for a job already in hand. */
+int bus_authorize_job(Manager *m, sd_bus_message *message, Job *j, sd_bus_error *error);
 
 /* systemd.c: what we ask of and hear from PID 1. */
 int systemd_subscribe(Manager *m);

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* polkit over plain sd-bus, as systemd's bus-polkit.c does: the subject is
+ * the caller's unique bus name ("system-bus-name"), never a PID, so polkit
+ * gets the caller's identity from the bus broker, race-free. Any failure to
+ * get an answer denies. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-names.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "polkit.h"
+
+#define POLKIT_DEST "org.freedesktop.PolicyKit1"
+#define POLKIT_PATH "/org/freedesktop/PolicyKit1/Authority"
+#define POLKIT_INTERFACE "org.freedesktop.PolicyKit1.Authority"
+#define POLKIT_ALLOW_USER_INTERACTION 1U
+/* Interactive authentication can take a person a while. */
+#define POLKIT_TIMEOUT_USEC (5 * 60 * USEC_PER_SEC)
+
+typedef struct PolkitQuery {
+        Manager *manager;
+        struct PolkitQuery *next;
+        sd_bus_message *request;
+        char *action;
+        sd_bus_slot *slot;
+        bool done;
+        int result;                /* 1 allowed, -EACCES denied, -EBUSY challenge */
+        char *error_message;
+} PolkitQuery;
+
+static void query_free(PolkitQuery *q) {
+        for (PolkitQuery **p = &q->manager->polkit_queries; *p; p = &(*p)->next)
+                if (*p == q) {
+                        *p = q->next;
+                        break;
+                }
+        sd_bus_slot_unref(q->slot);
+        sd_bus_message_unref(q->request);
+        free(q->action);
+        free(q->error_message);
+        free(q);
+}
+
+void polkit_free_all(Manager *m) {
+        while (m->polkit_queries)
+                query_free(m->polkit_queries);
+}
+
+static int append_check_authorization(sd_bus_message *m, const char *sender, const char *action,
+                                      bool interactive) {
+        return sd_bus_message_append(m, "(sa{sv})sa{ss}us",
+                                     "system-bus-name", 1, "name", "s", sender,
+                                     action, 0,
+                                     interactive ? POLKIT_ALLOW_USER_INTERACTION : 0U, "");
+}
+
+/* Reads polkit's (bba{ss}) answer into 1, -EACCES or -EBUSY. */
+static int parse_answer(sd_bus_message *reply) {
+        int authorized, challenge, r;
+
+        r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
+        if (r < 0)
+                return r;
+        if (authorized)
+                return 1;
+        return challenge ? -EBUSY : -EACCES;
+}
+
+static int set_denied(int result, const char *action, sd_bus_error *error) {
+        if (result == -EBUSY)
+                return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired",
+                                         "Authentication is required for %s.", action);
+        return sd_bus_error_setf(error, JOBWORKER_ERROR_ACCESS_DENIED, "Not authorized for %s.", action);
+}
+
+static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        PolkitQuery *q = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        q->slot = sd_bus_slot_unref(q->slot);
+        q->done = true;
+        if (e) {
+                log_warning("polkit could not decide %s: %s", q->action, e->message ? e->message : e->name);
+                q->result = -EACCES;
+        } else {
+                q->result = parse_answer(reply);
+                if (q->result < 0 && q->result != -EBUSY)
+                        q->result = -EACCES;
+        }
+        /* Run the method again; this time its check finds the answer. */
+        int r = sd_bus_enqueue_for_read(q->manager->bus, q->request);
+        if (r < 0) {
+                log_error_errno(r, "Failed to resume a call after polkit answered: %m");
+                (void) sd_bus_reply_method_errorf(q->request, JOBWORKER_ERROR_ACCESS_DENIED,
+                                                  "Authorization failed.");
+                query_free(q);
+        }
+        return 0;
+}
+
+int polkit_check_async(Manager *m, sd_bus_message *call, const char *action, bool interactive,
+                       sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *check = NULL;
+        uid_t uid;
+        int r;
+
+        r = bus_caller_uid(call, &uid);
+        if (r < 0)
+                return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
+        if (uid == 0)
+                return 1;
+
+        for (PolkitQuery *q = m->polkit_queries; q; q = q->next)
+                if (q->request == call && strcmp(q->action, action) == 0) {
+                        if (!q->done)
+                                return 0;
+                        int result = q->result;
+                        query_free(q);
+                        return result > 0 ? 1 : set_denied(result, action, error);
+                }
+
+        PolkitQuery *q = calloc(1, sizeof(PolkitQuery));
+        if (!q)
+                return -ENOMEM;
+        q->manager = m;
+        q->request = sd_bus_message_ref(call);
+        q->action = strdup(action);
+        q->next = m->polkit_queries;
+        m->polkit_queries = q;
+        if (!q->action) {
+                query_free(q);
+                return -ENOMEM;
+        }
+
+        r = sd_bus_message_new_method_call(m->bus, &check, POLKIT_DEST, POLKIT_PATH, POLKIT_INTERFACE,
+                                           "CheckAuthorization");
+        if (r >= 0)
+                r = append_check_authorization(check, sd_bus_message_get_sender(call), action,
+                                               interactive && sd_bus_message_get_allow_interactive_authorization(call) > 0);
+        if (r >= 0)
+                r = sd_bus_call_async(m->bus, &q->slot, check, on_check_reply, q, POLKIT_TIMEOUT_USEC);
+        if (r < 0) {
+                query_free(q);
+                log_error_errno(r, "Failed to ask polkit: %m");
+                return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot ask polkit.");
+        }
+        return 0;
+}
+
+int polkit_check_sync(Manager *m, sd_bus_message *call, const char *action, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *check = NULL, *reply = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        uid_t uid;
+        int r;
+
+        r = bus_caller_uid(call, &uid);
+        if (r < 0)
+                return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
+        if (uid == 0)
+                return 1;
+        r = sd_bus_message_new_method_call(m->bus, &check, POLKIT_DEST, POLKIT_PATH, POLKIT_INTERFACE,
+                                           "CheckAuthorization");
+        if (r >= 0)
+                r = append_check_authorization(check, sd_bus_message_get_sender(call), action, false);
+        if (r >= 0)
+                r = sd_bus_call(m->bus, check, 0, &e, &reply);
+        if (r < 0) {
+                log_warning("polkit could not decide %s: %s", action, e.message ? e.message : strerror(-r));
+                sd_bus_error_free(&e);
+                return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot ask polkit.");
+        }
+        r = parse_answer(reply);
+        if (r > 0)
+                return 1;
+        return set_denied(r == -EBUSY ? -EBUSY : -EACCES, action, error);
+}
