@@ -62,7 +62,8 @@ info "busy loop under --cpu=0.2 used ${share}% of a core"
 jctl "$TEST_USER1" stop "$id"
 
 # A fork bomb under --tasks-max is contained: the job never holds more tasks.
-id="$(jctl "$TEST_USER1" start --tasks-max=20 -- sh -c 'while :; do sleep 60 & done')"
+# (bash, unlike dash, survives a failed fork and keeps trying.)
+id="$(jctl "$TEST_USER1" start --tasks-max=20 -- bash -c 'while :; do sleep 60 & done' )"
 sleep 4
 cg="/sys/fs/cgroup/jobworker.slice/jobworker-$id.scope"
 cur="$(cat "$cg/pids.current")"

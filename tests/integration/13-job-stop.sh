@@ -19,7 +19,7 @@ jctl "$TEST_USER1" stop --timeout=2 "$id"
 assert_eq stopped "$(job_field "$TEST_USER1" "$id" result)"
 assert_eq 9 "$(job_field "$TEST_USER1" "$id" signal)" "signal after the stop timeout"
 assert_eq inactive "$(unit_state "jobworker-$id.scope")" "scope after stop"
-left="$(grep -l "jobworker-$id.scope" /proc/[0-9]*/cgroup 2>/dev/null | wc -l)"
+left="$( (grep -l "jobworker-$id.scope" /proc/[0-9]*/cgroup 2>/dev/null || true) | wc -l)"
 assert_eq 0 "$left" "processes of the stopped job left"
 [[ ! -d "/sys/fs/cgroup/jobworker.slice/jobworker-$id.scope" ]] || fail "cgroup of the stopped job left"
 
