@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bus-names.h"
@@ -244,6 +245,32 @@ static int build_environment(const struct passwd *pw, char **passed, char ***ret
         return 0;
 }
 
+/* Whether the user can enter dir, decided by the kernel for that user: a
+ * child drops to the user's ids and tries. Root's view would lie. */
+static int check_directory_as_user(const char *dir, uid_t uid, gid_t gid, const gid_t *groups, int n_groups) {
+        pid_t pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                if (setgroups((size_t) n_groups, groups) < 0 || setresgid(gid, gid, gid) < 0 ||
+                    setresuid(uid, uid, uid) < 0)
+                        _exit(EPERM);
+                struct stat st;
+                if (chdir(dir) < 0)
+                        _exit(errno & 0xff);
+                if (stat(".", &st) < 0 || !S_ISDIR(st.st_mode))
+                        _exit(ENOTDIR);
+                _exit(0);
+        }
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (!WIFEXITED(status))
+                return -EIO;
+        return -WEXITSTATUS(status);
+}
+
 static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_strv_free_ char **argv = NULL, **passed_env = NULL, **env = NULL;
@@ -323,6 +350,21 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         if (r < 0)
                 return r;
 
+        if (*workdir) {
+                r = check_directory_as_user(workdir, uid, pw.pw_gid, groups, n_groups);
+                if (r < 0)
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                                 "Working directory %s: %s (checked as user %s).",
+                                                 workdir, strerror(-r), pw.pw_name);
+        } else {
+                /* No directory asked for: home, or / where home is not usable. */
+                const char *home = pw.pw_dir && *pw.pw_dir ? pw.pw_dir : "/";
+                free(workdir);
+                workdir = strdup(check_directory_as_user(home, uid, pw.pw_gid, groups, n_groups) >= 0 ? home : "/");
+                if (!workdir)
+                        return -ENOMEM;
+        }
+
         char id[JOB_ID_LENGTH + 1];
         do {
                 r = job_id_generate(id);
@@ -338,7 +380,7 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         j->gid = pw.pw_gid;
         j->argv = TAKE_PTR(argv);
         j->environment = TAKE_PTR(env);
-        j->working_directory = *workdir ? TAKE_PTR(workdir) : strdup(pw.pw_dir && *pw.pw_dir ? pw.pw_dir : "/");
+        j->working_directory = TAKE_PTR(workdir);
         j->limits = limits;
         job_limits_init(&limits);
         if (!j->working_directory) {
