@@ -75,6 +75,17 @@ static int on_bus_message(sd_bus_message *m, void *userdata, sd_bus_error *error
         return 0;
 }
 
+/* Gives the name back and answers what is already queued: anything that
+ * arrives after this goes to the next activated instance. Must run before
+ * the event loop exits, which closes the bus. */
+static void manager_release_name(Manager *m) {
+        int r = sd_bus_release_name(m->bus, JOBWORKER_BUS_NAME);
+        if (r < 0)
+                log_warning_errno(r, "Failed to release bus name: %m");
+        while (sd_bus_process(m->bus, NULL) > 0)
+                ;
+}
+
 static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
         uint64_t now = now_monotonic();
@@ -82,6 +93,7 @@ static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         if (manager_active_jobs(m) == 0 && now - m->last_activity_usec >= m->idle_timeout_usec) {
                 log_info("Idle for %llu s with no running jobs, exiting.",
                          (unsigned long long) (m->idle_timeout_usec / USEC_PER_SEC));
+                manager_release_name(m);
                 return sd_event_exit(m->event, 0);
         }
         uint64_t next = m->last_activity_usec + m->idle_timeout_usec;
@@ -326,13 +338,5 @@ int manager_run(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
 
-        /* Give the name back before the last look at the queue: anything that
-         * arrives after this goes to the next activated instance, anything that
-         * arrived before is answered here. */
-        r = sd_bus_release_name(m->bus, JOBWORKER_BUS_NAME);
-        if (r < 0)
-                log_warning_errno(r, "Failed to release bus name: %m");
-        while ((r = sd_bus_process(m->bus, NULL)) > 0)
-                ;
         return 0;
 }

@@ -53,6 +53,6 @@ id="$(jctl "$u" start -- sleep 12)"
 sleep 8
 assert_eq active "$(unit_state "$SERVICE")" "daemon idled out with a running job"
 jctl "$u" wait "$id"
-wait_until 60 test "$(unit_state "$SERVICE")" = inactive || fail "daemon did not idle out after the job"
+wait_until 60 unit_is "$SERVICE" inactive || fail "daemon did not idle out after the job"
 rm -rf /run/systemd/system/jobworkerd.service.d
 systemctl daemon-reload

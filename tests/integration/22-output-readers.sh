@@ -51,7 +51,8 @@ assert_eq finished "$(job_field "$u" "$id" state)" "the job finished despite the
 kill "$stalled" 2>/dev/null || true
 pkill -u "$u" -f "jobworkerctl logs -f $id" || true
 wait "$stalled" 2>/dev/null || true
-wait_until 30 test "$(daemon_fds)" -le "$base_fds" \
+fds_back() { (( $(daemon_fds) <= base_fds )); }
+wait_until 30 fds_back \
     || fail "daemon holds $(daemon_fds) fds after readers left (had $base_fds)"
 
 # Output of a job from before a restart stays readable.
