@@ -1,7 +1,7 @@
 #!/bin/bash
-# Runs every test: unit tests (gcc and clang, and once under ASan+UBSan) and
-# the VM integration tests against a real systemd. Installs what it needs
-# (root). Usage: tests/run-all.sh [--no-vm]
+# Runs every test: unit tests (gcc and clang, and once under ASan+UBSan), a
+# short libFuzzer run of option parsing (build-fuzz), and the VM integration
+# tests against a real systemd. Installs what it needs (root). Usage: tests/run-all.sh [--no-vm]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +15,7 @@ setup() {  # setup DIR ARGS...: configure a build directory once
 setup build -Dinstall_tests=true
 CC=clang setup build-clang
 setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
+CC=clang setup build-fuzz -Dfuzz=true
 ninja -C build
 ninja -C build-clang
 
@@ -25,6 +26,8 @@ meson test -C build-clang --suite unit --print-errorlogs
 echo "=== unit tests (ASan+UBSan)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     meson test -C build-asan --suite unit --print-errorlogs
+echo "=== fuzzing (libFuzzer, 60 s)"
+meson test -C build-fuzz --suite fuzz --print-errorlogs
 
 if [[ "${1:-}" != --no-vm ]]; then
     echo "=== integration tests (VM)"

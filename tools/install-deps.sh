@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_pkgs=(meson ninja-build gcc clang pkg-config libsystemd-dev libcap-dev libcmocka-dev
             libdbus-1-dev systemd dbus)
-test_pkgs=(qemu-system-x86 qemu-utils debootstrap e2fsprogs jq)
+test_pkgs=(qemu-system-x86 qemu-utils debootstrap e2fsprogs jq libclang-rt-14-dev)
 
 pkgs=("${build_pkgs[@]}")
 [[ "${1:-}" == --test ]] && pkgs+=("${test_pkgs[@]}")
