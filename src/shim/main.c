@@ -71,9 +71,13 @@ static int oom_score_adj_reset(void) {
 }
 
 /* The job's stdout and stderr: pipes whose read ends only the shim holds. */
-static int output_pipes_open(int out_pipe[2], int err_pipe[2]) {
+static int output_pipes_open(int out_pipe[2], int err_pipe[2], uid_t uid, gid_t gid) {
         if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0)
                 return log_error_errno(errno, "Failed to create the output pipes: %m");
+        /* Hand the pipes to the job's user, so that opening /dev/stdout or
+         * /proc/self/fd/2 again (as many scripts do) is not refused. */
+        if (fchown(out_pipe[1], uid, gid) < 0 || fchown(err_pipe[1], uid, gid) < 0)
+                return log_error_errno(errno, "Failed to give the output pipes to the job's user: %m");
         /* Only our ends: the job's writes stay blocking. */
         if (fcntl(out_pipe[0], F_SETFL, O_NONBLOCK) < 0 || fcntl(err_pipe[0], F_SETFL, O_NONBLOCK) < 0)
                 return log_error_errno(errno, "Failed to make the output pipes non-blocking: %m");
@@ -126,7 +130,7 @@ static void run(const ShimArgs *args, JobStatus *s, int *cgroup_fd, OutputJourna
                 return status_set_start_failed(s, r, "reset the OOM score adjustment");
 
         if (args->output == SHIM_OUTPUT_JOURNAL) {
-                r = output_pipes_open(out_pipe, err_pipe);
+                r = output_pipes_open(out_pipe, err_pipe, args->uid, args->gid);
                 if (r < 0)
                         return status_set_start_failed(s, r, "create the output pipes");
                 r = output_journal_init(journal, args->id, shim_command_identifier(args->command[0]), &sink);

@@ -21,6 +21,7 @@ check_exact "empty lines" "printf 'a\n\n\nb\n\n'"
 check_exact "no final newline" "printf 'abc'"
 check_exact "NUL, invalid UTF-8 and CR" "printf 'a\000b\377\376\r\nc\r\r\000'"
 check_exact "a 1 MiB line" "head -c 1048576 /dev/zero | tr '\000' x"
+check_exact "writes to a reopened /dev/stdout" "echo one >/dev/stdout; echo two >/proc/self/fd/1"
 check_exact "long lines with NULs" "head -c 300000 /dev/zero; printf '\n'; head -c 100000 /dev/zero"
 
 # stdout and stderr stay apart.
