@@ -93,6 +93,9 @@ console_tail() {
 if [[ $rc -eq 124 || $rc -eq 137 ]]; then
     echo "run.sh: guest HUNG: killed after ${timeout}s" >&2
     console_tail
+elif [[ $rc -ne 0 ]]; then
+    echo "run.sh: qemu exited with status $rc" >&2
+    console_tail
 fi
 if [[ -e "$share/out/setup-failed" ]]; then
     echo "run.sh: guest setup failed:" >&2
@@ -101,7 +104,7 @@ if [[ -e "$share/out/setup-failed" ]]; then
 fi
 
 if [[ "$mode" == cmd ]]; then
-    [[ -e "$share/out/cmd.rc" ]] || { console_tail; die "command did not finish"; }
+    [[ -e "$share/out/cmd.rc" ]] || { [[ $rc -ne 0 ]] || console_tail; die "command did not finish"; }
     cat "$share/out/cmd.stdout"
     cat "$share/out/cmd.stderr" >&2
     exit "$(cat "$share/out/cmd.rc")"
@@ -109,7 +112,7 @@ fi
 
 tap="$share/out/results.tap"
 if [[ ! -s "$tap" ]]; then
-    [[ $rc -eq 124 || $rc -eq 137 ]] || console_tail
+    [[ $rc -ne 0 ]] || console_tail
     die "guest produced no test results"
 fi
 cat "$tap"
