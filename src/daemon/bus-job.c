@@ -36,7 +36,7 @@ int job_object_find(sd_bus *bus, const char *path, const char *interface, void *
                 goto allowed;
         if (call && sd_bus_message_is_method_call(call, NULL, NULL) > 0) {
                 uid_t uid;
-                r = bus_caller_uid(call, &uid);
+                r = manager_caller_uid(m, call, &uid);
                 if (r < 0)
                         return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
                 if (uid != 0) {
@@ -66,7 +66,7 @@ int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***n
 
         if (!l)
                 return -ENOMEM;
-        if (call && bus_caller_uid(call, &uid) < 0) {
+        if (call && manager_caller_uid(m, call, &uid) < 0) {
                 *nodes = TAKE_PTR(l);
                 return 0;
         }

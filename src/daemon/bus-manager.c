@@ -24,6 +24,26 @@
 #define ARGS_COUNT_MAX 65536U
 #define GROUPS_MAX 65536
 
+int manager_caller_uid(Manager *m, sd_bus_message *message, uid_t *ret) {
+        const char *sender = sd_bus_message_get_sender(message);
+        size_t n = ELEMENTSOF(m->caller_cache);
+        int r;
+
+        if (sender && strlen(sender) < sizeof m->caller_cache[0].name)
+                for (size_t i = 0; i < n; i++)
+                        if (strcmp(m->caller_cache[i].name, sender) == 0) {
+                                *ret = m->caller_cache[i].uid;
+                                return 0;
+                        }
+        r = bus_caller_uid(message, ret);
+        if (r < 0 || !sender || strlen(sender) >= sizeof m->caller_cache[0].name)
+                return r;
+        unsigned slot = m->caller_cache_next++ % n;
+        strcpy(m->caller_cache[slot].name, sender);
+        m->caller_cache[slot].uid = *ret;
+        return 0;
+}
+
 int bus_caller_uid(sd_bus_message *m, uid_t *ret) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         uint64_t augmented = 0;
@@ -313,7 +333,7 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         if (r < 0)
                 return r;
 
-        r = bus_caller_uid(message, &uid);
+        r = manager_caller_uid(m, message, &uid);
         if (r < 0)
                 return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED,
                                         "Cannot determine the caller's user.");
@@ -408,7 +428,7 @@ static int method_list_jobs(sd_bus_message *message, void *userdata, sd_bus_erro
         uid_t uid;
         int r;
 
-        r = bus_caller_uid(message, &uid);
+        r = manager_caller_uid(m, message, &uid);
         if (r < 0)
                 return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED,
                                         "Cannot determine the caller's user.");
@@ -453,7 +473,7 @@ int bus_authorize_job(Manager *m, sd_bus_message *message, Job *j, sd_bus_error 
         uid_t uid;
         int r;
 
-        r = bus_caller_uid(message, &uid);
+        r = manager_caller_uid(m, message, &uid);
         if (r < 0)
                 return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
         if (uid == 0)

@@ -90,7 +90,9 @@ static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
         uint64_t now = now_monotonic();
 
-        if (manager_active_jobs(m) == 0 && now - m->last_activity_usec >= m->idle_timeout_usec) {
+        /* Attached output readers keep us too: their pipes end with us. */
+        if (manager_active_jobs(m) == 0 && !m->readers &&
+            now - m->last_activity_usec >= m->idle_timeout_usec) {
                 log_info("Idle for %llu s with no running jobs, exiting.",
                          (unsigned long long) (m->idle_timeout_usec / USEC_PER_SEC));
                 manager_release_name(m);

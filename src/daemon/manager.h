@@ -31,6 +31,15 @@ typedef struct Manager {
         sd_event_source *journal_poll_timer;
 
         struct PolkitQuery *polkit_queries;  /* calls waiting for polkit */
+
+        /* Unique bus names are never reused while the bus runs, so the uid
+         * behind one never changes: remember the last few, saving a round
+         * trip to the bus for every call. */
+        struct {
+                char name[32];
+                uid_t uid;
+        } caller_cache[64];
+        unsigned caller_cache_next;
         unsigned max_jobs_per_user;          /* active jobs; root is exempt */
 } Manager;
 
@@ -59,6 +68,7 @@ int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***n
                         sd_bus_error *error);
 
 int bus_caller_uid(sd_bus_message *m, uid_t *ret);
+int manager_caller_uid(Manager *m, sd_bus_message *message, uid_t *ret);
 /* Resolves a job id the caller may act on: 1 with *ret set; 0 while polkit
  * is asked (return 1 from the handler, it runs again); < 0 with error set
  * (InvalidArgument, NoSuchJob, AccessDenied). */

@@ -110,7 +110,7 @@ int polkit_check_async(Manager *m, sd_bus_message *call, const char *action, boo
         uid_t uid;
         int r;
 
-        r = bus_caller_uid(call, &uid);
+        r = manager_caller_uid(m, call, &uid);
         if (r < 0)
                 return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
         if (uid == 0)
@@ -159,7 +159,7 @@ int polkit_check_sync(Manager *m, sd_bus_message *call, const char *action, sd_b
         uid_t uid;
         int r;
 
-        r = bus_caller_uid(call, &uid);
+        r = manager_caller_uid(m, call, &uid);
         if (r < 0)
                 return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
         if (uid == 0)

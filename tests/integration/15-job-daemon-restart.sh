@@ -46,6 +46,8 @@ assert_eq 6 "$rc" "exit code when the daemon dies as the job ends"
 
 # The daemon does not idle out while a job runs.
 mkdir -p /run/systemd/system/jobworkerd.service.d
+# Whatever happens below, later tests get the stock idle timeout back.
+trap 'rm -rf /run/systemd/system/jobworkerd.service.d; systemctl daemon-reload' EXIT
 printf '[Service]\nEnvironment=JOBWORKERD_IDLE_TIMEOUT_SEC=2\n' >/run/systemd/system/jobworkerd.service.d/idle.conf
 systemctl daemon-reload
 systemctl restart jobworkerd
