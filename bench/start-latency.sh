@@ -1,0 +1,97 @@
+#!/bin/bash
+# Start latency of a job vs its peers, in the guest, as root (bench/README.md).
+#   N=30 WARMUP=3 CONC=100 bash start-latency.sh
+# Each latency sample is one command's wall time, A and B interleaved; no
+# per-run `timeout` (it would add a fork+exec to both sides): the caller
+# bounds the whole script (bench/run-in-vm.sh uses timeout 1200).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+N="${N:-30}" WARMUP="${WARMUP:-3}" CONC="${CONC:-100}"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+# sample FILE CMD...: run CMD once, append its wall time (µs) to FILE.
+sample() {
+    local f="$1" t0 t1 rc=0
+    shift
+    t0="$(now_us)"
+    "$@" >/dev/null 2>>"$tmp/err" || rc=$?
+    t1="$(now_us)"
+    if [[ $rc -ne 0 ]]; then
+        echo "FAILED (exit $rc): $*" >&2; tail -n 5 "$tmp/err" >&2; return 1
+    fi
+    echo "$((t1 - t0))" >>"$f"
+}
+
+# series NAME FUNC_A FUNC_B: warm-up, then N interleaved runs of A and B.
+series() {
+    local name="$1" a="$2" b="$3" i
+    : >"$tmp/a"; : >"$tmp/b"
+    warm
+    for ((i = 0; i < WARMUP; i++)); do sample /dev/null "$a"; sample /dev/null "$b"; done
+    for ((i = 0; i < N; i++)); do sample "$tmp/a" "$a"; sample "$tmp/b" "$b"; done
+    read -r am ap <<<"$(stats "$tmp/a")"
+    read -r bm bp <<<"$(stats "$tmp/b")"
+    printf '%-8s A %-16s p50 %8.1f ms  p90 %8.1f ms\n' "$name" "$a" "$am" "$ap"
+    printf '%-8s B %-16s p50 %8.1f ms  p90 %8.1f ms\n' "" "$b" "$bm" "$bp"
+    printf '%-8s   A/B ratio        p50 %8s     p90 %8s\n' "" "$(ratio "$am" "$bm")" "$(ratio "$ap" "$bp")"
+}
+
+# The commands compared (what each function runs is what is measured).
+true_bin() { /bin/true; }
+jw_plain() { jobworkerctl run -- true; }
+sd_plain() { systemd-run --scope -q true; }
+jw_limits() { jobworkerctl run --cpu=0.5 --memory=256M --io-read=10M -- true; }
+sd_limits() {
+    systemd-run --scope -q -p CPUQuota=50% -p MemoryMax=256M \
+        -p "IOReadBandwidthMax=/ 10M" true
+}
+sd_bwrap() { systemd-run --scope -q bwrap --unshare-pid --unshare-net --dev-bind / / true; }
+
+echo "== start latency (N=$N interleaved, warm-up $WARMUP; ms) =="
+series floor true_bin true_bin
+series plain jw_plain sd_plain
+series limits jw_limits sd_limits
+if command -v bwrap >/dev/null; then
+    series bwrap jw_plain sd_bwrap
+else
+    echo "bwrap    skipped: bwrap is not installed in the guest image"
+fi
+
+# concurrent KIND: CONC starts at once; time until all started and all ended.
+concurrent() {
+    local kind="$1" i t0 t1 t2 fails=0 pids=()
+    warm
+    t0="$(now_us)"
+    for ((i = 0; i < CONC; i++)); do
+        if [[ "$kind" == jobworker ]]; then
+            timeout 300 jobworkerctl start -- true >"$tmp/id.$i" 2>>"$tmp/err" &
+        else
+            timeout 300 systemd-run --scope -q true 2>>"$tmp/err" &
+        fi
+        pids+=("$!")
+    done
+    for i in "${pids[@]}"; do wait "$i" || fails=$((fails + 1)); done
+    t1="$(now_us)"
+    if [[ "$kind" == jobworker ]]; then
+        pids=()
+        for ((i = 0; i < CONC; i++)); do
+            timeout 300 jobworkerctl wait "$(cat "$tmp/id.$i")" 2>>"$tmp/err" &
+            pids+=("$!")
+        done
+        for i in "${pids[@]}"; do wait "$i" || fails=$((fails + 1)); done
+    fi
+    t2="$(now_us)"
+    printf '%-12s %4d x %-9s all started %8.1f ms  all finished %8.1f ms  failures %d\n' \
+        concurrent "$CONC" "$kind" "$(((t1 - t0) / 1000))" "$(((t2 - t0) / 1000))" "$fails"
+    echo "$(((t2 - t0) / 1000))" >"$tmp/conc.$kind"
+    if [[ "$kind" == jobworker ]]; then   # tidy up, not timed
+        for ((i = 0; i < CONC; i++)); do
+            timeout 60 jobworkerctl remove "$(cat "$tmp/id.$i")" >/dev/null 2>&1 || true
+        done
+    fi
+}
+concurrent jobworker
+concurrent systemd-run
+printf '%-12s ratio all finished %s\n' "" \
+    "$(ratio "$(cat "$tmp/conc.jobworker")" "$(cat "$tmp/conc.systemd-run")")"
