@@ -486,6 +486,12 @@ int bus_authorize_job(Manager *m, sd_bus_message *message, Job *j, sd_bus_error 
                 return sd_bus_error_setf(error, JOBWORKER_ERROR_ACCESS_DENIED,
                                          "Job %s belongs to another user.", j->id);
         }
+        if (r < 0 && sd_bus_error_has_name(error, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired")) {
+                sd_bus_error_free(error);
+                return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired",
+                                         "Job %s belongs to another user; managing it needs an administrator's authentication.",
+                                         j->id);
+        }
         return r;
 }
 

@@ -29,7 +29,8 @@ for sig in INT TERM; do
     env --default-signal=INT jobworkerctl run -- sleep 1000 &
     pid=$!
     find_job() { jobworkerctl list --json | jq -r '.[] | select(.command == ["sleep","1000"] and .state == "running") | .id'; }
-    wait_until 60 test -n "$(find_job)" || fail "run's job never showed up"
+    job_shows() { [[ -n "$(find_job)" ]]; }
+    wait_until 60 job_shows || fail "run's job never showed up"
     id="$(find_job)"
     kill -"$sig" "$pid"
     rc=0; wait "$pid" || rc=$?
