@@ -46,7 +46,9 @@ mkdir -p "$share/out"
 # Stage exactly what a user's install would contain.  With rebuild: `meson
 # test` only builds the targets tests depend on, not everything installed.
 # Stdout must stay pure TAP, so meson's and ninja's chatter goes to stderr.
-meson install -C "$builddir" --destdir "$share/stage" --quiet >&2 \
+# The lock keeps two run.sh on one build dir from running ninja at once.
+flock "$builddir/.jobworker-vm.lock" \
+    meson install -C "$builddir" --destdir "$share/stage" --quiet >&2 \
     || die "meson install failed"
 cp -a "$here/../integration" "$share/integration"
 cp -a "$here/../../bench" "$share/bench"     # benchmarks: /mnt/host/bench
