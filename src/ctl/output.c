@@ -5,7 +5,7 @@
  * we copy both (poll, read, write out, partial writes and EAGAIN on our side
  * included) until both reached EOF and everything read was written. Then we
  * read the job's State on the same connection and decide with
- * output_round_next() (the resume rule, documented there) whether to stop
+ * output_round_next() (the resume rule, in output-rule.c) whether to stop
  * or to run another round from the byte offsets reached so far. Offsets
  * count what we read and wrote out, per stream, over all rounds; a round
  * only ends once our buffers are empty, so read == delivered then.
@@ -14,7 +14,6 @@
  * another one, and each side reconnects on its own terms. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,74 +32,6 @@
 #define RETRY_MAX_USEC (1 * USEC_PER_SEC)
 /* Say something once reaching jobworkerd has failed this often in a row. */
 #define RETRIES_BEFORE_NOTICE 8
-
-/* The resume rule.
- *
- * A round that ended with EOF on both pipes is only trusted if the daemon
- * that answered GetOutput is still the one answering afterwards (same unique
- * bus name on the State read): otherwise it died, was restarted or the bus
- * went away during the round, its EOF may be early, and the round is redone
- * from the offsets reached (with or without --follow).
- *
- * Without Follow, a trusted round is the answer: EOF = end of what the
- * journal holds.
- *
- * With Follow, we stop only when a round delivered zero bytes AND the State
- * read after it (same connection, same daemon) is "finished": a job that
- * has finished writes nothing more, and a Follow round from our offsets
- * found nothing left, so we hold every byte. Any round that delivered bytes
- * is followed by another one (usually empty: one cheap extra call). A round
- * that delivered nothing while the job still runs is retried after a pause,
- * so a daemon that keeps answering EOF early cannot make us spin. */
-OutputNext output_round_next(const OutputRound *round) {
-        if (!round->same_daemon)
-                return OUTPUT_NEXT_AGAIN;
-        if (!round->follow)
-                return OUTPUT_NEXT_DONE;
-        if (round->bytes > 0)
-                return OUTPUT_NEXT_AGAIN;
-        return round->finished ? OUTPUT_NEXT_DONE : OUTPUT_NEXT_AGAIN_LATER;
-}
-
-int logs_parse_argv(int argc, char *argv[], const char **ret_id, OutputFlags *ret_flags) {
-        enum { ARG_STDOUT = 0x100, ARG_STDERR };
-        static const struct option options[] = {
-                { "help",   no_argument, NULL, 'h' },
-                { "follow", no_argument, NULL, 'f' },
-                { "stdout", no_argument, NULL, ARG_STDOUT },
-                { "stderr", no_argument, NULL, ARG_STDERR },
-                {}
-        };
-        OutputFlags flags = 0, streams = 0;
-        int opt;
-
-        optind = 0;
-        while ((opt = getopt_long(argc, argv, "hf", options, NULL)) >= 0)
-                switch (opt) {
-                case 'h':
-                        ctl_help();
-                        return 0;
-                case 'f':
-                        flags |= OUTPUT_FOLLOW;
-                        break;
-                case ARG_STDOUT:
-                        streams |= OUTPUT_STDOUT;
-                        break;
-                case ARG_STDERR:
-                        streams |= OUTPUT_STDERR;
-                        break;
-                default:
-                        return -CTL_EXIT_USAGE;
-                }
-
-        if (optind != argc - 1) {
-                fprintf(stderr, "Usage: jobworkerctl logs [-f|--follow] [--stdout|--stderr] ID\n");
-                return -CTL_EXIT_USAGE;
-        }
-        *ret_id = argv[optind];
-        *ret_flags = flags | (streams ?: OUTPUT_STDOUT | OUTPUT_STDERR);
-        return 1;
-}
 
 typedef struct Stream {
         OutputStreamer *streamer;
@@ -584,6 +515,8 @@ int verb_logs(CtlContext *c, int argc, char *argv[]) {
         int r;
 
         r = logs_parse_argv(argc, argv, &id, &flags);
+        if (r == 0)
+                ctl_help();
         if (r <= 0)
                 return -r;
         if (ctl_bus(c, &bus) < 0)

@@ -16,7 +16,7 @@ typedef enum OutputFlags {
         OUTPUT_STDERR = 1 << 2,  /* copy the job's stderr to our stderr */
 } OutputFlags;
 
-/* ---- pure parts (unit tested) ---- */
+/* ---- pure parts (output-rule.c, unit tested) ---- */
 
 /* What comes after a GetOutput round: both streams reached EOF, everything
  * read was written out, and then State was read on the same connection. */
@@ -38,8 +38,8 @@ typedef enum OutputNext {
 OutputNext output_round_next(const OutputRound *round);
 
 /* "logs [-f|--follow] [--stdout|--stderr] [--] ID". Returns 1 with *ret_id
- * and *ret_flags set; 0 for --help (already printed); or -CTL_EXIT_USAGE
- * after printing why. Resets getopt itself. */
+ * and *ret_flags set; 0 for --help (for the caller to print); or
+ * -CTL_EXIT_USAGE after printing why. Resets getopt itself. */
 int logs_parse_argv(int argc, char *argv[], const char **ret_id, OutputFlags *ret_flags);
 
 /* ---- the streamer ---- */
