@@ -14,7 +14,7 @@ void ctl_help(void) {
         printf("jobworkerctl [OPTIONS...] COMMAND ...\n\n"
                "Run and control isolated, resource-limited jobs through jobworkerd.\n\n"
                "Commands:\n"
-               "  run [OPTIONS] [--] CMD [ARG...]    Run a job, wait for it, exit with its status\n"
+               "  run [OPTIONS] [--] CMD [ARG...]    Run a job, show its output, exit with its status\n"
                "  start [OPTIONS] [--] CMD [ARG...]  Start a job, print its id\n"
                "  wait ID                            Wait for a job, exit with its status\n"
                "  stop [--timeout=SECONDS] ID        Stop a job, return once it is gone\n"
