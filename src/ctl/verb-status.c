@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <time.h>
 
+#include "time-util.h"
 #include "bus-names.h"
 #include "ctl.h"
 #include "format.h"
@@ -39,15 +40,9 @@ static void format_owner(char *buf, size_t size, uint32_t uid, bool remote) {
                 snprintf(buf, size, "%" PRIu32, uid);
 }
 
-static uint64_t now_realtime_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static void format_since(char *buf, size_t size, uint64_t start) {
         char ts[FORMAT_TIMESTAMP_MAX], ago[FORMAT_TIMESPAN_MAX];
-        uint64_t now = now_realtime_usec();
+        uint64_t now = now_usec(CLOCK_REALTIME);
 
         if (start == 0 || start == UINT64_MAX) {
                 snprintf(buf, size, "n/a");

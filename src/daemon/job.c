@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "time-util.h"
 #include "bus-names.h"
 #include "job.h"
 #include "log.h"
@@ -24,12 +25,6 @@
 
 #define START_TIMEOUT_USEC (90 * USEC_PER_SEC)
 #define RECHECK_USEC (2 * USEC_PER_SEC)
-
-static uint64_t now_realtime(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
-}
 
 int job_new(Manager *m, const char *id, Job **ret) {
         _cleanup_(job_freep) Job *j = calloc(1, sizeof(Job));
@@ -181,7 +176,7 @@ static void job_finish(Job *j, const char *unit_result) {
                         j->cpu_usage_nsec = status.cpu_usec * NSEC_PER_USEC;
                 j->memory_peak = status.memory_peak;
         }
-        j->finish_usec = have_status && status.finished_usec > 0 ? status.finished_usec : now_realtime();
+        j->finish_usec = have_status && status.finished_usec > 0 ? status.finished_usec : now_usec(CLOCK_REALTIME);
         job_status_done(&status);
 
         j->kill_timer = sd_event_source_disable_unref(j->kill_timer);
@@ -437,7 +432,7 @@ int job_start(Job *j, sd_bus_message *request, const gid_t *groups, int n_groups
         int r;
 
         j->state = JOB_STARTING;
-        j->start_usec = now_realtime();
+        j->start_usec = now_usec(CLOCK_REALTIME);
         r = job_save(j);
         if (r < 0)
                 return r;
@@ -470,7 +465,7 @@ static int on_kill_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 int job_arm_kill_timer(Job *j) {
-        uint64_t now = now_realtime();
+        uint64_t now = now_usec(CLOCK_REALTIME);
         uint64_t left = j->stop_deadline_usec > now ? j->stop_deadline_usec - now : 0;
 
         j->kill_timer = sd_event_source_disable_unref(j->kill_timer);
@@ -493,7 +488,7 @@ int job_stop(Job *j, uint64_t timeout_usec, sd_bus_error *error) {
         }
         if (j->state == JOB_STOPPING) {
                 /* A second stop may only shorten the grace period. */
-                uint64_t deadline = now_realtime() + timeout_usec;
+                uint64_t deadline = now_usec(CLOCK_REALTIME) + timeout_usec;
                 if (deadline < j->stop_deadline_usec) {
                         j->stop_deadline_usec = deadline;
                         (void) job_save(j);
@@ -503,7 +498,7 @@ int job_stop(Job *j, uint64_t timeout_usec, sd_bus_error *error) {
         }
 
         j->stop_requested = true;
-        j->stop_deadline_usec = now_realtime() + timeout_usec;
+        j->stop_deadline_usec = now_usec(CLOCK_REALTIME) + timeout_usec;
         log_info("Stopping job %s (SIGKILL in %llu ms).", j->id,
                  (unsigned long long) (timeout_usec / USEC_PER_MSEC));
         job_set_state(j, JOB_STOPPING);

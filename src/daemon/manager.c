@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include "time-util.h"
 #include "bus-names.h"
 #include "job.h"
 #include "log.h"
@@ -26,12 +27,6 @@ static void closedirp(DIR **d) {
 
 #define DEFAULT_IDLE_TIMEOUT_USEC (30 * USEC_PER_SEC)
 #define DEFAULT_MAX_JOBS_PER_USER 64
-
-static uint64_t now_monotonic(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
-}
 
 static int parse_idle_timeout(uint64_t *ret) {
         const char *e = getenv("JOBWORKERD_IDLE_TIMEOUT_SEC");
@@ -71,7 +66,7 @@ static int parse_max_jobs_per_user(unsigned *ret) {
 static int on_bus_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Manager *manager = userdata;
         if (sd_bus_message_is_method_call(m, NULL, NULL) > 0)
-                manager->last_activity_usec = now_monotonic();
+                manager->last_activity_usec = now_usec(CLOCK_MONOTONIC);
         return 0;
 }
 
@@ -88,7 +83,7 @@ static void manager_release_name(Manager *m) {
 
 static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
-        uint64_t now = now_monotonic();
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
 
         /* Attached output readers keep us too: their pipes end with us. */
         if (manager_active_jobs(m) == 0 && !m->readers &&
@@ -319,7 +314,7 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to acquire bus name " JOBWORKER_BUS_NAME ": %m");
 
-        m->last_activity_usec = now_monotonic();
+        m->last_activity_usec = now_usec(CLOCK_MONOTONIC);
         if (m->idle_timeout_usec > 0) {
                 r = sd_event_add_time(m->event, &m->idle_timer, CLOCK_MONOTONIC,
                                       m->last_activity_usec + m->idle_timeout_usec,

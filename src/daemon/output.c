@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <systemd/sd-journal.h>
 
+#include "time-util.h"
 #include "job-output.h"
 #include "job.h"
 #include "log.h"
@@ -48,12 +49,6 @@ struct OutputReader {
         size_t pending_len, pending_off;
         uint64_t finished_seen_usec;  /* CLOCK_MONOTONIC when we first saw the job over at the end */
 };
-
-static uint64_t now_monotonic(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
-}
 
 static void reader_free(OutputReader *r) {
         Manager *m = r->manager;
@@ -210,7 +205,7 @@ static void reader_pump(OutputReader *r) {
                                 return;
                         }
                         if (job_is_over(r->manager, r->job_id)) {
-                                uint64_t now = now_monotonic();
+                                uint64_t now = now_usec(CLOCK_MONOTONIC);
                                 if (r->finished_seen_usec == 0)
                                         r->finished_seen_usec = now;
                                 else if (now - r->finished_seen_usec >= FINISHED_GRACE_USEC) {

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "time-util.h"
 #include "job-status.h"
 #include "log.h"
 #include "shim.h"
@@ -208,12 +209,6 @@ static void run(const ShimArgs *args, JobStatus *s, int *cgroup_fd, OutputJourna
         status_set_start_failed(s, EPROTO, stage);
 }
 
-static uint64_t now_realtime_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
-}
-
 int main(int argc, char *argv[]) {
         _cleanup_(shim_args_done) ShimArgs args = {};
         _cleanup_(job_status_done) JobStatus status = JOB_STATUS_INIT;
@@ -241,7 +236,7 @@ int main(int argc, char *argv[]) {
 
         run(&args, &status, &cgroup_fd, &journal);
 
-        status.finished_usec = now_realtime_usec();
+        status.finished_usec = now_usec(CLOCK_REALTIME);
         cgroup_read_accounting(cgroup_fd, &status.cpu_usec, &status.memory_peak);
 
         r = job_status_write_file_atomic(args.status_path, &status);

@@ -17,6 +17,7 @@
 #include <systemd/sd-journal.h>
 #include <time.h>
 
+#include "time-util.h"
 #include "job-output.h"
 #include "log.h"
 #include "output-chunker.h"
@@ -33,12 +34,6 @@ static const char *const stream_names[_SHIM_STREAM_MAX] = {
         [SHIM_STREAM_STDOUT] = "stdout",
         [SHIM_STREAM_STDERR] = "stderr",
 };
-
-static uint64_t now_monotonic_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
-}
 
 static void sleep_usec(uint64_t usec) {
         struct timespec ts = { .tv_sec = (time_t) (usec / USEC_PER_SEC),
@@ -163,7 +158,7 @@ static void flush_stream(const OutputSink *sink, ShimStream i, OutputChunker *c,
                 return;
         if (sink->send_chunk(sink->userdata, i, data, len, offset) < 0)
                 *lost += len;
-        output_chunker_sent(c, now_monotonic_usec());
+        output_chunker_sent(c, now_usec(CLOCK_MONOTONIC));
 }
 
 /* Reads what is there into the chunk; marks EOF (also on errors: the pipe
@@ -202,7 +197,7 @@ int output_relay(const int fds[_SHIM_STREAM_MAX], pid_t init_pid, const OutputSi
         for (;;) {
                 struct pollfd p[_SHIM_STREAM_MAX + 1];
                 ShimStream which[_SHIM_STREAM_MAX];
-                uint64_t now = now_monotonic_usec(), deadline = UINT64_MAX;
+                uint64_t now = now_usec(CLOCK_MONOTONIC), deadline = UINT64_MAX;
                 size_t n = 0, n_streams = 0;
                 bool finished = true;
 
@@ -273,7 +268,7 @@ int output_relay(const int fds[_SHIM_STREAM_MAX], pid_t init_pid, const OutputSi
                         break;
                 }
 
-                now = now_monotonic_usec();
+                now = now_usec(CLOCK_MONOTONIC);
                 for (size_t k = 0; k < n_streams; k++)
                         if (p[k].revents != 0)
                                 read_stream(p[k].fd, &chunkers[which[k]], now);
