@@ -104,9 +104,10 @@ for u in apt-daily.timer apt-daily-upgrade.timer man-db.timer e2scrub_all.timer 
          fstrim.timer systemd-tmpfiles-clean.timer getty@tty1.service; do
     ln -sf /dev/null "$root/etc/systemd/system/$u"
 done
-# Persistent journal is pointless on a throw-away overlay.
-mkdir -p "$root/etc/systemd/journald.conf.d"
-printf '[Journal]\nStorage=volatile\n' >"$root/etc/systemd/journald.conf.d/vm.conf"
+# The journal is persistent, as on a stock Debian 12 host (systemd's postinst
+# creates /var/log/journal): a volatile one is capped at 10 % of /run and
+# vacuums a job's output away long before 50 MiB.
+mkdir -p "$root/var/log/journal"
 
 # Drop caches that only bloat the image.
 rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
