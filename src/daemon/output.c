@@ -24,6 +24,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "output.h"
+#include "output-position.h"
 
 /* Followers of a finished job whose end marker never shows up (lost by
  * journald, or written by a shim that was SIGKILLed) get EOF after this. */
@@ -239,17 +240,15 @@ static void reader_pump(OutputReader *r) {
                         continue;
                 /* Offsets make delivery exact: what the client already has
                  * (a resume, or a chunk the shim sent twice) is skipped. */
-                if (offset + len <= r->position)
+                OutputSlice slice = output_slice(r->position, offset, len);
+                if (slice.gap > 0)
+                        log_warning("Job %s lost %" PRIu64 " bytes of %s in the journal (vacuumed or dropped).",
+                                    r->job_id, slice.gap, stream_names[r->stream]);
+                r->position = slice.position;
+                if (slice.length == 0)
                         continue;
-                if (offset > r->position) {
-                        log_warning("Job %s lost %" PRIu64 " bytes of %s in the journal.", r->job_id,
-                                    offset - r->position, stream_names[r->stream]);
-                        r->position = offset;
-                }
-                size_t skip = (size_t) (r->position - offset);
-                const uint8_t *p = (const uint8_t *) data + skip;
-                size_t n_left = len - skip;
-                r->position = offset + len;
+                const uint8_t *p = (const uint8_t *) data + slice.skip;
+                size_t n_left = slice.length;
 
                 ssize_t n = reader_write(r, p, n_left);
                 if (n < 0) {

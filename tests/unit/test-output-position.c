@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "output-position.h"
+
+static void assert_slice(OutputSlice s, size_t skip, size_t length, uint64_t gap, uint64_t position) {
+        assert_int_equal(s.skip, skip);
+        assert_int_equal(s.length, length);
+        assert_int_equal(s.gap, gap);
+        assert_int_equal(s.position, position);
+}
+
+static void test_in_order(void **state) {
+        assert_slice(output_slice(0, 0, 10), 0, 10, 0, 10);
+        assert_slice(output_slice(10, 10, 5), 0, 5, 0, 15);
+}
+
+static void test_resume_mid_chunk(void **state) {
+        /* The client had 7 bytes when its daemon went away. */
+        assert_slice(output_slice(7, 0, 10), 7, 3, 0, 10);
+        /* ... or exactly a chunk boundary. */
+        assert_slice(output_slice(10, 0, 10), 0, 0, 0, 10);
+}
+
+static void test_duplicate_chunk(void **state) {
+        assert_slice(output_slice(20, 10, 10), 0, 0, 0, 20);
+        assert_slice(output_slice(20, 0, 5), 0, 0, 0, 20);
+}
+
+static void test_gap(void **state) {
+        assert_slice(output_slice(10, 30, 5), 0, 5, 20, 35);
+}
+
+static void test_empty_chunk(void **state) {
+        assert_slice(output_slice(10, 10, 0), 0, 0, 0, 10);
+        assert_slice(output_slice(10, 50, 0), 0, 0, 0, 10);
+}
+
+static void test_reassembly(void **state) {
+        /* Chunks as the shim sends them, with one resent: the reader ends
+         * at the sum of the distinct bytes, delivering each once. */
+        const struct { uint64_t offset; size_t len; } chunks[] = {
+                { 0, 4 }, { 4, 4 }, { 4, 4 }, { 8, 1 }, { 9, 7 },
+        };
+        uint64_t position = 0, delivered = 0;
+        for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
+                OutputSlice s = output_slice(position, chunks[i].offset, chunks[i].len);
+                assert_int_equal(s.gap, 0);
+                delivered += s.length;
+                position = s.position;
+        }
+        assert_int_equal(delivered, 16);
+        assert_int_equal(position, 16);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_in_order),
+                cmocka_unit_test(test_resume_mid_chunk),
+                cmocka_unit_test(test_duplicate_chunk),
+                cmocka_unit_test(test_gap),
+                cmocka_unit_test(test_empty_chunk),
+                cmocka_unit_test(test_reassembly),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
