@@ -40,6 +40,16 @@ typedef struct Manager {
                 uid_t uid;
         } caller_cache[64];
         unsigned caller_cache_next;
+
+        /* polkit's recent "yes" answers per connection and action: a client
+         * that reads a job's properties and then waits on it asks the same
+         * question many times, and polkitd is slow to answer under load. */
+        struct {
+                char name[32];
+                char action[48];
+                uint64_t until_usec;  /* CLOCK_MONOTONIC */
+        } polkit_cache[128];
+        unsigned polkit_cache_next;
         unsigned max_jobs_per_user;          /* active jobs; root is exempt */
 } Manager;
 

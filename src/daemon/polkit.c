@@ -12,6 +12,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "polkit.h"
+#include "time-util.h"
 
 #define POLKIT_DEST "org.freedesktop.PolicyKit1"
 #define POLKIT_PATH "/org/freedesktop/PolicyKit1/Authority"
@@ -19,6 +20,32 @@
 #define POLKIT_ALLOW_USER_INTERACTION 1U
 /* Interactive authentication can take a person a while. */
 #define POLKIT_TIMEOUT_USEC (5 * 60 * USEC_PER_SEC)
+
+/* How long a "yes" from polkit is reused for the same connection. Short:
+ * an admin's change of rules applies within this time. */
+#define POLKIT_CACHE_USEC (10 * USEC_PER_SEC)
+
+static bool cache_lookup(Manager *m, const char *sender, const char *action) {
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        if (!sender)
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(m->polkit_cache); i++)
+                if (m->polkit_cache[i].until_usec > now && strcmp(m->polkit_cache[i].name, sender) == 0 &&
+                    strcmp(m->polkit_cache[i].action, action) == 0)
+                        return true;
+        return false;
+}
+
+static void cache_store(Manager *m, const char *sender, const char *action) {
+        if (!sender || strlen(sender) >= sizeof m->polkit_cache[0].name ||
+            strlen(action) >= sizeof m->polkit_cache[0].action)
+                return;
+        unsigned slot = m->polkit_cache_next++ % ELEMENTSOF(m->polkit_cache);
+        strcpy(m->polkit_cache[slot].name, sender);
+        strcpy(m->polkit_cache[slot].action, action);
+        m->polkit_cache[slot].until_usec = now_usec(CLOCK_MONOTONIC) + POLKIT_CACHE_USEC;
+}
 
 typedef struct PolkitQuery {
         Manager *manager;
@@ -113,7 +140,7 @@ int polkit_check_async(Manager *m, sd_bus_message *call, const char *action, boo
         r = manager_caller_uid(m, call, &uid);
         if (r < 0)
                 return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
-        if (uid == 0)
+        if (uid == 0 || cache_lookup(m, sd_bus_message_get_sender(call), action))
                 return 1;
 
         for (PolkitQuery *q = m->polkit_queries; q; q = q->next)
@@ -122,6 +149,8 @@ int polkit_check_async(Manager *m, sd_bus_message *call, const char *action, boo
                                 return 0;
                         int result = q->result;
                         query_free(q);
+                        if (result > 0)
+                                cache_store(m, sd_bus_message_get_sender(call), action);
                         return result > 0 ? 1 : set_denied(result, action, error);
                 }
 
@@ -162,7 +191,7 @@ int polkit_check_sync(Manager *m, sd_bus_message *call, const char *action, sd_b
         r = manager_caller_uid(m, call, &uid);
         if (r < 0)
                 return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
-        if (uid == 0)
+        if (uid == 0 || cache_lookup(m, sd_bus_message_get_sender(call), action))
                 return 1;
         r = sd_bus_message_new_method_call(m->bus, &check, POLKIT_DEST, POLKIT_PATH, POLKIT_INTERFACE,
                                            "CheckAuthorization");
@@ -176,7 +205,9 @@ int polkit_check_sync(Manager *m, sd_bus_message *call, const char *action, sd_b
                 return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot ask polkit.");
         }
         r = parse_answer(reply);
-        if (r > 0)
+        if (r > 0) {
+                cache_store(m, sd_bus_message_get_sender(call), action);
                 return 1;
+        }
         return set_denied(r == -EBUSY ? -EBUSY : -EACCES, action, error);
 }
