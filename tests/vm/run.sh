@@ -11,7 +11,9 @@
 # --shell: root shell on the serial console; type 'poweroff' to leave.
 # See tests/vm/README.md for the environment variables.
 set -euo pipefail
-
+# The whole script is one { ... } block, so bash parses it before running:
+# editing run.sh while a (long) VM run is in progress cannot break that run.
+{
 here="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
 builddir="" mode=test cmd="" glob="*"
 timeout="${JOBWORKER_VM_TIMEOUT:-1500}"
@@ -132,3 +134,4 @@ done < <(grep '^not ok' "$tap" || true)
 [[ -e "$share/out/done" ]] || die "guest did not finish all tests (crash or hang)"
 [[ $rc -eq 0 ]] || die "qemu exited with status $rc"
 exit "$status"
+}
