@@ -37,8 +37,10 @@ run_capture() {
 # assert_no_failed_job_units: systemctl --failed holds none of our scopes.
 assert_no_failed_job_units() {
     local failed
-    failed="$(systemctl list-units --failed --no-legend --plain 'jobworker-*' || true)"
-    [[ -z "$failed" ]] || fail "failed job units left behind: $failed"
+    failed="$(systemctl list-units --failed --no-legend --plain --type=scope 'jobworker-*.scope' || true)"
+    if [[ -n "$failed" ]]; then
+        fail "failed job units left behind: $failed"
+    fi
 }
 
 # for_each_user FUNC: runs FUNC USER for root and both test users.
