@@ -76,12 +76,26 @@ void polkit_free_all(Manager *m) {
                 query_free(m->polkit_queries);
 }
 
-static int append_check_authorization(sd_bus_message *m, const char *sender, const char *action,
-                                      bool interactive) {
-        return sd_bus_message_append(m, "(sa{sv})sa{ss}us",
-                                     "system-bus-name", 1, "name", "s", sender,
+/* CheckAuthorization for the sender of call, by its bus name. */
+static int new_check_message(Manager *m, sd_bus_message *call, const char *action, bool interactive,
+                             sd_bus_message **ret) {
+        int r = sd_bus_message_new_method_call(m->bus, ret, POLKIT_DEST, POLKIT_PATH, POLKIT_INTERFACE,
+                                               "CheckAuthorization");
+        if (r < 0)
+                return r;
+        return sd_bus_message_append(*ret, "(sa{sv})sa{ss}us",
+                                     "system-bus-name", 1, "name", "s", sd_bus_message_get_sender(call),
                                      action, 0,
                                      interactive ? POLKIT_ALLOW_USER_INTERACTION : 0U, "");
+}
+
+/* Common start of both checks: 1 when no question needs asking. */
+static int check_trivially_allowed(Manager *m, sd_bus_message *call, const char *action, sd_bus_error *error) {
+        uid_t uid;
+
+        if (manager_caller_uid(m, call, &uid) < 0)
+                return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
+        return uid == 0 || cache_lookup(m, sd_bus_message_get_sender(call), action);
 }
 
 /* Reads polkit's (bba{ss}) answer into 1, -EACCES or -EBUSY. */
@@ -134,14 +148,11 @@ static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
 int polkit_check_async(Manager *m, sd_bus_message *call, const char *action, bool interactive,
                        sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *check = NULL;
-        uid_t uid;
         int r;
 
-        r = manager_caller_uid(m, call, &uid);
-        if (r < 0)
-                return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
-        if (uid == 0 || cache_lookup(m, sd_bus_message_get_sender(call), action))
-                return 1;
+        r = check_trivially_allowed(m, call, action, error);
+        if (r != 0)
+                return r;
 
         for (PolkitQuery *q = m->polkit_queries; q; q = q->next)
                 if (q->request == call && strcmp(q->action, action) == 0) {
@@ -167,11 +178,8 @@ int polkit_check_async(Manager *m, sd_bus_message *call, const char *action, boo
                 return -ENOMEM;
         }
 
-        r = sd_bus_message_new_method_call(m->bus, &check, POLKIT_DEST, POLKIT_PATH, POLKIT_INTERFACE,
-                                           "CheckAuthorization");
-        if (r >= 0)
-                r = append_check_authorization(check, sd_bus_message_get_sender(call), action,
-                                               interactive && sd_bus_message_get_allow_interactive_authorization(call) > 0);
+        r = new_check_message(m, call, action,
+                              interactive && sd_bus_message_get_allow_interactive_authorization(call) > 0, &check);
         if (r >= 0)
                 r = sd_bus_call_async(m->bus, &q->slot, check, on_check_reply, q, POLKIT_TIMEOUT_USEC);
         if (r < 0) {
@@ -185,18 +193,12 @@ int polkit_check_async(Manager *m, sd_bus_message *call, const char *action, boo
 int polkit_check_sync(Manager *m, sd_bus_message *call, const char *action, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *check = NULL, *reply = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;
-        uid_t uid;
         int r;
 
-        r = manager_caller_uid(m, call, &uid);
-        if (r < 0)
-                return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
-        if (uid == 0 || cache_lookup(m, sd_bus_message_get_sender(call), action))
-                return 1;
-        r = sd_bus_message_new_method_call(m->bus, &check, POLKIT_DEST, POLKIT_PATH, POLKIT_INTERFACE,
-                                           "CheckAuthorization");
-        if (r >= 0)
-                r = append_check_authorization(check, sd_bus_message_get_sender(call), action, false);
+        r = check_trivially_allowed(m, call, action, error);
+        if (r != 0)
+                return r;
+        r = new_check_message(m, call, action, false, &check);
         if (r >= 0)
                 r = sd_bus_call(m->bus, check, 0, &e, &reply);
         if (r < 0) {
