@@ -444,6 +444,7 @@ int job_start(Job *j, sd_bus_message *request, const gid_t *groups, int n_groups
         r = start_transient_scope(j);
         if (r < 0) {
                 (void) kill(j->shim_pid, SIGKILL);
+                (void) waitpid(j->shim_pid, NULL, 0);
                 job_forget_files(j);
                 return r;
         }
