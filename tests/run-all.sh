@@ -19,17 +19,39 @@ CC=clang setup build-fuzz -Dfuzz=true
 ninja -C build
 ninja -C build-clang
 
-echo "=== unit tests (gcc)"
-meson test -C build --suite unit --print-errorlogs
-echo "=== unit tests (clang)"
-meson test -C build-clang --suite unit --print-errorlogs
-echo "=== unit tests (ASan+UBSan)"
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    meson test -C build-asan --suite unit --print-errorlogs
-echo "=== fuzzing (libFuzzer, 60 s)"
-meson test -C build-fuzz --suite fuzz --print-errorlogs
+passed=0 failed=0
+# suite TITLE DIR SUITE: runs a meson test suite, adds its results (TAP
+# subtests count one by one) to the totals, and goes on after a failure so
+# one run reports everything.
+suite() {
+    local title="$1" dir="$2" name="$3" rc=0 log="$2/meson-logs/testlog.json"
+    echo "=== $title"
+    meson test -C "$dir" --suite "$name" --print-errorlogs || rc=$?
+    if [[ -f "$log" ]]; then
+        local counts
+        # One per meson test, but the VM test's guest tests count one by one.
+        counts="$(jq -rs '[.[] | (.stdout // "") as $out
+            | if (.name | endswith("/ vm")) and ($out | test("(?m)^(not )?ok "))
+              then {p: ([$out | scan("(?m)^ok [0-9]+")] | length),
+                    f: ([$out | scan("(?m)^not ok [0-9]+")] | length)}
+              elif .result == "OK" then {p: 1, f: 0}
+              elif .result == "SKIP" then {p: 0, f: 0}
+              else {p: 0, f: 1} end]
+            | "\(map(.p) | add // 0) \(map(.f) | add // 0)"' "$log")"
+        passed=$((passed + ${counts% *}))
+        failed=$((failed + ${counts#* }))
+    fi
+    ((rc == 0)) || failed=$((failed > 0 ? failed : 1))
+}
 
+suite "unit tests (gcc)" build unit
+suite "unit tests (clang)" build-clang unit
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    suite "unit tests (ASan+UBSan)" build-asan unit
+suite "fuzzing (libFuzzer, 60 s)" build-fuzz fuzz
 if [[ "${1:-}" != --no-vm ]]; then
-    echo "=== integration tests (VM)"
-    meson test -C build --suite integration --print-errorlogs
+    suite "integration tests (VM)" build integration
 fi
+
+echo "$passed passed, $failed failed"
+((failed == 0))
