@@ -55,7 +55,7 @@ allowed:
         return 1;
 }
 
-/* Introspection lists only the jobs the caller owns (all for root). */
+/* Introspection lists only the jobs the caller may see. */
 int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
                         sd_bus_error *error) {
         Manager *m = userdata;
@@ -70,8 +70,12 @@ int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***n
                 *nodes = TAKE_PTR(l);
                 return 0;
         }
+        /* Admins (polkit, never prompting) see every job, as in ListJobs. */
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        bool see_all = uid == 0 || (call && polkit_check_sync(m, call, ACTION_MANAGE_ALL_JOBS, &e) > 0);
+        sd_bus_error_free(&e);
         for (size_t i = 0; i < m->n_jobs; i++) {
-                if (uid != 0 && m->jobs[i]->owner != uid)
+                if (!see_all && m->jobs[i]->owner != uid)
                         continue;
                 l[n] = strdup(m->jobs[i]->object_path);
                 if (!l[n++])
@@ -266,14 +270,18 @@ static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
         log_info("Job %s removed.", j->id);
-        (void) sd_bus_emit_signal(j->manager->bus, JOBWORKER_MANAGER_PATH, JOBWORKER_MANAGER_INTERFACE,
-                                  "JobRemoved", "so", j->id, j->object_path);
+        (void) bus_send_signal_to(j->manager->bus, sd_bus_message_get_sender(message), "JobRemoved",
+                                  j->id, j->object_path);
         job_forget_files(j);
         manager_remove_job(j->manager, j);
         return 1;
 }
 
-#define CHANGING SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
+/* Changes are announced without their values: PropertiesChanged is a
+ * broadcast that any user can listen to, so it carries only which
+ * properties changed, and a client reads the new values (an access-checked
+ * read) itself. */
+#define CHANGING SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION
 #define CONST SD_BUS_VTABLE_PROPERTY_CONST
 
 const sd_bus_vtable job_vtable[] = {

@@ -24,6 +24,25 @@
 #define ARGS_COUNT_MAX 65536U
 #define GROUPS_MAX 65536
 
+/* JobNew and JobRemoved go to the client that caused them, not to everyone:
+ * a broadcast would tell every user of the host about other users' jobs. */
+int bus_send_signal_to(sd_bus *bus, const char *destination, const char *member, const char *id,
+                       const char *path) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        if (!destination)
+                return 0;
+        r = sd_bus_message_new_signal(bus, &m, JOBWORKER_MANAGER_PATH, JOBWORKER_MANAGER_INTERFACE, member);
+        if (r >= 0)
+                r = sd_bus_message_set_destination(m, destination);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "so", id, path);
+        if (r >= 0)
+                r = sd_bus_send(bus, m, NULL);
+        return r;
+}
+
 int manager_caller_uid(Manager *m, sd_bus_message *message, uid_t *ret) {
         const char *sender = sd_bus_message_get_sender(message);
         size_t n = ELEMENTSOF(m->caller_cache);

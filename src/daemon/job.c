@@ -249,9 +249,10 @@ static void job_release(Job *j) {
         }
         log_info("Job %s started in %s as uid %u: %s", j->id, j->unit, (unsigned) j->owner, j->argv[0]);
         job_set_state(j, JOB_RUNNING);
+        if (j->start_request)
+                (void) bus_send_signal_to(j->manager->bus, sd_bus_message_get_sender(j->start_request),
+                                          "JobNew", j->id, j->object_path);
         job_reply_start(j, NULL, NULL);
-        (void) sd_bus_emit_signal(j->manager->bus, JOBWORKER_MANAGER_PATH, JOBWORKER_MANAGER_INTERFACE,
-                                  "JobNew", "so", j->id, j->object_path);
         if (j->stop_requested)
                 (void) job_stop(j, 0, NULL);
 }

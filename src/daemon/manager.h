@@ -79,6 +79,8 @@ int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***n
 
 int bus_caller_uid(sd_bus_message *m, uid_t *ret);
 int manager_caller_uid(Manager *m, sd_bus_message *message, uid_t *ret);
+int bus_send_signal_to(sd_bus *bus, const char *destination, const char *member, const char *id,
+                       const char *path);
 /* Resolves a job id the caller may act on: 1 with *ret set; 0 while polkit
  * is asked (return 1 from the handler, it runs again); < 0 with error set
  * (InvalidArgument, NoSuchJob, AccessDenied). */

@@ -127,7 +127,9 @@ static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
         q->slot = sd_bus_slot_unref(q->slot);
         q->done = true;
         if (e) {
-                log_warning("polkit could not decide %s: %s", q->action, e->message ? e->message : e->name);
+                /* A caller that hung up before polkit looked at it is no news. */
+                log_full_errno(e->message && strstr(e->message, "NameHasNoOwner") ? LOG_DEBUG : LOG_WARNING,
+                               0, "polkit could not decide %s: %s", q->action, e->message ? e->message : e->name);
                 q->result = -EACCES;
         } else {
                 q->result = parse_answer(reply);
