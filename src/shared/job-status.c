@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fd-util.h"
 #include "job-status.h"
 #include "macro.h"
 
@@ -290,7 +291,6 @@ int job_status_parse(const char *text, size_t len, JobStatus *ret) {
 int job_status_read_file(const char *path, JobStatus *ret) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
         if (fd < 0)
@@ -300,21 +300,12 @@ int job_status_read_file(const char *path, JobStatus *ret) {
         if (!buf)
                 return -ENOMEM;
 
-        for (;;) {
-                ssize_t n = read(fd, buf + len, JOB_STATUS_FILE_MAX + 1 - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-                if (len > JOB_STATUS_FILE_MAX)
-                        return -EFBIG;
-        }
-
-        return job_status_parse(buf, len, ret);
+        ssize_t len = read_full(fd, buf, JOB_STATUS_FILE_MAX + 1);
+        if (len < 0)
+                return (int) len;
+        if (len > JOB_STATUS_FILE_MAX)
+                return -EFBIG;
+        return job_status_parse(buf, (size_t) len, ret);
 }
 
 static int write_all(int fd, const char *p, size_t n) {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fd-util.h"
 #include "log.h"
 #include "shim.h"
 
@@ -63,21 +64,12 @@ int memory_peak_parse(const char *text, uint64_t *ret) {
 
 static int read_small_file_at(int dir_fd, const char *name, char *buf, size_t size) {
         _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        size_t len = 0;
 
         if (fd < 0)
                 return -errno;
-        while (len < size - 1) {
-                ssize_t n = read(fd, buf + len, size - 1 - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
+        ssize_t len = read_full(fd, buf, size - 1);
+        if (len < 0)
+                return (int) len;
         buf[len] = 0;
         return 0;
 }

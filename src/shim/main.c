@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd-util.h"
 #include "time-util.h"
 #include "job-status.h"
 #include "log.h"
@@ -87,21 +88,13 @@ static int output_pipes_open(int out_pipe[2], int err_pipe[2], uid_t uid, gid_t 
 
 static int read_record(int fd, JobInitRecord *ret) {
         char buf[JOB_INIT_RECORD_MAX];
-        size_t len = 0;
+        ssize_t len = read_full(fd, buf, sizeof buf);
 
-        while (len < sizeof buf) {
-                ssize_t n = read(fd, buf + len, sizeof buf - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
+        if (len < 0)
+                return (int) len;
         if (len == 0)
                 return -ENODATA;
-        return job_init_record_decode(buf, len, ret);
+        return job_init_record_decode(buf, (size_t) len, ret);
 }
 
 /* The same shape of record as init's failures: "Failed to STAGE: strerror". */
