@@ -26,7 +26,7 @@ assert_eq 0 "$left" "processes of the stopped job left"
 # Ctrl-C (SIGINT) or SIGTERM to jobworkerctl run stops the job. Background
 # commands of a script start with SIGINT ignored: give it back its default.
 pid=
-trap '[[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null; true' EXIT
+trap 'if [[ -n "$pid" ]]; then kill -9 "$pid" 2>/dev/null || true; fi' EXIT
 for sig in INT TERM; do
     env --default-signal=INT jobworkerctl run -- sleep 1000 &
     pid=$!
