@@ -50,3 +50,16 @@ assert_eq lo "${l[0]}" "ip link"
 # A zombie-leaving, orphan-making job is reaped by the job's init.
 out="$(run_capture "$TEST_USER1" '(sleep 0.1 &) ; (sh -c "sleep 0.2 & exit 0"); sleep 1; ps -e -o stat= | grep -c Z || true')"
 assert_eq 0 "$out" "zombies in the job"
+
+# Race-free start: every process of a job is in its scope from its first
+# instruction on; none is ever left in jobworkerd's own cgroup.
+id="$(jctl "$TEST_USER1" start -- sh -c 'sleep 30 & sleep 30 & wait')"
+cg="/sys/fs/cgroup/jobworker.slice/jobworker-$id.scope/cgroup.procs"
+# shim, init, sh and the two sleeps
+wait_until 30 bash -c "(( \$(cat $cg | wc -l) == 5 ))" || fail "scope of $id holds $(cat "$cg" | wc -l) processes, not 5"
+daemon_cg="/sys/fs/cgroup/system.slice/jobworkerd.service/cgroup.procs"
+assert_eq "$(systemctl show -P MainPID jobworkerd)" "$(cat "$daemon_cg")" "processes in jobworkerd.service's cgroup"
+for pid in $(pgrep -u "$TEST_USER1" -x sleep); do
+    assert_contains "$(cat "/proc/$pid/cgroup")" "jobworker-$id.scope" "cgroup of the job's sleep $pid"
+done
+jctl "$TEST_USER1" stop "$id"
