@@ -296,6 +296,9 @@ static int on_journal_change(sd_event_source *s, int fd, uint32_t revents, void 
 static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
         pump_followers(m, false);
+        /* The last follower may have left, taking this timer with it. */
+        if (m->journal_poll_timer != s)
+                return 0;
         int k = sd_event_source_set_time_relative(s, POLL_USEC);
         if (k < 0)
                 return k;
