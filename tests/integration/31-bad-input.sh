@@ -27,25 +27,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# bus USER ARGS...: busctl ARGS as USER (root directly).
-bus() {
-    local user="$1"; shift
-    if [[ "$user" == root ]]; then busctl "$@"; else as_user "$user" busctl "$@"; fi
-}
-
-# bus_error USER ARGS...: busctl ARGS as USER must fail; prints the D-Bus
-# error as "NAME: MESSAGE". busctl itself prints only the message; sd-bus's
-# debug log of the reply has the name.
-bus_error() {
-    local user="$1" out line; shift
-    if out="$(SYSTEMD_LOG_LEVEL=debug bus "$user" "$@" 2>&1)"; then
-        fail "busctl $* as $user succeeded: $(grep -v '^[A-Z][a-z]' <<<"$out" | tail -3)"
-    fi
-    line="$(grep -m1 '^Got message type=error' <<<"$out")" \
-        || fail "busctl $* as $user failed without an error reply: $(tail -3 <<<"$out")"
-    sed -e 's/.* error-name=\([^ ]*\) error-message=\(.*\)$/\1: \2/' <<<"$line"
-}
-
 # The state that must not change: the jobs (ids and states) and job units.
 snapshot() {
     busctl --json=short call "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" ListJobs \
