@@ -21,6 +21,10 @@ int ctl_bus_reconnect(CtlContext *c, sd_bus **ret);
  * returns the exit code to use. */
 int ctl_report_bus_error(const char *what, const sd_bus_error *error, int r);
 
+/* GetJob(id) that says on stderr why the job cannot be found: returns 0
+ * with *ret_path set, or the exit code to leave with. */
+int ctl_job_path(sd_bus *bus, const char *id, char **ret_path);
+
 /* Usage errors exit with this, like systemctl. */
 #define CTL_EXIT_USAGE 2
 

@@ -7,6 +7,7 @@
 
 #include "bus-names.h"
 #include "ctl.h"
+#include "job-info.h"
 #include "job-limits.h"
 #include "macro.h"
 
@@ -105,6 +106,18 @@ int ctl_report_bus_error(const char *what, const sd_bus_error *error, int r) {
         } else
                 fprintf(stderr, "%s: %s\n", what, strerror(-r));
         return 1;
+}
+
+int ctl_job_path(sd_bus *bus, const char *id, char **ret_path) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = job_path_get(bus, id, ret_path, &error);
+
+        if (r < 0) {
+                r = ctl_report_bus_error("Failed to find the job", &error, r);
+                sd_bus_error_free(&error);
+                return r;
+        }
+        return 0;
 }
 
 int main(int argc, char *argv[]) {

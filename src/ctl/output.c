@@ -21,6 +21,7 @@
 #include <sys/epoll.h>
 
 #include "bus-names.h"
+#include "ctl.h"
 #include "job-info.h"
 #include "macro.h"
 #include "output.h"
@@ -91,10 +92,7 @@ static void streamer_finish(OutputStreamer *s, int result) {
 }
 
 static void streamer_schedule(OutputStreamer *s, uint64_t delay_usec) {
-        uint64_t now;
-
-        if (sd_event_now(s->event, CLOCK_MONOTONIC, &now) < 0 ||
-            sd_event_source_set_time(s->timer, now + delay_usec) < 0 ||
+        if (sd_event_source_set_time_relative(s->timer, delay_usec) < 0 ||
             sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT) < 0) {
                 fprintf(stderr, "Failed to arm a timer, giving up on the output of job %s.\n", s->id);
                 streamer_finish(s, -EIO);
@@ -506,7 +504,6 @@ static void on_logs_done(OutputStreamer *s, int result, void *userdata) {
 
 int verb_logs(CtlContext *c, int argc, char *argv[]) {
         _cleanup_free_ char *path = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
         OutputStreamer *s = NULL;
         LogsContext l = { .result = -EIO };
         OutputFlags flags;
@@ -521,12 +518,9 @@ int verb_logs(CtlContext *c, int argc, char *argv[]) {
                 return -r;
         if (ctl_bus(c, &bus) < 0)
                 return 1;
-        r = job_path_get(bus, id, &path, &error);
-        if (r < 0) {
-                r = ctl_report_bus_error("Failed to find the job", &error, r);
-                sd_bus_error_free(&error);
+        r = ctl_job_path(bus, id, &path);
+        if (r != 0)
                 return r;
-        }
 
         r = sd_event_new(&l.event);
         if (r >= 0)

@@ -156,7 +156,6 @@ const char *ctl_parse_id_argument(int argc, char *argv[], int *ret_exit) {
 
 int verb_wait(CtlContext *c, int argc, char *argv[]) {
         _cleanup_free_ char *path = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
         const char *id;
         sd_bus *bus;
         int r;
@@ -166,12 +165,9 @@ int verb_wait(CtlContext *c, int argc, char *argv[]) {
                 return r;
         if (ctl_bus(c, &bus) < 0)
                 return 1;
-        r = job_path_get(bus, id, &path, &error);
-        if (r < 0) {
-                r = ctl_report_bus_error("Failed to find the job", &error, r);
-                sd_bus_error_free(&error);
+        r = ctl_job_path(bus, id, &path);
+        if (r != 0)
                 return r;
-        }
         /* Someone else's waiting: a Ctrl-C ends the wait, not the job. */
         return wait_and_report(c, id, path, 0);
 }

@@ -49,10 +49,7 @@ static void waiter_finish(Waiter *w, int result) {
 }
 
 static void waiter_arm_timer(Waiter *w, uint64_t delay_usec) {
-        uint64_t now;
-
-        if (sd_event_now(w->event, CLOCK_MONOTONIC, &now) < 0 ||
-            sd_event_source_set_time(w->timer, now + delay_usec) < 0 ||
+        if (sd_event_source_set_time_relative(w->timer, delay_usec) < 0 ||
             sd_event_source_set_enabled(w->timer, SD_EVENT_ONESHOT) < 0) {
                 fprintf(stderr, "Failed to arm a timer, giving up waiting for job %s.\n", w->id);
                 waiter_finish(w, -EIO);
