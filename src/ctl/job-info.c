@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bus-names.h"
 #include "format.h"
@@ -237,8 +238,17 @@ int job_path_get(sd_bus *bus, const char *id, char **ret_path, sd_bus_error *err
         const char *path;
         int r;
 
-        r = sd_bus_call_method(bus, JOBWORKER_BUS_NAME, JOBWORKER_MANAGER_PATH,
-                               JOBWORKER_MANAGER_INTERFACE, "GetJob", error, &reply, "s", id);
+        /* A daemon that is exiting (restart, idle exit, crash) may take the
+         * call and leave without an answer; the next call activates a new
+         * one, which knows the job. GetJob only reads, so ask again. */
+        for (unsigned attempt = 0;; attempt++) {
+                r = sd_bus_call_method(bus, JOBWORKER_BUS_NAME, JOBWORKER_MANAGER_PATH,
+                                       JOBWORKER_MANAGER_INTERFACE, "GetJob", error, &reply, "s", id);
+                if (r >= 0 || attempt >= 4 || !sd_bus_error_has_name(error, SD_BUS_ERROR_NO_REPLY))
+                        break;
+                sd_bus_error_free(error);
+                (void) usleep(200 * 1000);
+        }
         if (r < 0)
                 return r;
         r = sd_bus_message_read_basic(reply, 'o', &path);
