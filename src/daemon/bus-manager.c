@@ -6,11 +6,11 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "bus-names.h"
+#include "caller-check.h"
 #include "job.h"
 #include "log.h"
 #include "macro.h"
@@ -208,17 +208,8 @@ static int validate_limits_on_host(const JobLimits *l, sd_bus_error *error) {
                                                  "AllowedCPUs names CPU %d, but this host has CPUs 0-%ld.",
                                                  max, n_cpus - 1);
         }
-        if (l->io_read_bandwidth_max != UINT64_MAX || l->io_write_bandwidth_max != UINT64_MAX || l->io_device) {
-                const char *dev = l->io_device ? l->io_device : "/";
-                struct stat st;
-                if (stat(dev, &st) < 0)
-                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
-                                                 "IODevice %s: %s.", dev, strerror(errno));
-                if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
-                                                 "IODevice %s is neither a block device nor a file or directory on one.",
-                                                 dev);
-        }
+        /* IODevice is a path: resolved as the caller, after authorization
+         * (caller-check.c), never looked up here as root. */
         return 0;
 }
 
@@ -284,32 +275,158 @@ static int build_environment(const struct passwd *pw, char **passed, char ***ret
         return 0;
 }
 
-/* Whether the user can enter dir, decided by the kernel for that user: a
- * child drops to the user's ids and tries. Root's view would lie. */
-static int check_directory_as_user(const char *dir, uid_t uid, gid_t gid, const gid_t *groups, int n_groups) {
-        pid_t pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                if (setgroups((size_t) n_groups, groups) < 0 || setresgid(gid, gid, gid) < 0 ||
-                    setresuid(uid, uid, uid) < 0)
-                        _exit(EPERM);
-                struct stat st;
-                if (chdir(dir) < 0)
-                        _exit(errno & 0xff);
-                if (stat(".", &st) < 0 || !S_ISDIR(st.st_mode))
-                        _exit(ENOTDIR);
-                _exit(0);
-        }
-        int status;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        if (!WIFEXITED(status))
-                return -EIO;
-        return -WEXITSTATUS(status);
+/* A StartJob call between its authorization and its job: waiting for the
+ * check, as the caller, of the paths it names (caller-check.c). */
+typedef struct PendingStart {
+        Manager *manager;
+        sd_bus_message *request;
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups;
+        int n_groups;
+        char *user_name;
+        char *workdir;        /* as asked for; NULL = home, or / */
+        char *home;           /* checked when no workdir was asked for */
+        char **argv;
+        char **environment;
+        JobLimits limits;
+} PendingStart;
+
+static void pending_start_free(void *userdata) {
+        PendingStart *p = userdata;
+
+        if (!p)
+                return;
+        sd_bus_message_unref(p->request);
+        free(p->groups);
+        free(p->user_name);
+        free(p->workdir);
+        free(p->home);
+        strv_free(p->argv);
+        strv_free(p->environment);
+        job_limits_done(&p->limits);
+        free(p);
 }
 
+static inline void pending_start_freep(PendingStart **p) {
+        pending_start_free(*p);
+}
+
+/* Root is exempt; counted again when the job is made, since other starts
+ * of the same user may have finished their checks meanwhile. */
+static int check_active_jobs_of(Manager *m, uid_t uid, sd_bus_error *error) {
+        unsigned n = 0;
+
+        if (uid == 0)
+                return 0;
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i]->owner == uid && job_is_active(m->jobs[i]))
+                        n++;
+        if (n >= m->max_jobs_per_user)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_LIMIT_EXCEEDED,
+                                         "User %u already has %u running jobs, the most one user may have.",
+                                         (unsigned) uid, n);
+        return 0;
+}
+
+/* Why a path could not be checked, when the check itself did not finish. */
+static const char *check_failure(int error) {
+        return error == -ETIMEDOUT ? "no answer in time (a hung file system?)" :
+               error == -ECHILD ? "the check was killed before it answered" : NULL;
+}
+
+/* The check is done: refuse, or make the job and start it (which answers
+ * the call once the job runs). */
+static int start_job_checked(PendingStart *p, const CallerCheckResult *result, sd_bus_error *error) {
+        Manager *m = p->manager;
+        const char *why;
+        int r;
+
+        if (p->limits.io_device) {
+                why = check_failure(result->io_device_error);
+                if (why)
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                                 "IODevice %s: %s, looked up as user %s.",
+                                                 p->limits.io_device, why, p->user_name);
+                /* One answer whatever the reason: the caller learns nothing
+                 * about paths they cannot reach. */
+                if (result->io_device_error < 0)
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                                 "IODevice %s is not a block device, or a file or directory on one, that user %s can reach.",
+                                                 p->limits.io_device, p->user_name);
+                if (asprintf(&p->limits.io_device_node, "/dev/block/%u:%u",
+                             major(result->io_device_number), minor(result->io_device_number)) < 0) {
+                        p->limits.io_device_node = NULL;
+                        return -ENOMEM;
+                }
+        }
+
+        if (p->workdir) {
+                if (result->directory_error < 0) {
+                        why = check_failure(result->directory_error);
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                                 "Working directory %s: %s (checked as user %s).",
+                                                 p->workdir, why ? why : strerror(-result->directory_error),
+                                                 p->user_name);
+                }
+        } else {
+                /* No directory asked for: home, or / where home is not usable. */
+                p->workdir = result->directory_error < 0 ? strdup("/") : TAKE_PTR(p->home);
+                if (!p->workdir)
+                        return -ENOMEM;
+        }
+
+        r = check_active_jobs_of(m, p->uid, error);
+        if (r < 0)
+                return r;
+
+        char id[JOB_ID_LENGTH + 1];
+        do {
+                r = job_id_generate(id);
+                if (r < 0)
+                        return r;
+        } while (manager_find_job(m, id));
+
+        Job *j;
+        r = job_new(m, id, &j);
+        if (r < 0)
+                return r;
+        j->owner = p->uid;
+        j->gid = p->gid;
+        j->argv = TAKE_PTR(p->argv);
+        j->environment = TAKE_PTR(p->environment);
+        j->working_directory = TAKE_PTR(p->workdir);
+        j->limits = p->limits;
+        job_limits_init(&p->limits);
+        r = manager_add_job(m, j);
+        if (r < 0) {
+                job_free(j);
+                return r;
+        }
+        r = job_start(j, p->request, p->groups, p->n_groups);
+        if (r < 0) {
+                manager_remove_job(m, j);
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_START_FAILED,
+                                         "Failed to start the job: %s", strerror(-r));
+        }
+        return 0;
+}
+
+static void on_start_job_checked(const CallerCheckResult *result, void *userdata) {
+        PendingStart *p = userdata;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = start_job_checked(p, result, &error);
+        if (r >= 0)
+                return;
+        if (sd_bus_error_is_set(&error))
+                r = sd_bus_reply_method_error(p->request, &error);
+        else
+                r = sd_bus_reply_method_errno(p->request, r, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Failed to answer StartJob: %m");
+}
 static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_strv_free_ char **argv = NULL, **passed_env = NULL, **env = NULL;
@@ -359,16 +476,9 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         r = polkit_check_async(m, message, ACTION_START_JOB, true, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        if (uid != 0) {
-                unsigned n = 0;
-                for (size_t i = 0; i < m->n_jobs; i++)
-                        if (m->jobs[i]->owner == uid && job_is_active(m->jobs[i]))
-                                n++;
-                if (n >= m->max_jobs_per_user)
-                        return sd_bus_error_setf(error, JOBWORKER_ERROR_LIMIT_EXCEEDED,
-                                                 "User %u already has %u running jobs, the most one user may have.",
-                                                 (unsigned) uid, n);
-        }
+        r = check_active_jobs_of(m, uid, error);
+        if (r < 0)
+                return r;
 
         long pwbuf_size = sysconf(_SC_GETPW_R_SIZE_MAX);
         pwbuf = malloc(pwbuf_size > 0 ? (size_t) pwbuf_size : 16384);
@@ -389,55 +499,49 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         if (r < 0)
                 return r;
 
-        if (*workdir) {
-                r = check_directory_as_user(workdir, uid, pw.pw_gid, groups, n_groups);
-                if (r < 0)
-                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
-                                                 "Working directory %s: %s (checked as user %s).",
-                                                 workdir, strerror(-r), pw.pw_name);
-        } else {
-                /* No directory asked for: home, or / where home is not usable. */
-                const char *home = pw.pw_dir && *pw.pw_dir ? pw.pw_dir : "/";
-                free(workdir);
-                workdir = strdup(check_directory_as_user(home, uid, pw.pw_gid, groups, n_groups) >= 0 ? home : "/");
-                if (!workdir)
-                        return -ENOMEM;
-        }
+        /* The paths the call names are looked at as the caller, by a child
+         * the event loop does not wait for: held until it answers. */
+        _cleanup_(pending_start_freep) PendingStart *p = calloc(1, sizeof(PendingStart));
+        if (!p)
+                return -ENOMEM;
+        *p = (PendingStart) {
+                .manager = m,
+                .request = sd_bus_message_ref(message),
+                .uid = uid,
+                .gid = pw.pw_gid,
+                .n_groups = n_groups,
+                .user_name = strdup(pw.pw_name),
+                .workdir = *workdir ? TAKE_PTR(workdir) : NULL,
+                .home = strdup(pw.pw_dir && *pw.pw_dir ? pw.pw_dir : "/"),
+                .argv = TAKE_PTR(argv),
+                .environment = TAKE_PTR(env),
+                .limits = limits,
+        };
+        job_limits_init(&limits);
+        /* Only what getgrouplist() filled: kept for as long as the check. */
+        p->groups = realloc(groups, sizeof(gid_t) * (size_t) (n_groups > 0 ? n_groups : 1));
+        if (p->groups)
+                groups = NULL;
+        if (!p->user_name || !p->home || !p->groups)
+                return -ENOMEM;
 
-        char id[JOB_ID_LENGTH + 1];
-        do {
-                r = job_id_generate(id);
-                if (r < 0)
-                        return r;
-        } while (manager_find_job(m, id));
-
-        Job *j;
-        r = job_new(m, id, &j);
+        CallerCheckSpec spec = {
+                .uid = uid,
+                .gid = p->gid,
+                .groups = p->groups,
+                .n_groups = p->n_groups,
+                .directory = p->workdir ?: p->home,
+                .io_device = p->limits.io_device,
+        };
+        r = caller_check_start(m, &spec, on_start_job_checked, p, pending_start_free);
+        if (r == -EUSERS)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_LIMIT_EXCEEDED,
+                                         "Too many path checks of user %s are pending (a hung file system?).",
+                                         pw.pw_name);
         if (r < 0)
                 return r;
-        j->owner = uid;
-        j->gid = pw.pw_gid;
-        j->argv = TAKE_PTR(argv);
-        j->environment = TAKE_PTR(env);
-        j->working_directory = TAKE_PTR(workdir);
-        j->limits = limits;
-        job_limits_init(&limits);
-        if (!j->working_directory) {
-                job_free(j);
-                return -ENOMEM;
-        }
-        r = manager_add_job(m, j);
-        if (r < 0) {
-                job_free(j);
-                return r;
-        }
-        r = job_start(j, message, groups, n_groups);
-        if (r < 0) {
-                manager_remove_job(m, j);
-                return sd_bus_error_setf(error, JOBWORKER_ERROR_START_FAILED,
-                                         "Failed to start the job: %s", strerror(-r));
-        }
-        /* Answered by the job once it runs. */
+        TAKE_PTR(p);
+        /* Answered once the check is done. */
         return 1;
 }
 

@@ -12,6 +12,7 @@
 
 #include "time-util.h"
 #include "bus-names.h"
+#include "caller-check.h"
 #include "job.h"
 #include "log.h"
 #include "macro.h"
@@ -265,6 +266,7 @@ Manager *manager_free(Manager *m) {
                 return NULL;
         output_free_all(m);
         polkit_free_all(m);
+        caller_check_free_all(m);
         while (m->n_jobs > 0)
                 manager_remove_job(m, m->jobs[m->n_jobs - 1]);
         free(m->jobs);

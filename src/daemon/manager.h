@@ -31,6 +31,7 @@ typedef struct Manager {
         sd_event_source *journal_poll_timer;
 
         struct PolkitQuery *polkit_queries;  /* calls waiting for polkit */
+        struct CallerCheck *caller_checks;   /* paths being looked at as the caller (caller-check.c) */
 
         /* Unique bus names are never reused while the bus runs, so the uid
          * behind one never changes: remember the last few, saving a round

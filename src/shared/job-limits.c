@@ -48,6 +48,7 @@ void job_limits_init(JobLimits *l) {
                 .memory_max = UINT64_MAX,
                 .memory_swap_max = 0,
                 .io_device = NULL,
+                .io_device_node = NULL,
                 .io_read_bandwidth_max = UINT64_MAX,
                 .io_write_bandwidth_max = UINT64_MAX,
                 .allowed_cpus = NULL,
@@ -60,6 +61,7 @@ void job_limits_init(JobLimits *l) {
 
 void job_limits_done(JobLimits *l) {
         free(l->io_device);
+        free(l->io_device_node);
         free(l->allowed_cpus);
         job_limits_init(l);
 }
@@ -162,6 +164,7 @@ static int set_io_device(JobLimits *l, const char *s, char **ret_error_message) 
                 return -ENOMEM;
         free(l->io_device);
         l->io_device = copy;
+        l->io_device_node = (free(l->io_device_node), NULL);  /* it named the old path */
         return 0;
 }
 

@@ -24,7 +24,9 @@ typedef struct JobLimits {
         uint64_t cpu_quota_per_sec_usec;  /* UINT64_MAX = unset; multiple of 10000 */
         uint64_t memory_max;              /* UINT64_MAX = unset */
         uint64_t memory_swap_max;         /* default 0: the job gets no swap unless asked */
-        char *io_device;                  /* NULL = "/" */
+        char *io_device;                  /* NULL = "/"; the caller's path, as shown */
+        char *io_device_node;             /* what systemd gets instead: "/dev/block/MAJ:MIN" as the
+                                           * daemon resolved io_device as the caller; NULL = io_device */
         uint64_t io_read_bandwidth_max;   /* UINT64_MAX = unset */
         uint64_t io_write_bandwidth_max;  /* UINT64_MAX = unset */
         uint8_t *allowed_cpus;            /* NULL = all; AllowedCPUs ay bitmask */

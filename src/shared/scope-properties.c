@@ -58,7 +58,9 @@ int scope_properties_build(const JobLimits *l, const char *description, pid_t pi
         if (!l || !description || pid <= 0 || (!out && out_max > 0) || !ret_n)
                 return -EINVAL;
 
-        io_device = l->io_device ?: "/";
+        /* The device as the caller resolved it, never a path for root to
+         * look up on their behalf. */
+        io_device = l->io_device_node ?: l->io_device ?: "/";
 
         add_string(&b, "Description", description);
         add_string(&b, "Slice", JOBWORKER_SLICE);

@@ -45,7 +45,8 @@ typedef struct ScopeProperty {
  * Always: Description, Slice (jobworker.slice), PIDs, CPU/Memory/Tasks/IO
  * accounting, KillMode=control-group, SendSIGKILL, TimeoutStopUSec,
  * MemorySwapMax. Only when set in l: CPUQuotaPerSecUSec, MemoryMax,
- * IOReadBandwidthMax, IOWriteBandwidthMax (on l->io_device or "/"),
+ * IOReadBandwidthMax, IOWriteBandwidthMax (on l->io_device_node, else
+ * l->io_device, else "/"),
  * AllowedCPUs, TasksMax, RuntimeMaxUSec.
  * Returns 0, -EINVAL (no description, pid <= 0: systemd reads PID 0 as "the
  * sender"), -ENOBUFS when out_max is too small. */
