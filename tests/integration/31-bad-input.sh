@@ -132,10 +132,12 @@ sock=/run/dbus/system_bus_socket
 [[ -S "$sock" ]] || fail "$sock is not a socket"
 opt_error "$U1" "$INVALID" "IODevice must be an absolute, normalized path" IODevice s dev/vda
 opt_error "$U1" "$INVALID" "IODevice must be an absolute, normalized path" IODevice s /dev/../dev/vda
-opt_error "$U1" "$INVALID" "IODevice /nonexistent/disk: No such file or directory" IODevice s /nonexistent/disk
-opt_error "$U1" "$INVALID" "IODevice $scratch/fifo is neither a block device nor a file" IODevice s "$scratch/fifo"
-opt_error "$U1" "$INVALID" "IODevice $sock is neither a block device nor a file" IODevice s "$sock"
-opt_error "$U1" "$INVALID" "IODevice /dev/null is neither a block device nor a file" IODevice s /dev/null
+# Resolved as the caller, with one answer whatever the reason (caller-check.c).
+nodev="is not a block device, or a file or directory on one, that user $U1 can reach"
+opt_error "$U1" "$INVALID" "IODevice /nonexistent/disk $nodev" IODevice s /nonexistent/disk
+opt_error "$U1" "$INVALID" "IODevice $scratch/fifo $nodev" IODevice s "$scratch/fifo"
+opt_error "$U1" "$INVALID" "IODevice $sock $nodev" IODevice s "$sock"
+opt_error "$U1" "$INVALID" "IODevice /dev/null $nodev" IODevice s /dev/null
 start_error "$U1" "$INVALID" "IODevice $scratch/fifo" 1 $(ay true) 0 0 2 IODevice s "$scratch/fifo" IOReadBandwidthMax t 1048576
 info "working directory"
 start_error "$U1" "$INVALID" "Working directory /root: Permission denied" 1 $(ay true) 0 $(ay /root) 0
