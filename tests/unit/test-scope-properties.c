@@ -126,6 +126,18 @@ static void test_build_all(void **state) {
         assert_string_equal(get(p, n, "IOReadBandwidthMax", "a(st)")->st.path, "/dev/vdb");
         assert_string_equal(get(p, n, "IOWriteBandwidthMax", "a(st)")->st.path, "/dev/vdb");
 
+        /* The daemon's resolution as the caller wins over the path... */
+        l.io_device_node = strdup("/dev/block/254:16");
+        assert_non_null(l.io_device_node);
+        assert_int_equal(scope_properties_build(&l, DESCRIPTION, 4242, p, ELEMENTSOF(p), &n), 0);
+        assert_string_equal(get(p, n, "IOReadBandwidthMax", "a(st)")->st.path, "/dev/block/254:16");
+        assert_string_equal(get(p, n, "IOWriteBandwidthMax", "a(st)")->st.path, "/dev/block/254:16");
+        /* ...and is dropped when IODevice names another path. */
+        set(&l, "IODevice", (JobOptionValue) { .type = 's', .s = "/dev/vdc" });
+        assert_null(l.io_device_node);
+        assert_int_equal(scope_properties_build(&l, DESCRIPTION, 4242, p, ELEMENTSOF(p), &n), 0);
+        assert_string_equal(get(p, n, "IOReadBandwidthMax", "a(st)")->st.path, "/dev/vdc");
+
         job_limits_done(&l);
 }
 
