@@ -64,7 +64,9 @@ static void check_free(CallerCheck *c) {
                         break;
                 }
         sd_event_source_disable_unref(c->timer);
-        /* Owned by the source: if still running, sd-event kills it. */
+        /* Not owned by the source (sd-event would wait for an owned child
+         * to die, and this one may be stuck in the kernel): a child still
+         * running here is the daemon exiting, and dies of its death signal. */
         sd_event_source_disable_unref(c->child_source);
         if (c->fd >= 0)
                 close(c->fd);
@@ -280,13 +282,15 @@ int caller_check_start(Manager *m, const CallerCheckSpec *spec, caller_check_don
                 check_free(c);
                 return r;
         }
-        r = sd_event_source_set_child_process_own(c->child_source, true);
-        if (r >= 0)
-                r = sd_event_add_time_relative(m->event, &c->timer, CLOCK_MONOTONIC, CALLER_CHECK_TIMEOUT_USEC, 0,
-                                               on_timeout, c);
+        r = sd_event_add_time_relative(m->event, &c->timer, CLOCK_MONOTONIC, CALLER_CHECK_TIMEOUT_USEC, 0,
+                                       on_timeout, c);
         if (r < 0) {
+                /* Killed but still watched: reaped when it is gone (never
+                 * waited for here, it may be stuck in the kernel). */
                 log_error_errno(r, "Failed to arm caller check %d: %m", (int) pid);
-                check_free(c);  /* kills the child: the source owns it */
+                (void) sd_event_source_send_child_signal(c->child_source, SIGKILL, NULL, 0);
+                c->next = m->caller_checks;
+                m->caller_checks = c;
                 return r;
         }
         c->done = done;

@@ -41,7 +41,7 @@ assert_contains "$missing" "IODevice PATH is not a block device"
 assert_contains "$(start_answer "$U1" /dev/null)" "IODevice PATH is not a block device" "a character device"
 
 info "root reaches /root"
-assert_eq "rc=0 " "$(start_answer root /root/io-device-oracle)"
+[[ "$(start_answer root /root/io-device-oracle)" == rc=0* ]] || fail "root cannot use IODevice=/root/io-device-oracle"
 
 info "systemd gets the device the caller resolved; the job shows the caller's path"
 running="$(jctl "$U1" start --io-device=/usr --io-read=1M -- sleep 100)"
