@@ -51,13 +51,16 @@ timed_as() {
 # checks_of USER: pids of the path checks running as USER (copies of the
 # daemon that took the caller's uid).
 checks_of() { pgrep -u "$1" -x jobworkerd || true; }
+# For wait_until, which expands its arguments only once.
+has_checks() { [[ -n "$(checks_of "$1")" ]]; }
+has_no_checks() { [[ -z "$(checks_of "$1")" ]]; }
 
 info "$U1 starts a job in $hang"
 start_time=$SECONDS
 ( rc=0; out="$(jctl "$U1" run --workdir="$hang" -- true 2>&1)" || rc=$?
   echo "$rc" >"$work/rc"; printf '%s\n' "$out" >"$work/out" ) &
 bg_pids+=($!)
-wait_until 30 test -n "$(checks_of "$U1")" || fail "no check as $U1 ever ran"
+wait_until 30 has_checks "$U1" || fail "no check as $U1 ever ran"
 check="$(checks_of "$U1" | head -1)"
 info "the check as $U1 is pid $check"
 
@@ -86,7 +89,7 @@ assert_ne 0 "$(cat "$work/rc")" "exit status of the start into $hang"
 assert_contains "$(cat "$work/out")" "Working directory $hang: no answer in time"
 ((elapsed >= 8)) || fail "answered after ${elapsed} s, before the check's timeout"
 # Killed at the timeout: FUSE waits are killable, so it is reaped at once.
-wait_until 20 test -z "$(checks_of "$U1")" || fail "the timed-out check was not killed and reaped"
+wait_until 20 has_no_checks "$U1" || fail "the timed-out check was not killed and reaped"
 
 info "an IODevice on the hung mount fails the same way"
 rc=0; out="$(timed_as "$U1" 60 jobworkerctl run --io-device="$hang/disk" --io-read=1M -- true 2>&1)" || rc=$?

@@ -38,7 +38,7 @@ runuser -u "$U1" -- bash -c 'while :; do kill -STOP -1 2>/dev/null; done' &
 bg_pids+=($!)
 # U1's own clients must go on to make more starts: root wakes them up (but
 # not the checks, which run as jobworkerd).
-( while :; do pkill -CONT -u "$U1" -x jobworkerctl 2>/dev/null; sleep 0.3; done ) &
+( while :; do pkill -CONT -u "$U1" -x jobworkerctl 2>/dev/null || true; sleep 0.3; done ) &
 bg_pids+=($!)
 ( for i in $(seq 1 8); do
       rc=0
