@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* org.jobworker1.Manager: StartJob, ListJobs, GetJob. Each handler parses,
  * checks who is calling, does one thing, replies. */
+#include <assert.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -338,9 +339,13 @@ static const char *check_failure(int error) {
 /* The check is done: refuse, or make the job and start it (which answers
  * the call once the job runs). */
 static int start_job_checked(PendingStart *p, const CallerCheckResult *result, sd_bus_error *error) {
-        Manager *m = p->manager;
+        Manager *m;
         const char *why;
         int r;
+
+        assert(p);
+        assert(result);
+        m = p->manager;
 
         if (p->limits.io_device) {
                 why = check_failure(result->io_device_error);
@@ -417,6 +422,8 @@ static void on_start_job_checked(const CallerCheckResult *result, void *userdata
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
+        assert(p);
+
         r = start_job_checked(p, result, &error);
         if (r >= 0)
                 return;
@@ -427,6 +434,7 @@ static void on_start_job_checked(const CallerCheckResult *result, void *userdata
         if (r < 0)
                 log_debug_errno(r, "Failed to answer StartJob: %m");
 }
+
 static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_strv_free_ char **argv = NULL, **passed_env = NULL, **env = NULL;
