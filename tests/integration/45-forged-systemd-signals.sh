@@ -1,0 +1,80 @@
+#!/bin/bash
+# systemd's signals are believed only from PID 1's bus connection. The system
+# bus lets any user send a unicast signal to org.jobworker1, naming any path
+# and interface; here `nobody` forges what PID 1 says about jobs and units:
+# JobRemoved "failed" (would abort other users' starts), JobRemoved "done"
+# (would release a shim before its scope exists, so the job runs outside its
+# cgroup and limits), and a scope's PropertiesChanged/UnitRemoved (would end
+# a running job early, with a made-up result).
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib-jobs.sh"
+
+FORGE=/usr/libexec/jobworker/tests/forge-job-removed
+forger=
+trap 'if [[ -n "$forger" ]]; then kill "$forger" 2>/dev/null || true; fi' EXIT
+
+# forge RESULT: floods forged JobRemoved(…, RESULT) for the next systemd job
+# ids in the background, as nobody.
+forge() {
+    as_user nobody "$FORGE" "$1" 600 >/tmp/forge.out 2>&1 &
+    forger=$!
+    sleep 1
+}
+stop_forging() {
+    kill "$forger"; wait "$forger" 2>/dev/null || true; forger=
+    info "forger: $(cat /tmp/forge.out)"
+}
+
+# 1. "failed" for every next systemd job: all starts of both users succeed.
+jctl root start -- true >/dev/null   # a systemd job, so the forger learns the ids
+forge failed
+n_failed=0
+for i in $(seq 1 12); do
+    for u in "$TEST_USER1" "$TEST_USER2"; do
+        if ! out="$(jctl "$u" start -- true 2>&1)"; then
+            info "start $i as $u failed: $out"
+            n_failed=$((n_failed + 1))
+        fi
+    done
+done
+stop_forging
+grep -q '^sent [1-9]' /tmp/forge.out || fail "the forger sent nothing: $(cat /tmp/forge.out)"
+assert_eq 0 "$n_failed" "starts aborted by a forged JobRemoved(failed)"
+
+# 2. "done" before the scope is ready: every job runs inside its own scope.
+forge done
+n_outside=0
+for i in $(seq 1 12); do
+    id="$(jctl "$TEST_USER1" start -- sh -c 'cat /proc/self/cgroup; echo __END__')" \
+        || fail "start $i failed under forged JobRemoved(done)"
+    jctl "$TEST_USER1" wait "$id" >/dev/null || true
+    cg="$(job_output "$id")"
+    if [[ "$cg" != "0::/jobworker.slice/jobworker-$id.scope" ]]; then
+        info "job $id ran in '$cg'"
+        n_outside=$((n_outside + 1))
+    fi
+done
+stop_forging
+assert_eq 0 "$n_outside" "jobs released outside their scope by a forged JobRemoved(done)"
+
+# 3. A running job's scope "ends" (OOM, gone) — says nobody.
+id="$(jctl "$TEST_USER1" start -- sleep 1000)"
+unit="jobworker-$id.scope"
+upath="/org/freedesktop/systemd1/unit/$(sed -e 's/-/_2d/g' -e 's/\./_2e/g' <<<"$unit")"
+emit() { as_user nobody busctl emit --destination=org.jobworker1 "$@"; }
+for round in 1 2; do
+    emit "$upath" org.freedesktop.DBus.Properties PropertiesChanged 'sa{sv}as' \
+        org.freedesktop.systemd1.Scope 1 Result s oom-kill 0
+    emit "$upath" org.freedesktop.DBus.Properties PropertiesChanged 'sa{sv}as' \
+        org.freedesktop.systemd1.Unit 2 ActiveState s failed SubState s failed 0
+    emit /org/freedesktop/systemd1 org.freedesktop.systemd1.Manager UnitRemoved so "$unit" "$upath"
+    sleep 3
+    assert_eq running "$(job_field "$TEST_USER1" "$id" state)" "job state after forged unit signals (round $round)"
+    assert_eq active "$(unit_state "$unit")" "scope after forged unit signals"
+    # The second round hits a job adopted by a restarted daemon (no shim child).
+    [[ $round == 1 ]] && systemctl restart jobworkerd
+done
+jctl "$TEST_USER1" stop "$id"
+assert_eq stopped "$(job_field "$TEST_USER1" "$id" result)" "result after forged oom-kill"
+assert_eq 15 "$(job_field "$TEST_USER1" "$id" signal)" "signal after forged oom-kill"
+assert_no_failed_job_units
