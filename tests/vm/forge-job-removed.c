@@ -8,7 +8,9 @@
  * latest systemd job and, for SECONDS, sends unicast signals to
  * org.jobworker1 that claim to come from PID 1:
  * JobRemoved(id, /org/freedesktop/systemd1/job/<id>, "x.scope", RESULT) for
- * that id and the 15 after it, as fast as the bus takes them.
+ * that id and the 15 after it, every 5 ms (often enough to land between
+ * StartTransientUnit's reply and the real JobRemoved, which under TCG are
+ * tens of ms apart; not so often that the daemon does nothing else).
  *
  * Prints "sent N signals, highest job id seen M" and exits 0; 2 on errors. */
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <systemd/sd-bus.h>
 
 #define WINDOW 16
@@ -100,6 +103,7 @@ int main(int argc, char **argv) {
                         fprintf(stderr, "forge-job-removed: flush: %s\n", strerror(-r));
                         return 2;
                 }
+                usleep(5000);
         }
         printf("sent %llu signals, highest job id seen %" PRIu32 "\n", n_sent, latest);
         sd_bus_flush_close_unref(bus);
