@@ -10,19 +10,28 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-jobs.sh"
 
 FORGE=/usr/libexec/jobworker/tests/forge-job-removed
-forger=
-trap 'if [[ -n "$forger" ]]; then kill "$forger" 2>/dev/null || true; fi' EXIT
+# A directory nobody may write to, for the forger's pid and report.
+dir="$(mktemp -d)"; chmod 0777 "$dir"
+# The forger's own pid (as_user's subshell is not it), to stop it.
+stop_forger() {
+    if [[ -s "$dir/pid" ]]; then kill "$(cat "$dir/pid")" 2>/dev/null || true; fi
+}
+trap 'stop_forger; rm -rf "$dir"' EXIT
 
 # forge RESULT: floods forged JobRemoved(…, RESULT) for the next systemd job
 # ids in the background, as nobody.
 forge() {
-    as_user nobody "$FORGE" "$1" 600 >/tmp/forge.out 2>&1 &
+    rm -f "$dir/pid" "$dir/out"
+    as_user nobody sh -c 'echo $$ >"$2/pid"; exec "$0" "$1" 120 >"$2/out" 2>&1' "$FORGE" "$1" "$dir" &
     forger=$!
+    wait_until 30 test -s "$dir/pid" || fail "the forger did not start"
     sleep 1
 }
 stop_forging() {
-    kill "$forger"; wait "$forger" 2>/dev/null || true; forger=
-    info "forger: $(cat /tmp/forge.out)"
+    stop_forger
+    wait "$forger" 2>/dev/null || true
+    rm -f "$dir/pid"
+    info "forger: $(cat "$dir/out")"
 }
 
 # 1. "failed" for every next systemd job: all starts of both users succeed.
@@ -38,7 +47,7 @@ for i in $(seq 1 12); do
     done
 done
 stop_forging
-grep -q '^sent [1-9]' /tmp/forge.out || fail "the forger sent nothing: $(cat /tmp/forge.out)"
+grep -q '^sent [1-9]' "$dir/out" || fail "the forger sent nothing: $(cat "$dir/out")"
 assert_eq 0 "$n_failed" "starts aborted by a forged JobRemoved(failed)"
 
 # 2. "done" before the scope is ready: every job runs inside its own scope,

@@ -12,9 +12,11 @@
  * StartTransientUnit's reply and the real JobRemoved, which under TCG are
  * tens of ms apart; not so often that the daemon does nothing else).
  *
- * Prints "sent N signals, highest job id seen M" and exits 0; 2 on errors. */
+ * Prints "sent N signals, highest job id seen M" and exits 0 at the end or
+ * on SIGTERM; 2 on errors. */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,11 @@
 #define WINDOW 16
 
 static uint32_t latest;
+static volatile sig_atomic_t terminated;
+
+static void on_sigterm(int sig) {
+        terminated = 1;
+}
 
 static int on_job_signal(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         uint32_t id;
@@ -50,6 +57,7 @@ int main(int argc, char **argv) {
                 return 2;
         }
         uint64_t until = now_usec() + strtoull(argv[2], NULL, 10) * 1000000;
+        signal(SIGTERM, on_sigterm);
 
         r = sd_bus_open_system(&bus);
         if (r < 0) {
@@ -66,7 +74,7 @@ int main(int argc, char **argv) {
                 return 2;
         }
 
-        while (now_usec() < until) {
+        while (now_usec() < until && !terminated) {
                 while ((r = sd_bus_process(bus, NULL)) > 0)
                         ;
                 if (r < 0) {
