@@ -21,6 +21,12 @@ int ctl_bus_reconnect(CtlContext *c, sd_bus **ret);
  * returns the exit code to use. */
 int ctl_report_bus_error(const char *what, const sd_bus_error *error, int r);
 
+/* Whether trying the same call again can never help (no such job, not
+ * allowed, a daemon that does not know the call): every retry loop asks
+ * this one list. ServiceUnknown is not on it: a daemon that answered
+ * moments ago is being restarted, not missing. */
+bool ctl_bus_error_is_permanent(const sd_bus_error *e);
+
 /* GetJob(id) that says on stderr why the job cannot be found: returns 0
  * with *ret_path set, or the exit code to leave with. */
 int ctl_job_path(sd_bus *bus, const char *id, char **ret_path);

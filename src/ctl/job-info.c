@@ -52,6 +52,7 @@ static const struct {
         { "ExitCode",               "i",   PROPERTY_INT32,       offsetof(JobInfo, exit_code) },
         { "ExitSignal",             "i",   PROPERTY_INT32,       offsetof(JobInfo, exit_signal) },
         { "StatusText",             "s",   PROPERTY_STRING,      offsetof(JobInfo, status_text) },
+        { "StartErrno",             "i",   PROPERTY_INT32,       offsetof(JobInfo, start_errno) },
         { "StartTimestamp",         "t",   PROPERTY_UINT64,      offsetof(JobInfo, start_timestamp) },
         { "FinishTimestamp",        "t",   PROPERTY_UINT64,      offsetof(JobInfo, finish_timestamp) },
         { "CPUUsageNSec",           "t",   PROPERTY_UINT64,      offsetof(JobInfo, cpu_usage_nsec) },
@@ -320,6 +321,10 @@ int job_info_json(const JobInfo *info, FILE *f) {
         else
                 fputs("\"signal\":null,", f);
         json_cstring(f, "status_text", info->status_text && *info->status_text ? info->status_text : NULL, ",");
+        if (info->start_errno > 0)
+                fprintf(f, "\"start_errno\":%d,", info->start_errno);
+        else
+                fputs("\"start_errno\":null,", f);
         json_cstring(f, "unit", info->unit, ",");
         fprintf(f, "\"owner_uid\":%" PRIu32 ",", info->owner);
 

@@ -25,6 +25,7 @@ typedef struct JobInfo {
         ByteString working_directory;
         int exit_code;          /* -1 = none */
         int exit_signal;        /* 0 = none */
+        int start_errno;        /* 0 unless start-failed with a known errno */
         uint64_t start_timestamp, finish_timestamp;  /* CLOCK_REALTIME µs, 0 = not yet */
         uint64_t cpu_usage_nsec, memory_peak;        /* UINT64_MAX = unknown */
 

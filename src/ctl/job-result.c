@@ -22,18 +22,13 @@ static bool exit_code_valid(int code) {
         return code >= 0 && code <= 255;
 }
 
-/* The daemon reports a failed exec as text ("Failed to execute /x: No such
- * file or directory"); a shell says 127 for "not found", 126 for the rest. */
-static bool start_failed_not_found(int exit_code, const char *status_text) {
-        if (exit_code == 127)
-                return true;
-        if (!status_text)
-                return false;
-        return strstr(status_text, "No such file or directory") ||
-                strstr(status_text, strerror(ENOENT));
+/* A shell says 127 for "not found", 126 for the rest. The daemon says why
+ * the start failed as an errno (StartErrno), not only as text for people. */
+static bool start_failed_not_found(int exit_code, int start_errno) {
+        return exit_code == 127 || start_errno == ENOENT;
 }
 
-int job_exit_status(const char *result, int exit_code, int exit_signal, const char *status_text) {
+int job_exit_status(const char *result, int exit_code, int exit_signal, int start_errno) {
         int s = status_from_signal(exit_signal);
 
         if (!result)
@@ -56,7 +51,7 @@ int job_exit_status(const char *result, int exit_code, int exit_signal, const ch
                 return 128 + SIGTERM;
         }
         if (strcmp(result, "start-failed") == 0)
-                return start_failed_not_found(exit_code, status_text) ? 127 : 126;
+                return start_failed_not_found(exit_code, start_errno) ? 127 : 126;
 
         if (s >= 0)
                 return s;

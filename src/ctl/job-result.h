@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What a finished job's Result, ExitCode, ExitSignal and StatusText mean for
+/* What a finished job's Result, ExitCode, ExitSignal, StartErrno and StatusText mean for
  * a person (a phrase) and for a shell (an exit status). Pure functions. */
 #pragma once
 
@@ -13,11 +13,11 @@
  *   timeout                 128 + ExitSignal, or 124 (like timeout(1)) if none
  *   stopped                 128 + ExitSignal, else ExitCode if non-zero,
  *                           else 143 (128 + SIGTERM)
- *   start-failed            127 when the command was not found (ENOENT),
- *                           else 126
+ *   start-failed            127 when the command was not found (StartErrno
+ *                           ENOENT), else 126
  *   anything else           128 + ExitSignal, else ExitCode, else 1
  * Exit codes outside 0..255 (never sent by a sane daemon) give 1. */
-int job_exit_status(const char *result, int exit_code, int exit_signal, const char *status_text);
+int job_exit_status(const char *result, int exit_code, int exit_signal, int start_errno);
 
 /* "exit code 3", "killed by signal 15 (TERM)", "killed by the OOM killer",
  * "start failed: <status_text>", "runtime limit exceeded, killed by signal 15 (TERM)",

@@ -96,6 +96,19 @@ int ctl_bus(CtlContext *c, sd_bus **ret) {
         return 0;
 }
 
+bool ctl_bus_error_is_permanent(const sd_bus_error *e) {
+        return sd_bus_error_has_names(e, JOBWORKER_ERROR_NO_SUCH_JOB,
+                                      JOBWORKER_ERROR_ACCESS_DENIED,
+                                      JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                      "org.freedesktop.DBus.Error.UnknownObject",
+                                      "org.freedesktop.DBus.Error.UnknownInterface",
+                                      "org.freedesktop.DBus.Error.UnknownMethod",
+                                      "org.freedesktop.DBus.Error.UnknownProperty",
+                                      "org.freedesktop.DBus.Error.InvalidArgs",
+                                      "org.freedesktop.DBus.Error.NotSupported",
+                                      "org.freedesktop.DBus.Error.AccessDenied");
+}
+
 int ctl_report_bus_error(const char *what, const sd_bus_error *error, int r) {
         if (error && sd_bus_error_is_set(error)) {
                 if (sd_bus_error_has_name(error, "org.freedesktop.DBus.Error.ServiceUnknown"))

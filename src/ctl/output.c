@@ -110,19 +110,6 @@ static void streamer_retry(OutputStreamer *s, const char *why) {
         s->retry_usec = s->retry_usec * 2 > RETRY_MAX_USEC ? RETRY_MAX_USEC : s->retry_usec * 2;
 }
 
-static bool bus_error_is_permanent(const sd_bus_error *e) {
-        return sd_bus_error_has_name(e, JOBWORKER_ERROR_NO_SUCH_JOB) ||
-                sd_bus_error_has_name(e, JOBWORKER_ERROR_ACCESS_DENIED) ||
-                sd_bus_error_has_name(e, JOBWORKER_ERROR_INVALID_ARGUMENT) ||
-                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.UnknownObject") ||
-                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.UnknownInterface") ||
-                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.UnknownMethod") ||
-                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.UnknownProperty") ||
-                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.InvalidArgs") ||
-                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.NotSupported") ||
-                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.AccessDenied");
-}
-
 static void streamer_fail(OutputStreamer *s, const char *what, const sd_bus_error *e, int r) {
         char buf[256];
 
@@ -227,7 +214,7 @@ static int on_state_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         };
 
         s->call_slot = sd_bus_slot_unref(s->call_slot);
-        if (e && bus_error_is_permanent(e)) {
+        if (e && ctl_bus_error_is_permanent(e)) {
                 streamer_fail(s, "read the state of", e, -EIO);
                 return 0;
         }
@@ -309,7 +296,7 @@ static int on_get_output_reply(sd_bus_message *m, void *userdata, sd_bus_error *
 
         s->call_slot = sd_bus_slot_unref(s->call_slot);
         if (e) {
-                if (bus_error_is_permanent(e))
+                if (ctl_bus_error_is_permanent(e))
                         streamer_fail(s, "read the output of", e, -EIO);
                 else
                         streamer_retry(s, e->message ?: e->name);

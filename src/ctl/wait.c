@@ -83,17 +83,6 @@ static void waiter_connection_lost(Waiter *w) {
         waiter_arm_timer(w, 0);
 }
 
-/* ServiceUnknown is not among these: the daemon answered moments ago (the
- * job path came from it), so it is being restarted, not missing. */
-static bool bus_error_is_permanent(const sd_bus_error *e) {
-        return sd_bus_error_has_name(e, JOBWORKER_ERROR_NO_SUCH_JOB) ||
-                sd_bus_error_has_name(e, JOBWORKER_ERROR_ACCESS_DENIED) ||
-                sd_bus_error_has_name(e, JOBWORKER_ERROR_INVALID_ARGUMENT) ||
-                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.UnknownObject") ||
-                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.UnknownInterface") ||
-                sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.AccessDenied");
-}
-
 static bool errno_is_disconnect(int r) {
         r = -r;
         return r == ECONNRESET || r == ENOTCONN || r == EPIPE || r == ESHUTDOWN;
@@ -118,7 +107,7 @@ static void waiter_check(Waiter *w) {
                 return;
         }
 
-        if (sd_bus_error_is_set(&error) && bus_error_is_permanent(&error)) {
+        if (sd_bus_error_is_set(&error) && ctl_bus_error_is_permanent(&error)) {
                 char what[128];
                 snprintf(what, sizeof what, "Failed to wait for job %s", w->id);
                 ctl_report_bus_error(what, &error, r);
@@ -146,7 +135,7 @@ static int on_stop_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
                 w->stop_done = true;
                 return 0;
         }
-        if (bus_error_is_permanent(e) || sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.UnknownMethod")) {
+        if (ctl_bus_error_is_permanent(e)) {
                 /* Refused: keep waiting, a second signal leaves. */
                 w->stop_done = true;
                 fprintf(stderr, "Failed to stop job %s: %s\n", w->id, e->message ?: e->name);
@@ -407,7 +396,7 @@ finish:
 int job_wait_report(const JobInfo *info, int interrupt_signal) {
         const char *result = info->result ?: "";
         const char *id = info->id ?: "?";
-        int status = job_exit_status(result, info->exit_code, info->exit_signal, info->status_text);
+        int status = job_exit_status(result, info->exit_code, info->exit_signal, info->start_errno);
         char what[512];
 
         if (strcmp(result, "oom-kill") == 0)

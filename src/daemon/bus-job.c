@@ -296,6 +296,7 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("ExitCode", "i", NULL, offsetof(Job, exit_code), CHANGING),
         SD_BUS_PROPERTY("ExitSignal", "i", NULL, offsetof(Job, exit_signal), CHANGING),
         SD_BUS_PROPERTY("StatusText", "s", property_get_status_text, 0, CHANGING),
+        SD_BUS_PROPERTY("StartErrno", "i", NULL, offsetof(Job, start_errno), CHANGING),
         SD_BUS_PROPERTY("StartTimestamp", "t", NULL, offsetof(Job, start_usec), CONST),
         SD_BUS_PROPERTY("FinishTimestamp", "t", NULL, offsetof(Job, finish_usec), CHANGING),
         SD_BUS_PROPERTY("CPUUsageNSec", "t", NULL, offsetof(Job, cpu_usage_nsec), CHANGING),

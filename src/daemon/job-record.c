@@ -120,6 +120,8 @@ int job_save(const Job *j) {
         put_u64(f, "MEMORY_PEAK", j->memory_peak);
         fprintf(f, "STOP_REQUESTED=%d\n", j->stop_requested);
         put_u64(f, "STOP_DEADLINE", j->stop_deadline_usec);
+        put_u64(f, "PENDING_STOP_TIMEOUT", j->pending_stop_timeout_usec);
+        fprintf(f, "START_ERRNO=%d\n", j->start_errno);
 
         if (fflush(f) != 0 || ferror(f))
                 return log_error_errno(errno ? errno : EIO, "Failed to write %s: %m", tmp);
@@ -169,6 +171,7 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
         U64("CPU_NSEC", j->cpu_usage_nsec);
         U64("MEMORY_PEAK", j->memory_peak);
         U64("STOP_DEADLINE", j->stop_deadline_usec);
+        U64("PENDING_STOP_TIMEOUT", j->pending_stop_timeout_usec);
         HEX("WORKDIR", j->working_directory);
         HEX("IO_DEVICE", l->io_device);
         HEX("STATUS_TEXT", j->status_text);
@@ -232,6 +235,10 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
                 return parse_int(value, &j->exit_code);
         if (strcmp(key, "EXIT_SIGNAL") == 0)
                 return parse_int(value, &j->exit_signal);
+        if (strcmp(key, "START_ERRNO") == 0) {
+                r = parse_int(value, &j->start_errno);
+                return r < 0 || j->start_errno < 0 ? -EINVAL : 0;
+        }
         if (strcmp(key, "STOP_REQUESTED") == 0) {
                 j->stop_requested = strcmp(value, "1") == 0;
                 return 0;

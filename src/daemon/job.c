@@ -19,12 +19,15 @@
 #include "macro.h"
 #include "manager.h"
 #include "scope-properties.h"
+#include "systemd.h"
 #include "job-output.h"
 #include "output.h"
 #include <systemd/sd-journal.h>
 
 #define START_TIMEOUT_USEC (90 * USEC_PER_SEC)
 #define RECHECK_USEC (2 * USEC_PER_SEC)
+/* After SIGKILL, as long as the job is not over: SIGKILL again. */
+#define KILL_RETRY_USEC (5 * USEC_PER_SEC)
 
 int job_new(Manager *m, const char *id, Job **ret) {
         _cleanup_(job_freep) Job *j = calloc(1, sizeof(Job));
@@ -57,6 +60,7 @@ Job *job_free(Job *j) {
         sd_event_source_disable_unref(j->shim_source);
         sd_event_source_disable_unref(j->kill_timer);
         sd_event_source_disable_unref(j->recheck_timer);
+        unit_state_query_free(j->state_query);
         sd_bus_slot_unref(j->start_slot);
         sd_bus_message_unref(j->start_request);
         if (j->go_fd >= 0)
@@ -69,6 +73,8 @@ Job *job_free(Job *j) {
         job_limits_done(&j->limits);
         free(j->status_text);
         free(j->systemd_job);
+        free(j->unit_active_state);
+        free(j->unit_result);
         free(j);
         return NULL;
 }
@@ -79,7 +85,7 @@ bool job_is_active(const Job *j) {
 
 int job_send_properties_changed(Job *j) {
         int r = sd_bus_emit_properties_changed(j->manager->bus, j->object_path, JOBWORKER_JOB_INTERFACE,
-                                               "State", "Result", "ExitCode", "ExitSignal", "StatusText",
+                                               "State", "Result", "ExitCode", "ExitSignal", "StatusText", "StartErrno",
                                                "FinishTimestamp", "CPUUsageNSec", "MemoryPeak", NULL);
         if (r < 0)
                 log_warning_errno(r, "Failed to announce the state of job %s: %m", j->id);
@@ -109,6 +115,32 @@ static void job_reply_start(Job *j, const char *error_name, const char *message)
                 log_warning_errno(r, "Failed to answer StartJob for %s: %m", j->id);
 }
 
+static int on_discarded_shim_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        /* Reaped by sd-event; drop the loop's reference to this floating
+         * source (freed once this callback returns). */
+        sd_event_source_unref(s);
+        return 0;
+}
+
+/* Kills a shim we give up on and leaves its reaping to the event loop: a
+ * waitpid() here could hang the loop on a shim stuck in the kernel. */
+static void job_discard_shim(Job *j) {
+        pid_t pid = j->shim_pid;
+
+        if (pid <= 0 || !j->shim_source)
+                return;
+        (void) kill(pid, SIGKILL);
+        /* A fresh, floating source for the same child: the old one would
+         * call back into j, which is about to go. */
+        j->shim_source = sd_event_source_disable_unref(j->shim_source);
+        int r = sd_event_add_child(j->manager->event, NULL, pid, WEXITED, on_discarded_shim_exit, NULL);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot watch the discarded shim %d of job %s, reaping it now: %m",
+                                  (int) pid, j->id);
+                (void) waitpid(pid, NULL, 0);
+        }
+}
+
 /* The start failed before the command could run: the caller hears why, and
  * the job leaves no trace but the log. The shim sees EOF on its go pipe and
  * exits without running anything. */
@@ -118,11 +150,7 @@ static void job_abort_start(Job *j, const char *reason) {
                 j->go_fd = (close(j->go_fd), -1);
         j->start_slot = sd_bus_slot_unref(j->start_slot);
         job_reply_start(j, JOBWORKER_ERROR_START_FAILED, reason);
-        if (j->shim_pid > 0 && j->shim_source) {
-                /* Reap it here: once its event source is gone nobody would. */
-                (void) kill(j->shim_pid, SIGKILL);
-                (void) waitpid(j->shim_pid, NULL, 0);
-        }
+        job_discard_shim(j);
         (void) systemd_reset_failed_unit(j->manager, j->unit);
         job_forget_files(j);
         manager_remove_job(j->manager, j);
@@ -172,6 +200,8 @@ static void job_finish(Job *j, const char *unit_result) {
                         free(j->status_text);
                         j->status_text = TAKE_PTR(status.message);
                 }
+                if (status.kind == JOB_START_FAILED)
+                        j->start_errno = status.error;
                 if (status.cpu_usec != UINT64_MAX)
                         j->cpu_usage_nsec = status.cpu_usec * NSEC_PER_USEC;
                 j->memory_peak = status.memory_peak;
@@ -181,6 +211,7 @@ static void job_finish(Job *j, const char *unit_result) {
 
         j->kill_timer = sd_event_source_disable_unref(j->kill_timer);
         j->recheck_timer = sd_event_source_disable_unref(j->recheck_timer);
+        j->state_query = unit_state_query_free(j->state_query);
 
         job_set_state(j, JOB_FINISHED);
         job_log_finished(j);
@@ -191,34 +222,74 @@ static void job_finish(Job *j, const char *unit_result) {
                 (void) unlink(status_path);
 }
 
+static void job_set_unit_state(Job *j, const char *active_state, const char *result) {
+        if (active_state) {
+                char *a = strdup(active_state);
+                if (a) {
+                        free(j->unit_active_state);
+                        j->unit_active_state = a;
+                }
+        }
+        if (result) {
+                char *r = strdup(result);
+                if (r) {
+                        free(j->unit_result);
+                        j->unit_result = r;
+                }
+        }
+}
+
+static void on_unit_state_read(UnitStateQuery *q, int error, const char *active_state, const char *result,
+                               void *userdata) {
+        Job *j = userdata;
+
+        j->state_query = unit_state_query_free(j->state_query);
+        if (error >= 0)
+                job_set_unit_state(j, active_state, result);
+        job_check(j);
+}
+
 static int on_recheck_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Job *j = userdata;
+        int r;
+
         j->recheck_timer = sd_event_source_disable_unref(j->recheck_timer);
-        job_check(j);
+        if (j->state_query)
+                return 0;
+        /* A PropertiesChanged may have been lost (or systemd restarted):
+         * read the state afresh, without waiting for the answer here. */
+        r = systemd_query_unit_state(j->manager, j->unit, on_unit_state_read, j, &j->state_query);
+        if (r < 0)
+                job_check(j);  /* arms the timer again */
         return 0;
 }
 
 void job_check(Job *j) {
-        _cleanup_free_ char *active = NULL, *result = NULL;
-        int r;
-
         if (j->state != JOB_RUNNING && j->state != JOB_STOPPING)
                 return;
-        /* Our own shim tells us it is done by exiting; wait for that. */
-        if (j->shim_source)
+        /* Our own shim tells us it is done by exiting; wait for that. A job
+         * found at start-up waits for its first look at the scope. */
+        if (j->shim_source || j->recovering)
                 return;
 
-        r = systemd_unit_state(j->manager, j->unit, &active, &result);
-        if (r < 0 || STR_IN_SET(active, "active", "activating", "deactivating", "reloading")) {
-                /* The scope ends when its cgroup is empty, a moment after the
-                 * shim: systemd tells us, and the timer covers a lost signal. */
-                if (!j->recheck_timer)
-                        (void) sd_event_add_time_relative(j->manager->event, &j->recheck_timer,
-                                                          CLOCK_MONOTONIC, RECHECK_USEC, 0,
-                                                          on_recheck_timer, j);
+        if (j->unit_active_state && !unit_active_state_is_running(j->unit_active_state)) {
+                job_finish(j, j->unit_result);
                 return;
         }
-        job_finish(j, result);
+        /* The scope ends when its cgroup is empty, a moment after the shim:
+         * systemd tells us, and the timer covers a lost signal. */
+        if (!j->recheck_timer && !j->state_query)
+                (void) sd_event_add_time_relative(j->manager->event, &j->recheck_timer, CLOCK_MONOTONIC,
+                                                  RECHECK_USEC, 0, on_recheck_timer, j);
+}
+
+void job_on_unit_state(Job *j, const char *active_state, const char *result) {
+        /* While starting, the unit of that name may still be a failed one
+         * left over (UnitExists, reset, retry): what it says is not ours. */
+        if (j->state == JOB_STARTING || j->state == JOB_FINISHED)
+                return;
+        job_set_unit_state(j, active_state, result);
+        job_check(j);
 }
 
 static int on_shim_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
@@ -236,6 +307,21 @@ static int on_shim_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
 
 static void job_release(Job *j) {
         ssize_t n;
+        int r;
+
+        /* systemd said the scope is ready; the kernel must agree before the
+         * command may run, or it would run outside its limits. */
+        r = systemd_scope_holds_pid(j->unit, j->shim_pid);
+        if (r <= 0) {
+                _cleanup_free_ char *msg = NULL;
+                if (r < 0)
+                        log_warning_errno(r, "Cannot read the cgroup of the shim of job %s: %m", j->id);
+                if (asprintf(&msg, "the job's supervisor is not in the cgroup of %s%s%s", j->unit,
+                             r < 0 ? ": " : "", r < 0 ? strerror(-r) : "") < 0)
+                        msg = NULL;
+                job_abort_start(j, msg ? msg : "the job's supervisor is not in its scope's cgroup");
+                return;
+        }
 
         /* The scope holds the shim now: everything the job forks from here on
          * is born inside it. */
@@ -253,8 +339,7 @@ static void job_release(Job *j) {
                 (void) bus_send_signal_to(j->manager->bus, sd_bus_message_get_sender(j->start_request),
                                           "JobNew", j->id, j->object_path);
         job_reply_start(j, NULL, NULL);
-        if (j->stop_requested)
-                (void) job_stop(j, 0, NULL);
+        job_apply_pending_stop(j);
 }
 
 void job_on_systemd_job_removed(Job *j, const char *result) {
@@ -315,7 +400,9 @@ static int start_transient_scope(Job *j) {
         size_t n_props;
         int r;
 
-        if (asprintf(&description, "jobworker job %s of uid %u: %s", j->id, (unsigned) j->owner, j->argv[0]) < 0)
+        /* Unit metadata is public (systemctl show): the job's id, nothing of
+         * its command line or owner. */
+        if (asprintf(&description, "jobworker job %s", j->id) < 0)
                 return -ENOMEM;
         r = scope_properties_build(&j->limits, description, j->shim_pid, props, ELEMENTSOF(props), &n_props);
         if (r < 0)
@@ -422,6 +509,8 @@ static int spawn_shim(Job *j, const gid_t *groups, int n_groups) {
         j->go_fd = TAKE_FD(go[1]);
         r = sd_event_add_child(j->manager->event, &j->shim_source, pid, WEXITED, on_shim_exit, j);
         if (r < 0) {
+                /* Not yet watched: nothing but this wait can reap it. It has
+                 * done nothing but wait for its go byte, so it dies at once. */
                 (void) kill(pid, SIGKILL);
                 (void) waitpid(pid, NULL, 0);
                 return log_error_errno(r, "Failed to watch the shim of job %s: %m", j->id);
@@ -444,13 +533,19 @@ int job_start(Job *j, sd_bus_message *request, const gid_t *groups, int n_groups
         }
         r = start_transient_scope(j);
         if (r < 0) {
-                (void) kill(j->shim_pid, SIGKILL);
-                (void) waitpid(j->shim_pid, NULL, 0);
+                job_discard_shim(j);
                 job_forget_files(j);
                 return r;
         }
         j->start_request = sd_bus_message_ref(request);
         return 0;
+}
+
+/* SIGKILL through both ways we have: PID 1's KillUnit, and the scope's
+ * cgroup directly (cgroup.kill), which needs nobody's answer. */
+static void job_kill_now(Job *j) {
+        (void) systemd_kill_unit(j->manager, j->unit, SIGKILL);
+        (void) systemd_kill_scope_cgroup(j->unit);
 }
 
 static int on_kill_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -461,21 +556,38 @@ static int on_kill_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 return 0;
         log_info("Job %s did not stop in time, sending SIGKILL.", j->id);
         /* Killing the namespace's init takes every process of the job with it
-         * in one step, however fast it forks; KillUnit makes sure of the rest. */
-        (void) systemd_kill_unit(j->manager, j->unit, SIGKILL);
+         * in one step, however fast it forks; the cgroup makes sure of the rest. */
+        job_kill_now(j);
+        /* Until the job is over: it cannot stay "stopping" for good. */
+        int r = sd_event_add_time_relative(j->manager->event, &j->kill_timer, CLOCK_MONOTONIC, KILL_RETRY_USEC,
+                                           0, on_kill_timer, j);
+        if (r < 0)
+                log_warning_errno(r, "Failed to arm the SIGKILL retry of job %s: %m", j->id);
         return 0;
 }
 
 int job_arm_kill_timer(Job *j) {
         uint64_t now = now_usec(CLOCK_REALTIME);
         uint64_t left = j->stop_deadline_usec > now ? j->stop_deadline_usec - now : 0;
+        int r;
 
         j->kill_timer = sd_event_source_disable_unref(j->kill_timer);
-        return sd_event_add_time_relative(j->manager->event, &j->kill_timer, CLOCK_MONOTONIC, left, 0,
-                                          on_kill_timer, j);
+        r = sd_event_add_time_relative(j->manager->event, &j->kill_timer, CLOCK_MONOTONIC, left, 0,
+                                       on_kill_timer, j);
+        if (r < 0)
+                log_warning_errno(r, "Failed to arm the SIGKILL timer of job %s: %m", j->id);
+        return r;
+}
+
+void job_apply_pending_stop(Job *j) {
+        if (j->state != JOB_RUNNING || !j->stop_requested)
+                return;
+        (void) job_stop(j, j->pending_stop_timeout_usec, NULL);
 }
 
 int job_stop(Job *j, uint64_t timeout_usec, sd_bus_error *error) {
+        uint64_t now = now_usec(CLOCK_REALTIME);
+
         if (j->state == JOB_FINISHED)
                 return sd_bus_error_setf(error, JOBWORKER_ERROR_NOT_RUNNING,
                                          "Job %s has already finished.", j->id);
@@ -483,30 +595,37 @@ int job_stop(Job *j, uint64_t timeout_usec, sd_bus_error *error) {
                 timeout_usec = j->limits.stop_timeout_usec;
 
         if (j->state == JOB_STARTING) {
-                /* Released and stopped at once when the scope is ready. */
+                /* Released and stopped at once when the scope is ready, with
+                 * the shortest timeout asked for, counted from then. */
+                if (!j->stop_requested || timeout_usec < j->pending_stop_timeout_usec)
+                        j->pending_stop_timeout_usec = timeout_usec;
                 j->stop_requested = true;
                 (void) job_save(j);
                 return 0;
         }
         if (j->state == JOB_STOPPING) {
-                /* A second stop may only shorten the grace period. */
-                uint64_t deadline = now_usec(CLOCK_REALTIME) + timeout_usec;
+                /* A second stop may only shorten the grace period; one after
+                 * the deadline sends SIGKILL again, now. */
+                uint64_t deadline = now + timeout_usec;
                 if (deadline < j->stop_deadline_usec) {
                         j->stop_deadline_usec = deadline;
                         (void) job_save(j);
-                        (void) job_arm_kill_timer(j);
                 }
+                if (!j->kill_timer || j->stop_deadline_usec <= now || deadline == j->stop_deadline_usec)
+                        (void) job_arm_kill_timer(j);
                 return 0;
         }
 
         j->stop_requested = true;
-        j->stop_deadline_usec = now_usec(CLOCK_REALTIME) + timeout_usec;
+        j->stop_deadline_usec = now + timeout_usec;
         log_info("Stopping job %s (SIGKILL in %llu ms).", j->id,
                  (unsigned long long) (timeout_usec / USEC_PER_MSEC));
         job_set_state(j, JOB_STOPPING);
-        int r = systemd_kill_unit(j->manager, j->unit, SIGTERM);
+        /* Whatever becomes of the SIGTERM (KillUnit is answered later, and
+         * may fail), the SIGKILL timer ends the job. */
+        (void) systemd_kill_unit(j->manager, j->unit, SIGTERM);
+        int r = job_arm_kill_timer(j);
         if (r < 0 && error)
-                return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.Failed",
-                                         "Failed to signal %s: %s", j->unit, strerror(-r));
-        return job_arm_kill_timer(j);
+                return sd_bus_error_set_errnof(error, r, "Failed to arm the SIGKILL timer of job %s: %m", j->id);
+        return r;
 }

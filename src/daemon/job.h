@@ -37,8 +37,10 @@ typedef struct Job {
         uint64_t finish_usec;
         uint64_t cpu_usage_nsec;
         uint64_t memory_peak;
+        int start_errno;      /* 0 unless start-failed in the shim */
         bool stop_requested;
         uint64_t stop_deadline_usec;  /* CLOCK_REALTIME when SIGKILL follows */
+        uint64_t pending_stop_timeout_usec;  /* a Stop() while starting: applied once released */
 
         /* Runtime only. */
         pid_t shim_pid;
@@ -48,8 +50,14 @@ typedef struct Job {
         sd_bus_slot *start_slot;        /* pending StartTransientUnit call */
         sd_bus_message *start_request;  /* the StartJob call we answer once running */
         bool reset_failed_tried;
-        sd_event_source *kill_timer;
+        sd_event_source *kill_timer;    /* SIGKILL at the deadline, then again until it is over */
         sd_event_source *recheck_timer;
+        /* The scope's state as PID 1 last told it (PropertiesChanged or a
+         * query); NULL = not heard yet. */
+        char *unit_active_state;
+        char *unit_result;
+        struct UnitStateQuery *state_query;  /* a pending read of that state */
+        bool recovering;                     /* found at start-up, state not read yet */
 } Job;
 
 int job_new(Manager *m, const char *id, Job **ret);
@@ -72,9 +80,14 @@ char *job_status_path(const Job *j);
 int job_start(Job *j, sd_bus_message *request, const gid_t *groups, int n_groups);
 int job_arm_kill_timer(Job *j);
 int job_stop(Job *j, uint64_t timeout_usec, sd_bus_error *error);
+/* A Stop() that came while the job was starting, applied once it runs. */
+void job_apply_pending_stop(Job *j);
 void job_on_systemd_job_removed(Job *j, const char *result);
-/* Looks at the scope and the shim's status file and finishes the job when
- * both say it is over. Called on every hint: shim exit, unit change, start-up. */
+/* What PID 1 says of the scope; NULL leaves that part as it was. */
+void job_on_unit_state(Job *j, const char *active_state, const char *result);
+/* Looks at the scope's last known state and the shim's status file and
+ * finishes the job when both say it is over; asks PID 1 (asynchronously)
+ * when unsure. Called on every hint: shim exit, unit change, start-up. */
 void job_check(Job *j);
 
 int job_send_properties_changed(Job *j);

@@ -20,6 +20,7 @@
 #include "output.h"
 #include "polkit.h"
 #include "parse-util.h"
+#include "systemd.h"
 
 static void closedirp(DIR **d) {
         if (*d)
@@ -151,18 +152,31 @@ unsigned manager_active_jobs(Manager *m) {
         return n;
 }
 
+void manager_check_jobs(Manager *m) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                job_check(m->jobs[i]);
+}
+
 /* A restarted daemon finds every job again from its records, and settles
- * those that ended, or were left half-started, while it was away. */
-static void manager_recover_job(Manager *m, Job *j) {
-        _cleanup_free_ char *active = NULL, *result = NULL;
+ * those that ended, or were left half-started, while it was away. It asks
+ * PID 1 about each scope without waiting: the answers come back through
+ * the event loop, and clients are served meanwhile. */
+static void on_recovered_unit_state(UnitStateQuery *q, int error, const char *active_state, const char *result,
+                                    void *userdata) {
+        Job *j = userdata;
         bool unit_running;
 
-        if (!job_is_active(j))
-                return;
-        if (systemd_unit_state(m, j->unit, &active, &result) < 0)
-                unit_running = true; /* unsure: keep it, job_check() retries */
-        else
-                unit_running = STR_IN_SET(active, "active", "activating", "deactivating", "reloading");
+        j->state_query = unit_state_query_free(j->state_query);
+        j->recovering = false;
+        if (error < 0)
+                unit_running = true;  /* unsure: keep it, job_check() asks again */
+        else {
+                unit_running = unit_active_state_is_running(active_state);
+                free(j->unit_active_state);
+                free(j->unit_result);
+                j->unit_active_state = active_state ? strdup(active_state) : NULL;
+                j->unit_result = result ? strdup(result) : NULL;
+        }
 
         if (j->state == JOB_STARTING) {
                 _cleanup_free_ char *status = job_status_path(j);
@@ -177,13 +191,29 @@ static void manager_recover_job(Manager *m, Job *j) {
                         free(j->status_text);
                         j->status_text = strdup("jobworkerd stopped while the job was starting");
                         (void) job_save(j);
+                        (void) job_send_properties_changed(j);
                         return;
                 }
+                (void) job_save(j);
+                (void) job_send_properties_changed(j);
+                /* A Stop() that came while it was starting still holds. */
+                job_apply_pending_stop(j);
         }
         log_info("Found job %s (%s), %s.", j->id, j->unit, unit_running ? "still running" : "ended meanwhile");
+        job_check(j);
+}
+
+static void manager_recover_job(Manager *m, Job *j) {
+        int r;
+
+        if (!job_is_active(j))
+                return;
         if (j->state == JOB_STOPPING)
                 (void) job_arm_kill_timer(j);
-        job_check(j);
+        j->recovering = true;
+        r = systemd_query_unit_state(m, j->unit, on_recovered_unit_state, j, &j->state_query);
+        if (r < 0)
+                on_recovered_unit_state(NULL, r, NULL, NULL, j);
 }
 
 static int manager_load_jobs(Manager *m) {
@@ -272,6 +302,7 @@ Manager *manager_free(Manager *m) {
         free(m->jobs);
         free(m->state_dir);
         free(m->shim_path);
+        free(m->systemd_owner);
         sd_event_source_unref(m->idle_timer);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);

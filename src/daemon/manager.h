@@ -52,6 +52,10 @@ typedef struct Manager {
         } polkit_cache[128];
         unsigned polkit_cache_next;
         unsigned max_jobs_per_user;          /* active jobs; root is exempt */
+
+        /* The unique bus name of PID 1 (systemd.c): its signals are believed
+         * only from there. NULL while systemd is off the bus. */
+        char *systemd_owner;
 } Manager;
 
 int manager_new(Manager **ret);
@@ -65,6 +69,8 @@ Job *manager_find_job_by_systemd_job(Manager *m, const char *path);
 int manager_add_job(Manager *m, Job *j);
 void manager_remove_job(Manager *m, Job *j);
 unsigned manager_active_jobs(Manager *m);
+/* Looks again at every active job (systemd came back, say). */
+void manager_check_jobs(Manager *m);
 
 static inline void manager_freep(Manager **m) {
         manager_free(*m);
@@ -90,8 +96,3 @@ int bus_find_job_for_caller(Manager *m, sd_bus_message *message, const char *id,
 /* The same for a job already in hand. */
 int bus_authorize_job(Manager *m, sd_bus_message *message, Job *j, sd_bus_error *error);
 
-/* systemd.c: what we ask of and hear from PID 1. */
-int systemd_subscribe(Manager *m);
-int systemd_unit_state(Manager *m, const char *unit, char **ret_active_state, char **ret_result);
-int systemd_kill_unit(Manager *m, const char *unit, int signo);
-int systemd_reset_failed_unit(Manager *m, const char *unit);

@@ -1,19 +1,44 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Everything jobworkerd asks of systemd (PID 1) and hears back from it. */
+#include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bus-names.h"
 #include "job.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "scope-properties.h"
+#include "systemd.h"
 
 #define SYSTEMD_DEST "org.freedesktop.systemd1"
 #define SYSTEMD_PATH "/org/freedesktop/systemd1"
 #define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
+#define SYSTEMD_UNIT_INTERFACE "org.freedesktop.systemd1.Unit"
+#define SYSTEMD_SCOPE_INTERFACE "org.freedesktop.systemd1.Scope"
 #define SYSTEMD_UNIT_PATH_PREFIX "/org/freedesktop/systemd1/unit"
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+/* The system bus lets any user send a unicast signal to org.jobworker1
+ * with any path, interface and member, and a match on the well-known
+ * sender name cannot tell: the bus stamps every message with the sender's
+ * unique name, so that is what we compare, against the one connection that
+ * owns systemd's name right now. */
+static bool message_is_from_pid1(Manager *m, sd_bus_message *message) {
+        const char *sender = sd_bus_message_get_sender(message);
+
+        if (m->systemd_owner && sender && strcmp(sender, m->systemd_owner) == 0)
+                return true;
+        log_debug("Ignoring %s.%s from %s, which is not systemd (%s).", sd_bus_message_get_interface(message),
+                  sd_bus_message_get_member(message), sender ? sender : "unknown sender",
+                  m->systemd_owner ? m->systemd_owner : "not on the bus");
+        return false;
+}
 
 static int on_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
@@ -21,6 +46,8 @@ static int on_job_removed(sd_bus_message *message, void *userdata, sd_bus_error 
         uint32_t id;
         int r;
 
+        if (!message_is_from_pid1(m, message))
+                return 0;
         r = sd_bus_message_read(message, "uoss", &id, &path, &unit, &result);
         if (r < 0) {
                 log_warning_errno(r, "Failed to parse JobRemoved signal: %m");
@@ -35,35 +62,139 @@ static int on_job_removed(sd_bus_message *message, void *userdata, sd_bus_error 
 static Job *job_for_unit_path(Manager *m, const char *path) {
         _cleanup_free_ char *unit = NULL;
 
-        if (sd_bus_path_decode(path, SYSTEMD_UNIT_PATH_PREFIX, &unit) <= 0)
+        if (!path || sd_bus_path_decode(path, SYSTEMD_UNIT_PATH_PREFIX, &unit) <= 0)
                 return NULL;
         return manager_find_job_by_unit(m, unit);
 }
 
-/* Any change of one of our scopes (ActiveState, Result) may end a job. */
+/* PropertiesChanged of one of our scopes carries the new values itself
+ * (ActiveState on the Unit interface, Result on the Scope interface, both
+ * EMITS_CHANGE): no need to ask PID 1 again. systemd sends the Scope
+ * interface's signal before the Unit one, so the result is known by the
+ * time the state says the scope is over. */
 static int on_unit_properties_changed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Job *j = job_for_unit_path(userdata, sd_bus_message_get_path(message));
-        if (j)
-                job_check(j);
+        Manager *m = userdata;
+        const char *interface, *active = NULL, *result = NULL;
+        int r;
+
+        if (!message_is_from_pid1(m, message))
+                return 0;
+        Job *j = job_for_unit_path(m, sd_bus_message_get_path(message));
+        if (!j)
+                return 0;
+
+        r = sd_bus_message_read(message, "s", &interface);
+        if (r < 0)
+                goto bad;
+        bool is_unit = strcmp(interface, SYSTEMD_UNIT_INTERFACE) == 0;
+        bool is_scope = strcmp(interface, SYSTEMD_SCOPE_INTERFACE) == 0;
+        if (!is_unit && !is_scope)
+                return 0;
+        r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        if (r < 0)
+                goto bad;
+        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
+                const char *name, *contents;
+
+                r = sd_bus_message_read(message, "s", &name);
+                if (r < 0)
+                        goto bad;
+                r = sd_bus_message_peek_type(message, NULL, &contents);
+                if (r < 0)
+                        goto bad;
+                bool wanted = (is_unit && strcmp(name, "ActiveState") == 0) ||
+                              (is_scope && strcmp(name, "Result") == 0);
+                if (wanted && strcmp(contents, "s") == 0)
+                        r = sd_bus_message_read(message, "v", "s", is_unit ? &active : &result);
+                else
+                        r = sd_bus_message_skip(message, "v");
+                if (r < 0)
+                        goto bad;
+                r = sd_bus_message_exit_container(message);
+                if (r < 0)
+                        goto bad;
+        }
+        if (r < 0)
+                goto bad;
+        /* The invalidated list is of no use: both properties always come
+         * with their values. */
+        job_on_unit_state(j, active, result);
+        return 0;
+bad:
+        log_warning_errno(r, "Failed to parse PropertiesChanged of %s: %m", j->unit);
         return 0;
 }
 
 static int on_unit_removed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
         const char *unit, *path;
 
+        if (!message_is_from_pid1(m, message))
+                return 0;
         if (sd_bus_message_read(message, "so", &unit, &path) < 0)
                 return 0;
-        Job *j = manager_find_job_by_unit(userdata, unit);
+        Job *j = manager_find_job_by_unit(m, unit);
         if (j)
-                job_check(j);
+                job_on_unit_state(j, "inactive", NULL);
+        return 0;
+}
+
+static int on_subscribe_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        if (e && !sd_bus_error_has_name(e, "org.freedesktop.systemd1.AlreadySubscribed"))
+                log_warning("Failed to subscribe to systemd: %s", e->message ? e->message : e->name);
+        return 0;
+}
+
+/* Only the bus driver says who owns a name; its messages carry the sender
+ * org.freedesktop.DBus, which no client can have, so that check is sound. */
+static int on_name_owner_changed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *sender = sd_bus_message_get_sender(message);
+        const char *name, *old_owner, *new_owner;
+        int r;
+
+        if (!sender || strcmp(sender, "org.freedesktop.DBus") != 0)
+                return 0;
+        if (sd_bus_message_read(message, "sss", &name, &old_owner, &new_owner) < 0 ||
+            strcmp(name, SYSTEMD_DEST) != 0)
+                return 0;
+
+        free(m->systemd_owner);
+        m->systemd_owner = NULL;
+        if (!*new_owner) {
+                log_warning("systemd left the bus; waiting for it to come back.");
+                return 0;
+        }
+        m->systemd_owner = strdup(new_owner);
+        if (!m->systemd_owner) {
+                log_error_errno(ENOMEM, "Out of memory: signals from systemd are ignored now.");
+                return 0;
+        }
+        log_info("systemd is on the bus as %s now (daemon-reexec?).", new_owner);
+        /* PID 1 keeps its subscribers across a re-exec, but asking again
+         * costs nothing; what it said while away is read afresh. */
+        r = sd_bus_call_method_async(m->bus, NULL, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe",
+                                     on_subscribe_reply, NULL, NULL);
+        if (r < 0)
+                log_warning_errno(r, "Failed to subscribe to systemd: %m");
+        manager_check_jobs(m);
         return 0;
 }
 
 int systemd_subscribe(Manager *m) {
         int r;
 
+        assert(m);
+
         /* The matches go in before any job starts, so no JobRemoved can
-         * slip past us (the race systemd-run avoids the same way). */
+         * slip past us (the race systemd-run avoids the same way); the
+         * owner match before GetNameOwner, so no change of owner can. */
+        r = sd_bus_match_signal(m->bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                "org.freedesktop.DBus", "NameOwnerChanged", on_name_owner_changed, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the owner of %s: %m", SYSTEMD_DEST);
         r = sd_bus_match_signal(m->bus, NULL, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
                                 "JobRemoved", on_job_removed, m);
         if (r < 0)
@@ -72,19 +203,43 @@ int systemd_subscribe(Manager *m) {
                                 "UnitRemoved", on_unit_removed, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch systemd's UnitRemoved: %m");
-        r = sd_bus_add_match(m->bus, NULL,
+        static const char *const interfaces[] = { SYSTEMD_UNIT_INTERFACE, SYSTEMD_SCOPE_INTERFACE };
+        for (size_t i = 0; i < ELEMENTSOF(interfaces); i++) {
+                _cleanup_free_ char *match = NULL;
+                if (asprintf(&match,
                              "type='signal',sender='" SYSTEMD_DEST "',"
                              "interface='org.freedesktop.DBus.Properties',"
                              "member='PropertiesChanged',"
                              "path_namespace='" SYSTEMD_UNIT_PATH_PREFIX "',"
-                             "arg0='org.freedesktop.systemd1.Unit'",
-                             on_unit_properties_changed, m);
+                             "arg0='%s'", interfaces[i]) < 0)
+                        return log_error_errno(ENOMEM, "Out of memory.");
+                r = sd_bus_add_match(m->bus, NULL, match, on_unit_properties_changed, m);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to watch unit changes: %m");
+        }
+
+        /* The synchronous calls below run once at start-up, before we ask
+         * for our bus name: no client can reach us yet, so none waits. */
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *owner;
+        r = sd_bus_call_method(m->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                               "GetNameOwner", &error, &reply, "s", SYSTEMD_DEST);
+        if (r < 0) {
+                log_error_errno(r, "Failed to find systemd on the bus: %s", error.message ? error.message : "");
+                sd_bus_error_free(&error);
+                return r;
+        }
+        r = sd_bus_message_read(reply, "s", &owner);
         if (r < 0)
-                return log_error_errno(r, "Failed to watch unit changes: %m");
+                return log_error_errno(r, "Failed to parse GetNameOwner reply: %m");
+        free(m->systemd_owner);
+        m->systemd_owner = strdup(owner);
+        if (!m->systemd_owner)
+                return -ENOMEM;
 
         /* Without Subscribe() PID 1 only tells a unit's changes to whoever
          * holds a reference on it; we want them for adopted jobs too. */
-        sd_bus_error error = SD_BUS_ERROR_NULL;
         r = sd_bus_call_method(m->bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe",
                                &error, NULL, NULL);
         if (r < 0 && !sd_bus_error_has_name(&error, "org.freedesktop.systemd1.AlreadySubscribed")) {
@@ -96,63 +251,250 @@ int systemd_subscribe(Manager *m) {
         return 0;
 }
 
-int systemd_unit_state(Manager *m, const char *unit, char **ret_active_state, char **ret_result) {
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_free_ char *path = NULL, *active = NULL, *result = NULL;
+bool unit_active_state_is_running(const char *active_state) {
+        return active_state && STR_IN_SET(active_state, "active", "activating", "deactivating", "reloading",
+                                          "refreshing");
+}
+
+struct UnitStateQuery {
+        Manager *manager;
+        char *unit;
+        char *path;
+        char *active_state;
+        sd_bus_slot *slot;
+        unit_state_handler_t handler;
+        void *userdata;
+};
+
+UnitStateQuery *unit_state_query_free(UnitStateQuery *q) {
+        if (!q)
+                return NULL;
+        sd_bus_slot_unref(q->slot);
+        free(q->unit);
+        free(q->path);
+        free(q->active_state);
+        free(q);
+        return NULL;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(UnitStateQuery *, unit_state_query_free);
+
+/* A unit that is gone entirely is simply over. */
+static bool error_means_no_unit(const sd_bus_error *e) {
+        return sd_bus_error_has_names(e, "org.freedesktop.systemd1.NoSuchUnit",
+                                      "org.freedesktop.DBus.Error.UnknownObject",
+                                      "org.freedesktop.DBus.Error.UnknownInterface",
+                                      "org.freedesktop.DBus.Error.UnknownProperty");
+}
+
+static int on_unit_result_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error);
+
+static int on_active_state_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        UnitStateQuery *q = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        const char *active;
         int r;
 
-        r = sd_bus_path_encode(SYSTEMD_UNIT_PATH_PREFIX, unit, &path);
+        q->slot = sd_bus_slot_unref(q->slot);
+        if (e) {
+                if (error_means_no_unit(e)) {
+                        q->handler(q, 0, "inactive", NULL, q->userdata);
+                        return 0;
+                }
+                log_warning("Failed to read the state of %s: %s", q->unit, e->message ? e->message : e->name);
+                q->handler(q, -sd_bus_message_get_errno(reply) ?: -EIO, NULL, NULL, q->userdata);
+                return 0;
+        }
+        r = sd_bus_message_read(reply, "v", "s", &active);
+        if (r >= 0) {
+                q->active_state = strdup(active);
+                r = q->active_state ? 0 : -ENOMEM;
+        }
+        if (r >= 0)
+                r = sd_bus_call_method_async(q->manager->bus, &q->slot, SYSTEMD_DEST, q->path,
+                                             "org.freedesktop.DBus.Properties", "Get", on_unit_result_reply, q,
+                                             "ss", SYSTEMD_SCOPE_INTERFACE, "Result");
+        if (r < 0) {
+                log_warning_errno(r, "Failed to read the state of %s: %m", q->unit);
+                q->handler(q, r, NULL, NULL, q->userdata);
+        }
+        return 0;
+}
+
+static int on_unit_result_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        UnitStateQuery *q = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        const char *result;
+        int r;
+
+        q->slot = sd_bus_slot_unref(q->slot);
+        if (e) {
+                /* Gone between the two reads: over, however it ended. */
+                if (error_means_no_unit(e)) {
+                        q->handler(q, 0, "inactive", NULL, q->userdata);
+                        return 0;
+                }
+                log_warning("Failed to read the result of %s: %s", q->unit, e->message ? e->message : e->name);
+                q->handler(q, -sd_bus_message_get_errno(reply) ?: -EIO, NULL, NULL, q->userdata);
+                return 0;
+        }
+        r = sd_bus_message_read(reply, "v", "s", &result);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to parse the result of %s: %m", q->unit);
+                q->handler(q, r, NULL, NULL, q->userdata);
+                return 0;
+        }
+        /* The handler may free q, and with it active_state: keep it. */
+        _cleanup_free_ char *active = TAKE_PTR(q->active_state);
+        q->handler(q, 0, active, result, q->userdata);
+        return 0;
+}
+
+int systemd_query_unit_state(Manager *m, const char *unit, unit_state_handler_t handler, void *userdata,
+                             UnitStateQuery **ret) {
+        _cleanup_(unit_state_query_freep) UnitStateQuery *q = NULL;
+        int r;
+
+        assert(m);
+        assert(unit);
+        assert(handler);
+        assert(ret);
+
+        q = calloc(1, sizeof(*q));
+        if (!q)
+                return -ENOMEM;
+        q->manager = m;
+        q->handler = handler;
+        q->userdata = userdata;
+        q->unit = strdup(unit);
+        if (!q->unit)
+                return -ENOMEM;
+        r = sd_bus_path_encode(SYSTEMD_UNIT_PATH_PREFIX, unit, &q->path);
         if (r < 0)
                 return r;
-        r = sd_bus_get_property_string(m->bus, SYSTEMD_DEST, path, "org.freedesktop.systemd1.Unit",
-                                       "ActiveState", &error, &active);
-        if (r >= 0)
-                r = sd_bus_get_property_string(m->bus, SYSTEMD_DEST, path,
-                                               "org.freedesktop.systemd1.Scope", "Result", &error, &result);
-        if (r < 0) {
-                /* A unit that is gone entirely is simply over. */
-                if (sd_bus_error_has_names(&error, "org.freedesktop.systemd1.NoSuchUnit",
-                                           "org.freedesktop.DBus.Error.UnknownObject",
-                                           "org.freedesktop.DBus.Error.UnknownInterface",
-                                           "org.freedesktop.DBus.Error.UnknownProperty")) {
-                        sd_bus_error_free(&error);
-                        *ret_active_state = strdup("inactive");
-                        *ret_result = NULL;
-                        return *ret_active_state ? 0 : -ENOMEM;
-                }
-                log_warning_errno(r, "Failed to read state of %s: %s", unit,
-                                  error.message ? error.message : "");
-                sd_bus_error_free(&error);
-                return r;
-        }
-        *ret_active_state = TAKE_PTR(active);
-        *ret_result = TAKE_PTR(result);
+        r = sd_bus_call_method_async(m->bus, &q->slot, SYSTEMD_DEST, q->path, "org.freedesktop.DBus.Properties",
+                                     "Get", on_active_state_reply, q, "ss", SYSTEMD_UNIT_INTERFACE,
+                                     "ActiveState");
+        if (r < 0)
+                return log_warning_errno(r, "Failed to ask for the state of %s: %m", unit);
+        *ret = TAKE_PTR(q);
+        return 0;
+}
+
+typedef struct KillRequest {
+        char *unit;
+        int signo;
+} KillRequest;
+
+static int on_kill_unit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        _cleanup_free_ KillRequest *k = userdata;
+        _cleanup_free_ char *unit = k->unit;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        /* A scope that is already gone has nothing left to signal. */
+        if (e && !sd_bus_error_has_name(e, "org.freedesktop.systemd1.NoSuchUnit"))
+                log_warning("Failed to send signal %d to %s: %s", k->signo, unit, e->message ? e->message : e->name);
         return 0;
 }
 
 int systemd_kill_unit(Manager *m, const char *unit, int signo) {
-        sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ KillRequest *k = NULL;
         int r;
 
-        r = sd_bus_call_method(m->bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "KillUnit",
-                               &error, NULL, "ssi", unit, "all", signo);
+        assert(m);
+        assert(unit);
+
+        k = calloc(1, sizeof(*k));
+        if (!k)
+                return -ENOMEM;
+        k->signo = signo;
+        k->unit = strdup(unit);
+        if (!k->unit)
+                return -ENOMEM;
+        /* A floating slot: the answer is only logged, whoever asked may be
+         * gone by then. */
+        r = sd_bus_call_method_async(m->bus, NULL, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "KillUnit",
+                                     on_kill_unit_reply, k, "ssi", unit, "all", signo);
         if (r < 0) {
-                log_warning_errno(r, "Failed to send signal %d to %s: %s", signo, unit,
-                                  error.message ? error.message : "");
-                sd_bus_error_free(&error);
+                free(k->unit);
+                return log_warning_errno(r, "Failed to send signal %d to %s: %m", signo, unit);
         }
-        return r;
+        TAKE_PTR(k);
+        return 0;
+}
+
+static int on_reset_failed_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        _cleanup_free_ char *unit = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        if (e && !sd_bus_error_has_name(e, "org.freedesktop.systemd1.NoSuchUnit"))
+                log_debug("Failed to reset failed state of %s: %s", unit, e->message ? e->message : e->name);
+        return 0;
 }
 
 int systemd_reset_failed_unit(Manager *m, const char *unit) {
-        sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *copy = NULL;
         int r;
 
-        r = sd_bus_call_method(m->bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "ResetFailedUnit",
-                               &error, NULL, "s", unit);
-        if (r < 0 && !sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit"))
-                log_debug_errno(r, "Failed to reset failed state of %s: %s", unit,
-                                error.message ? error.message : "");
-        sd_bus_error_free(&error);
-        return r;
+        assert(m);
+        assert(unit);
+
+        copy = strdup(unit);
+        if (!copy)
+                return -ENOMEM;
+        r = sd_bus_call_method_async(m->bus, NULL, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "ResetFailedUnit",
+                                     on_reset_failed_reply, copy, "s", unit);
+        if (r < 0)
+                return log_debug_errno(r, "Failed to reset failed state of %s: %m", unit);
+        TAKE_PTR(copy);
+        return 0;
+}
+
+/* Our scopes live in a top-level slice, so the cgroup of one is
+ * CGROUP_ROOT/jobworker.slice/<unit> (we set Slice= ourselves). */
+static char *scope_cgroup_path(const char *unit, const char *file) {
+        char *p;
+        if (asprintf(&p, CGROUP_ROOT "/" JOBWORKER_SLICE "/%s/%s", unit, file) < 0)
+                return NULL;
+        return p;
+}
+
+int systemd_kill_scope_cgroup(const char *unit) {
+        _cleanup_free_ char *path = scope_cgroup_path(unit, "cgroup.kill");
+        _cleanup_close_ int fd = -1;
+
+        assert(unit);
+        if (!path)
+                return -ENOMEM;
+        fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+                /* No cgroup: the scope is gone, so is every process in it. */
+                if (errno == ENOENT)
+                        return 0;
+                return log_warning_errno(errno, "Failed to open %s: %m", path);
+        }
+        if (write(fd, "1", 1) != 1)
+                return log_warning_errno(errno, "Failed to kill the cgroup of %s: %m", unit);
+        return 1;
+}
+
+int systemd_scope_holds_pid(const char *unit, pid_t pid) {
+        char path[64], buf[4096];
+        _cleanup_close_ int fd = -1;
+        ssize_t n;
+
+        assert(unit);
+        assert(pid > 0);
+        snprintf(path, sizeof path, "/proc/%d/cgroup", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        do
+                n = read(fd, buf, sizeof buf);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        if ((size_t) n == sizeof buf)
+                return 0;  /* far longer than any one-line v2 path of ours */
+        return scope_cgroup_file_matches(buf, (size_t) n, unit);
 }

@@ -167,3 +167,23 @@ int scope_properties_append(sd_bus_message *m, const ScopeProperty *p, size_t n)
 
         return sd_bus_message_close_container(m);
 }
+
+bool scope_cgroup_file_matches(const char *contents, size_t len, const char *unit) {
+        static const char prefix[] = "0::";
+        static const char parent[] = "/" JOBWORKER_SLICE "/";
+        size_t lp = strlen(parent), lu;
+
+        if (!contents || !unit || memchr(contents, '\0', len))
+                return false;
+        lu = strlen(unit);
+        /* Exactly one line, with or without its newline. */
+        if (len > 0 && contents[len - 1] == '\n')
+                len--;
+        if (len < sizeof prefix - 1 || memcmp(contents, prefix, sizeof prefix - 1) != 0 ||
+            memchr(contents, '\n', len))
+                return false;
+        if (lu == 0 || len < sizeof prefix - 1 + lp + lu)
+                return false;
+        return memcmp(contents + len - lu - lp, parent, lp) == 0 &&
+                memcmp(contents + len - lu, unit, lu) == 0;
+}

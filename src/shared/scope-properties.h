@@ -4,6 +4,7 @@
  * bus), then appended to a message by a thin sd-bus layer. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -58,3 +59,8 @@ int scope_properties_build(const JobLimits *l, const char *description, pid_t pi
  * Returns 0 or the negative errno from sd-bus (-EINVAL for an unknown
  * signature). */
 int scope_properties_append(sd_bus_message *m, const ScopeProperty *p, size_t n);
+
+/* Whether a /proc/PID/cgroup text (cgroup v2: one "0::PATH" line) puts the
+ * process in the scope unit, i.e. PATH ends in "/" JOBWORKER_SLICE "/" unit.
+ * Any other text, including v1 or hybrid layouts, is not in the scope. */
+bool scope_cgroup_file_matches(const char *contents, size_t len, const char *unit);

@@ -321,6 +321,27 @@ static void test_append_empty_and_bad(void **state) {
         fds[0] = -1;
 }
 
+static void test_cgroup_file_matches(void **state) {
+        const char *u = "jobworker-0123456789ab.scope";
+#define M(text) scope_cgroup_file_matches(text, strlen(text), u)
+        assert_true(M("0::/jobworker.slice/jobworker-0123456789ab.scope\n"));
+        assert_true(M("0::/jobworker.slice/jobworker-0123456789ab.scope"));
+        /* Still in the daemon's cgroup, or another job's scope. */
+        assert_false(M("0::/system.slice/jobworkerd.service\n"));
+        assert_false(M("0::/jobworker.slice/jobworker-0123456789ac.scope\n"));
+        /* A scope of the same name elsewhere, or a cgroup below it. */
+        assert_false(M("0::/user.slice/jobworker-0123456789ab.scope\n"));
+        assert_false(M("0::/jobworker.slice/jobworker-0123456789ab.scope/sub\n"));
+        assert_false(M("0::/xjobworker.slice/jobworker-0123456789ab.scope\n"));
+        /* cgroup v1 / hybrid, two lines, empty, NUL inside. */
+        assert_false(M("1:name=systemd:/jobworker.slice/jobworker-0123456789ab.scope\n"));
+        assert_false(M("1:pids:/x\n0::/jobworker.slice/jobworker-0123456789ab.scope\n"));
+        assert_false(M(""));
+        assert_false(scope_cgroup_file_matches("0::/jobworker.slice/\0jobworker-0123456789ab.scope", 50, u));
+        assert_false(scope_cgroup_file_matches(NULL, 0, u));
+#undef M
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_build_defaults),
@@ -328,6 +349,7 @@ int main(void) {
                 cmocka_unit_test(test_build_errors),
                 cmocka_unit_test(test_append),
                 cmocka_unit_test(test_append_empty_and_bad),
+                cmocka_unit_test(test_cgroup_file_matches),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The adapter to systemd (PID 1): what jobworkerd asks of it and hears back.
+ * Everything here past start-up is asynchronous: no client can make the
+ * event loop wait for PID 1. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct Manager Manager;
+
+/* Start-up, before the bus name is requested: tracks which connection owns
+ * org.freedesktop.systemd1, adds the signal matches, subscribes. */
+int systemd_subscribe(Manager *m);
+
+/* A unit's ActiveState and (scope) Result, read with chained asynchronous
+ * Gets. The handler runs once, unless the query is freed first: error < 0
+ * when the state could not be read (active_state and result NULL); a unit
+ * that does not exist reads as "inactive" with no result. The handler may
+ * free the query. */
+typedef struct UnitStateQuery UnitStateQuery;
+typedef void (*unit_state_handler_t)(UnitStateQuery *q, int error, const char *active_state,
+                                     const char *result, void *userdata);
+int systemd_query_unit_state(Manager *m, const char *unit, unit_state_handler_t handler, void *userdata,
+                             UnitStateQuery **ret);
+UnitStateQuery *unit_state_query_free(UnitStateQuery *q);
+
+/* "active", "activating", ...: the unit still holds processes, or may. */
+bool unit_active_state_is_running(const char *active_state);
+
+/* Asynchronous; failures are logged when systemd answers. */
+int systemd_kill_unit(Manager *m, const char *unit, int signo);
+int systemd_reset_failed_unit(Manager *m, const char *unit);
+
+/* SIGKILL to every process of one of our scopes through its cgroup
+ * (cgroup.kill, Linux >= 5.14), without asking PID 1. */
+int systemd_kill_scope_cgroup(const char *unit);
+
+/* 1 if pid (our child, not yet reaped) is in the cgroup of the scope, 0 if
+ * it is elsewhere, < 0 if that cannot be read. */
+int systemd_scope_holds_pid(const char *unit, pid_t pid);
