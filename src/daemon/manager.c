@@ -74,7 +74,7 @@ static int on_bus_message(sd_bus_message *m, void *userdata, sd_bus_error *error
                 return 0;
         manager->last_activity_usec = now_usec(CLOCK_MONOTONIC);
         if (manager->exiting && sd_bus_message_is_method_call(m, JOBWORKER_MANAGER_INTERFACE, "StartJob") > 0) {
-                log_debug("Refusing StartJob from %s while exiting.", sd_bus_message_get_sender(m) ?: "?");
+                log_info("Refusing StartJob from %s while exiting.", sd_bus_message_get_sender(m) ?: "?");
                 (void) sd_bus_reply_method_errorf(m, JOBWORKER_ERROR_SHUTTING_DOWN,
                                                   "jobworkerd is exiting and started nothing; call again.");
                 return 1;
