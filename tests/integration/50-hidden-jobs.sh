@@ -28,10 +28,15 @@ answer() {
     local user="$1" id="$2" rc=0 out err name; shift 2
     local args=("${@//@ID@/$id}")
     args=("${args[@]//@PATH@//org/jobworker1/job/$id}")
-    out="$(cd / && timeout 120 runuser -u "$user" -- "${args[@]}" 2>/tmp/answer.err)" || rc=$?
+    # setpriv, not runuser: no PAM session per probe (the VM is slow).
+    local as=(setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups)
+    out="$(cd / && timeout 120 "${as[@]}" "${args[@]}" 2>/tmp/answer.err)" || rc=$?
     err="$(cat /tmp/answer.err)"
-    name="$( (cd / && SYSTEMD_LOG_LEVEL=debug timeout 120 runuser -u "$user" -- "${args[@]}" 2>&1 >/dev/null) \
-        | grep -o 'error-name=[^ ]*' | sort -u | tr '\n' ' ' || true)"
+    name=
+    if [[ "${args[0]}" == busctl ]]; then
+        name="$( (cd / && SYSTEMD_LOG_LEVEL=debug timeout 120 "${as[@]}" "${args[@]}" 2>&1 >/dev/null) \
+            | grep -o 'error-name=[^ ]*' | sort -u | tr '\n' ' ' || true)"
+    fi
     printf 'rc=%s\nname=%s\nout=%s\nerr=%s\n' "$rc" "$name" "$out" "$err" | sed "s/$id/ID/g"
 }
 
@@ -73,20 +78,18 @@ for target in "$run1" "$done1"; do
         A=(--allow-interactive-authorization="$iact")
         same "$U2" "$target" "$missing" $B "${A[@]}" call "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" GetJob s @ID@
         same "$U2" "$target" "$missing" $B "${A[@]}" call "$BUS_NAME" @PATH@ "$JOB_IFACE" Stop t 0
-        same "$U2" "$target" "$missing" $B "${A[@]}" call "$BUS_NAME" @PATH@ "$JOB_IFACE" GetOutput 'a{sv}' 0
-        same "$U2" "$target" "$missing" $B "${A[@]}" call "$BUS_NAME" @PATH@ "$JOB_IFACE" Remove
         same "$U2" "$target" "$missing" $B "${A[@]}" get-property "$BUS_NAME" @PATH@ "$JOB_IFACE" State
-        same "$U2" "$target" "$missing" $B "${A[@]}" get-property "$BUS_NAME" @PATH@ "$JOB_IFACE" Owner
-        same "$U2" "$target" "$missing" $B "${A[@]}" call "$BUS_NAME" @PATH@ org.freedesktop.DBus.Properties GetAll s "$JOB_IFACE"
-        same "$U2" "$target" "$missing" $B "${A[@]}" call "$BUS_NAME" @PATH@ org.freedesktop.DBus.Properties GetAll s ""
-        same "$U2" "$target" "$missing" $B "${A[@]}" call "$BUS_NAME" @PATH@ org.freedesktop.DBus.Introspectable Introspect
-        same "$U2" "$target" "$missing" $B "${A[@]}" introspect "$BUS_NAME" @PATH@
-        same "$U2" "$target" "$missing" $B "${A[@]}" call "$BUS_NAME" @PATH@ org.freedesktop.DBus.Peer Ping
     done
-    for verb in status stop logs wait remove; do
+    same "$U2" "$target" "$missing" $B call "$BUS_NAME" @PATH@ "$JOB_IFACE" GetOutput 'a{sv}' 0
+    same "$U2" "$target" "$missing" $B call "$BUS_NAME" @PATH@ "$JOB_IFACE" Remove
+    same "$U2" "$target" "$missing" $B get-property "$BUS_NAME" @PATH@ "$JOB_IFACE" Owner
+    same "$U2" "$target" "$missing" $B call "$BUS_NAME" @PATH@ org.freedesktop.DBus.Properties GetAll s "$JOB_IFACE"
+    same "$U2" "$target" "$missing" $B call "$BUS_NAME" @PATH@ org.freedesktop.DBus.Introspectable Introspect
+    same "$U2" "$target" "$missing" $B introspect "$BUS_NAME" @PATH@
+    same "$U2" "$target" "$missing" $B call "$BUS_NAME" @PATH@ org.freedesktop.DBus.Peer Ping
+    for verb in status stop logs remove; do
         same "$U2" "$target" "$missing" jobworkerctl "$verb" @ID@
     done
-    same "$U2" "$target" "$missing" jobworkerctl status --json @ID@
 done
 
 info "the answers are the documented ones"
