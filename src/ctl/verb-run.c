@@ -38,31 +38,40 @@ static int start_job(CtlContext *c, int argc, char *argv[], char **ret_id, char 
                 goto finish;
         }
 
-        r = sd_bus_message_new_method_call(bus, &m, JOBWORKER_BUS_NAME, JOBWORKER_MANAGER_PATH,
-                                           JOBWORKER_MANAGER_INTERFACE, "StartJob");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "ay");
-        for (int i = first; r >= 0 && i < argc; i++)
-                r = sd_bus_message_append_array(m, 'y', argv[i], strlen(argv[i]));
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r >= 0)
-                r = job_options_append_environment(&options, m, c->host == NULL);
-        if (r >= 0) {
-                const char *wd = options.working_directory ?: "";
-                r = sd_bus_message_append_array(m, 'y', wd, strlen(wd));
-        }
-        if (r >= 0)
-                r = job_options_append(&options, m);
-        if (r < 0) {
-                fprintf(stderr, "Failed to build the StartJob call: %s\n", strerror(-r));
-                r = 1;
-                goto finish;
-        }
+        /* An idle jobworkerd that is exiting refuses StartJob (ShuttingDown)
+         * having started nothing; it gave its name back first, so the same
+         * call again reaches the next instance. Once is enough. */
+        for (unsigned attempt = 0;; attempt++) {
+                r = sd_bus_message_new_method_call(bus, &m, JOBWORKER_BUS_NAME, JOBWORKER_MANAGER_PATH,
+                                                   JOBWORKER_MANAGER_INTERFACE, "StartJob");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'a', "ay");
+                for (int i = first; r >= 0 && i < argc; i++)
+                        r = sd_bus_message_append_array(m, 'y', argv[i], strlen(argv[i]));
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = job_options_append_environment(&options, m, c->host == NULL);
+                if (r >= 0) {
+                        const char *wd = options.working_directory ?: "";
+                        r = sd_bus_message_append_array(m, 'y', wd, strlen(wd));
+                }
+                if (r >= 0)
+                        r = job_options_append(&options, m);
+                if (r < 0) {
+                        fprintf(stderr, "Failed to build the StartJob call: %s\n", strerror(-r));
+                        r = 1;
+                        goto finish;
+                }
 
-        /* Starting includes polkit (maybe asking for a password) and systemd
-         * creating the scope: give it longer than the default 25 s. */
-        r = sd_bus_call(bus, m, 120 * USEC_PER_SEC, &error, &reply);
+                /* Starting includes polkit (maybe asking for a password) and
+                 * systemd creating the scope: give it longer than the default 25 s. */
+                r = sd_bus_call(bus, m, 120 * USEC_PER_SEC, &error, &reply);
+                if (r >= 0 || attempt > 0 || !sd_bus_error_has_name(&error, JOBWORKER_ERROR_SHUTTING_DOWN))
+                        break;
+                sd_bus_error_free(&error);
+                m = sd_bus_message_unref(m);
+        }
         if (r < 0) {
                 r = ctl_report_bus_error("Failed to start job", &error, r);
                 goto finish;

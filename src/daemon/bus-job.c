@@ -5,24 +5,65 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "bus-names.h"
 #include "job.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
 #include "output.h"
-#include "polkit.h"
 #include "parse-util.h"
 
-/* Reads of a job's properties expose it: they are checked here, since
- * sd-bus answers them without a handler of ours. Calls of the Job methods
- * pass; each checks (asynchronously) itself. */
+/* Another user's job must look exactly like a job that does not exist, so
+ * whoever may not see it gets what sd-bus answers for an unknown path. */
+static int set_unknown_object(sd_bus_message *message, sd_bus_error *error) {
+        return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.UnknownObject", "Unknown object '%s'.",
+                                 sd_bus_message_get_path(message));
+}
+
+static bool is_introspect(sd_bus_message *message) {
+        const char *interface = sd_bus_message_get_interface(message);
+        return (!interface || strcmp(interface, "org.freedesktop.DBus.Introspectable") == 0) &&
+               sd_bus_message_is_method_call(message, NULL, "Introspect") > 0;
+}
+
+/* sd-bus answers property reads, introspection and Peer calls itself, from
+ * job_object_find() and job_node_enumerator(), which cannot wait. So every
+ * call to a job path, whatever its interface, stops here first while
+ * access.c decides (maybe asking polkit) whether its caller sees the job;
+ * held calls are dispatched again once polkit answered. A path with a valid
+ * id is treated the same whether the job exists or not. */
+int job_call_filter(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *prefix = JOBWORKER_JOB_PATH_PREFIX "/";
+        const char *path;
+        int r;
+
+        if (sd_bus_message_is_method_call(message, NULL, NULL) <= 0)
+                return 0;
+        path = sd_bus_message_get_path(message);
+        if (!path)
+                return 0;
+        if (strcmp(path, JOBWORKER_JOB_PATH_PREFIX) == 0) {
+                /* Lists the jobs: whose, decided now for the enumerator. */
+                if (!is_introspect(message))
+                        return 0;
+                r = access_see_all(m->access, message);
+                return r == 0;
+        }
+        if (strncmp(path, prefix, strlen(prefix)) != 0 || !job_id_valid(path + strlen(prefix)))
+                return 0;
+        r = access_see_job(m->access, message, manager_find_job(m, path + strlen(prefix)));
+        return r == 0;
+}
+
+/* Only jobs the current caller may see exist for sd-bus. Lookups outside a
+ * call to this very path (emitting a signal of ours) find every job. */
 int job_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                     void **found, sd_bus_error *error) {
         Manager *m = userdata;
         const char *prefix = JOBWORKER_JOB_PATH_PREFIX "/";
         const char *id = path + strlen(prefix);
-        int r;
 
         if (strncmp(path, prefix, strlen(prefix)) != 0 || !job_id_valid(id))
                 return 0;
@@ -31,31 +72,15 @@ int job_object_find(sd_bus *bus, const char *path, const char *interface, void *
                 return 0;
 
         sd_bus_message *call = sd_bus_get_current_message(bus);
-        if (call && sd_bus_message_get_interface(call) &&
-            strcmp(sd_bus_message_get_interface(call), JOBWORKER_JOB_INTERFACE) == 0)
-                goto allowed;
-        if (call && sd_bus_message_is_method_call(call, NULL, NULL) > 0) {
-                uid_t uid;
-                r = manager_caller_uid(m, call, &uid);
-                if (r < 0)
-                        return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
-                if (uid != 0) {
-                        r = polkit_check_sync(m, call, uid == j->owner ? ACTION_MANAGE_OWN_JOBS : ACTION_MANAGE_ALL_JOBS,
-                                              error);
-                        if (r < 0) {
-                                sd_bus_error_free(error);
-                                return sd_bus_error_setf(error, JOBWORKER_ERROR_ACCESS_DENIED,
-                                                         uid == j->owner ? "Not authorized to see job %s." :
-                                                                           "Job %s belongs to another user.", j->id);
-                        }
-                }
-        }
-allowed:
+        if (call && sd_bus_message_is_method_call(call, NULL, NULL) > 0 && sd_bus_message_get_path(call) &&
+            strcmp(sd_bus_message_get_path(call), path) == 0 && !access_job_visible(m->access, call, j))
+                return 0;
         *found = j;
         return 1;
 }
 
-/* Introspection lists only the jobs the caller may see. */
+/* Introspection lists only the jobs the caller may see: their own, or all
+ * for root and admins (decided by job_call_filter() before). */
 int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
                         sd_bus_error *error) {
         Manager *m = userdata;
@@ -66,14 +91,11 @@ int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***n
 
         if (!l)
                 return -ENOMEM;
-        if (call && manager_caller_uid(m, call, &uid) < 0) {
+        if (call && access_caller_uid(m->access, call, &uid) < 0) {
                 *nodes = TAKE_PTR(l);
                 return 0;
         }
-        /* Admins (polkit, never prompting) see every job, as in ListJobs. */
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        bool see_all = uid == 0 || (call && polkit_check_sync(m, call, ACTION_MANAGE_ALL_JOBS, &e) > 0);
-        sd_bus_error_free(&e);
+        bool see_all = !call || access_sees_all(m->access, call);
         for (size_t i = 0; i < m->n_jobs; i++) {
                 if (!see_all && m->jobs[i]->owner != uid)
                         continue;
@@ -83,6 +105,15 @@ int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***n
         }
         *nodes = TAKE_PTR(l);
         return 0;
+}
+
+/* For the Job methods: 1 when the caller may act on j; otherwise as the
+ * handler returns (1 while polkit is asked, < 0 with error set). */
+static int authorize(sd_bus_message *message, Job *j, sd_bus_error *error) {
+        int r = access_manage_job(j->manager->access, message, j, error);
+        if (r == -ENOENT)
+                return set_unknown_object(message, error);
+        return r;
 }
 
 static int property_get_id(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -163,7 +194,7 @@ static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *er
         r = sd_bus_message_read(message, "t", &timeout);
         if (r < 0)
                 return r;
-        r = bus_authorize_job(j->manager, message, j, error);
+        r = authorize(message, j, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         if (timeout > JOB_TIMEOUT_MAX_USEC)
@@ -238,7 +269,7 @@ static int method_get_output(sd_bus_message *message, void *userdata, sd_bus_err
         r = read_output_options(message, &req, error);
         if (r < 0)
                 return r;
-        r = bus_authorize_job(j->manager, message, j, error);
+        r = authorize(message, j, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         if (output_count_for_owner(j->manager, j->owner) + 2 > OUTPUT_READERS_PER_USER_MAX)
@@ -259,7 +290,7 @@ static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *
         Job *j = userdata;
         int r;
 
-        r = bus_authorize_job(j->manager, message, j, error);
+        r = authorize(message, j, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         if (job_is_active(j))

@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "bus-names.h"
 #include "caller-check.h"
 #include "job.h"
@@ -17,7 +18,6 @@
 #include "macro.h"
 #include "manager.h"
 #include "parse-util.h"
-#include "polkit.h"
 
 /* The kernel refuses an exec whose argv and environment together pass
  * ARG_MAX (2 MiB with the default stack limit); refuse it up front. */
@@ -42,42 +42,6 @@ int bus_send_signal_to(sd_bus *bus, const char *destination, const char *member,
         if (r >= 0)
                 r = sd_bus_send(bus, m, NULL);
         return r;
-}
-
-int manager_caller_uid(Manager *m, sd_bus_message *message, uid_t *ret) {
-        const char *sender = sd_bus_message_get_sender(message);
-        size_t n = ELEMENTSOF(m->caller_cache);
-        int r;
-
-        if (sender && strlen(sender) < sizeof m->caller_cache[0].name)
-                for (size_t i = 0; i < n; i++)
-                        if (strcmp(m->caller_cache[i].name, sender) == 0) {
-                                *ret = m->caller_cache[i].uid;
-                                return 0;
-                        }
-        r = bus_caller_uid(message, ret);
-        if (r < 0 || !sender || strlen(sender) >= sizeof m->caller_cache[0].name)
-                return r;
-        unsigned slot = m->caller_cache_next++ % n;
-        strcpy(m->caller_cache[slot].name, sender);
-        m->caller_cache[slot].uid = *ret;
-        return 0;
-}
-
-int bus_caller_uid(sd_bus_message *m, uid_t *ret) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        uint64_t augmented = 0;
-        int r;
-
-        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
-        if (r < 0)
-                return r;
-        /* Augmented fields come from /proc and may be forged by a racing
-         * caller: never decide on them. */
-        augmented = sd_bus_creds_get_augmented_mask(creds);
-        if (augmented & SD_BUS_CREDS_EUID)
-                return -EPERM;
-        return sd_bus_creds_get_euid(creds, ret);
 }
 
 /* Reads one "ay" as a C string: any byte but NUL (a single trailing NUL,
@@ -477,11 +441,11 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         if (r < 0)
                 return r;
 
-        r = manager_caller_uid(m, message, &uid);
+        r = access_caller_uid(m->access, message, &uid);
         if (r < 0)
                 return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED,
                                         "Cannot determine the caller's user.");
-        r = polkit_check_async(m, message, ACTION_START_JOB, true, error);
+        r = access_check(m->access, message, ACTION_START_JOB, true, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = check_active_jobs_of(m, uid, error);
@@ -559,23 +523,16 @@ static int method_list_jobs(sd_bus_message *message, void *userdata, sd_bus_erro
         uid_t uid;
         int r;
 
-        r = manager_caller_uid(m, message, &uid);
+        /* Listing one's own jobs reads nothing one could not read from
+         * their objects: no polkit, unless they might see everyone's. */
+        r = access_caller_uid(m->access, message, &uid);
         if (r < 0)
                 return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED,
                                         "Cannot determine the caller's user.");
-        bool see_all = uid == 0;
-        if (!see_all) {
-                r = polkit_check_async(m, message, ACTION_MANAGE_OWN_JOBS, true, error);
-                if (r <= 0)
-                        return r < 0 ? r : 1;
-                /* Admins see everyone's jobs; never prompt just to list. */
-                sd_bus_error e = SD_BUS_ERROR_NULL;
-                r = polkit_check_async(m, message, ACTION_MANAGE_ALL_JOBS, false, &e);
-                sd_bus_error_free(&e);
-                if (r == 0)
-                        return 1;
-                see_all = r > 0;
-        }
+        r = access_see_all(m->access, message);
+        if (r == 0)
+                return 1;
+        bool see_all = r > 0;
         r = sd_bus_message_new_method_return(message, &reply);
         if (r < 0)
                 return r;
@@ -600,50 +557,8 @@ static int method_list_jobs(sd_bus_message *message, void *userdata, sd_bus_erro
         return sd_bus_send(NULL, reply, NULL);
 }
 
-int bus_authorize_job(Manager *m, sd_bus_message *message, Job *j, sd_bus_error *error) {
-        uid_t uid;
-        int r;
-
-        r = manager_caller_uid(m, message, &uid);
-        if (r < 0)
-                return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
-        if (uid == 0)
-                return 1;
-        if (uid == j->owner)
-                return polkit_check_async(m, message, ACTION_MANAGE_OWN_JOBS, true, error);
-        r = polkit_check_async(m, message, ACTION_MANAGE_ALL_JOBS, true, error);
-        if (r < 0 && sd_bus_error_has_name(error, JOBWORKER_ERROR_ACCESS_DENIED)) {
-                sd_bus_error_free(error);
-                return sd_bus_error_setf(error, JOBWORKER_ERROR_ACCESS_DENIED,
-                                         "Job %s belongs to another user.", j->id);
-        }
-        if (r < 0 && sd_bus_error_has_name(error, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired")) {
-                sd_bus_error_free(error);
-                return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired",
-                                         "Job %s belongs to another user; managing it needs an administrator's authentication.",
-                                         j->id);
-        }
-        return r;
-}
-
-int bus_find_job_for_caller(Manager *m, sd_bus_message *message, const char *id, Job **ret,
-                            sd_bus_error *error) {
-        int r;
-
-        if (!job_id_valid(id))
-                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
-                                         "\"%s\" is not a job id (12 hex digits).", id);
-        Job *j = manager_find_job(m, id);
-        if (!j)
-                return sd_bus_error_setf(error, JOBWORKER_ERROR_NO_SUCH_JOB, "No job %s.", id);
-        r = bus_authorize_job(m, message, j, error);
-        if (r <= 0)
-                return r;
-        *ret = j;
-        return 1;
-}
-
 static int method_get_job(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
         const char *id;
         Job *j;
         int r;
@@ -654,9 +569,19 @@ static int method_get_job(sd_bus_message *message, void *userdata, sd_bus_error 
         r = sd_bus_message_read(message, "s", &id);
         if (r < 0)
                 return r;
-        r = bus_find_job_for_caller(userdata, message, id, &j, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
+        if (!job_id_valid(id))
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                         "\"%s\" is not a job id (12 hex digits).", id);
+        /* Another user's job and no job at all take the same path and get
+         * the same answer. */
+        j = manager_find_job(m, id);
+        r = access_see_job(m->access, message, j);
+        if (r == 0)
+                return 1;
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_NO_SUCH_JOB, "No job %s.", id);
+        if (r < 0)
+                return r;
         return sd_bus_reply_method_return(message, "o", j->object_path);
 }
 

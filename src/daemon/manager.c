@@ -10,6 +10,9 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <systemd/sd-daemon.h>
+
+#include "access.h"
 #include "time-util.h"
 #include "bus-names.h"
 #include "caller-check.h"
@@ -18,7 +21,6 @@
 #include "macro.h"
 #include "manager.h"
 #include "output.h"
-#include "polkit.h"
 #include "parse-util.h"
 #include "systemd.h"
 
@@ -64,36 +66,111 @@ static int parse_max_jobs_per_user(unsigned *ret) {
 
 /* Every call from a client counts as activity, so the idle timer only fires
  * after a whole quiet period. Signals do not: as a subscriber of systemd we
- * hear about every unit on the host. */
+ * hear about every unit on the host. Once exiting, StartJob is refused
+ * before it does anything: the job would belong to a daemon that is about
+ * to go, and the client's next call reaches the next instance. */
 static int on_bus_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Manager *manager = userdata;
-        if (sd_bus_message_is_method_call(m, NULL, NULL) > 0)
-                manager->last_activity_usec = now_usec(CLOCK_MONOTONIC);
+
+        if (sd_bus_message_is_method_call(m, NULL, NULL) <= 0)
+                return 0;
+        manager->last_activity_usec = now_usec(CLOCK_MONOTONIC);
+        if (manager->exiting && sd_bus_message_is_method_call(m, JOBWORKER_MANAGER_INTERFACE, "StartJob") > 0) {
+                log_info("Refusing StartJob from %s while exiting.", sd_bus_message_get_sender(m) ?: "?");
+                (void) sd_bus_reply_method_errorf(m, JOBWORKER_ERROR_SHUTTING_DOWN,
+                                                  "jobworkerd is exiting and started nothing; call again.");
+                return 1;
+        }
         return 0;
 }
 
-/* Gives the name back and answers what is already queued: anything that
- * arrives after this goes to the next activated instance. Must run before
- * the event loop exits, which closes the bus. */
-static void manager_release_name(Manager *m) {
-        int r = sd_bus_release_name(m->bus, JOBWORKER_BUS_NAME);
+/* Anything a client still waits for, which an exit would drop: running
+ * jobs (and starting ones, whose StartJob is unanswered), output readers
+ * (their pipes end with us), questions to polkit (an authentication may take
+ * a person minutes). */
+static bool manager_busy(Manager *m) {
+        return manager_active_jobs(m) > 0 || m->readers || access_n_pending(m->access) > 0;
+}
+
+/* Runs after every event while exiting: exit once the bus confirmed the
+ * name is gone (everything sent to it before is read by then) and what was
+ * queued is answered. */
+static int on_exit_check(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        if (m->name_released && !manager_busy(m)) {
+                log_debug("Name released and nothing in flight, exiting.");
+                return sd_event_exit(m->event, 0);
+        }
+        return 0;
+}
+
+static int on_name_owner_changed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        log_debug("The bus confirmed " JOBWORKER_BUS_NAME " is released.");
+        m->name_released = true;
+        return 0;
+}
+
+/* If the bus cannot confirm, do not wait forever for it. */
+static int on_exit_step_reply(sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        if (e) {
+                log_warning("Releasing the bus name on idle exit failed: %s", e->message ? e->message : e->name);
+                m->name_released = true;
+        }
+        return 0;
+}
+
+/* What systemd's bus_event_loop_with_idle() does: tell PID 1 we are going
+ * (it then queues a new activation instead of handing it to us), ask to
+ * hear when the name is gone, give it back, and keep answering what was
+ * already sent to us until the bus confirms. */
+static int manager_begin_exit(Manager *m) {
+        _cleanup_free_ char *match = NULL;
+        const char *unique;
+        int r;
+
+        m->exiting = true;
+        (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_OFF);
+        (void) sd_notify(false, "STOPPING=1");
+
+        r = sd_event_add_post(m->event, &m->exit_check, on_exit_check, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->exit_check, SD_EVENT_ON);
         if (r < 0)
-                log_warning_errno(r, "Failed to release bus name: %m");
-        while (sd_bus_process(m->bus, NULL) > 0)
-                ;
+                return log_error_errno(r, "Failed to watch for the end of the idle exit: %m");
+
+        r = sd_bus_get_unique_name(m->bus, &unique);
+        if (r >= 0 && asprintf(&match, "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                               "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
+                               "arg0='" JOBWORKER_BUS_NAME "',arg1='%s'", unique) < 0) {
+                match = NULL;
+                r = -ENOMEM;
+        }
+        if (r >= 0)
+                r = sd_bus_add_match_async(m->bus, NULL, match, on_name_owner_changed, on_exit_step_reply, m);
+        if (r >= 0)
+                r = sd_bus_release_name_async(m->bus, NULL, JOBWORKER_BUS_NAME, on_exit_step_reply, m);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to release the bus name asynchronously, exiting now: %m");
+                m->name_released = true;
+        }
+        return 0;
 }
 
 static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
         uint64_t now = now_usec(CLOCK_MONOTONIC);
 
-        /* Attached output readers keep us too: their pipes end with us. */
-        if (manager_active_jobs(m) == 0 && !m->readers &&
-            now - m->last_activity_usec >= m->idle_timeout_usec) {
+        if (!manager_busy(m) && now - m->last_activity_usec >= m->idle_timeout_usec) {
                 log_info("Idle for %llu s with no running jobs, exiting.",
                          (unsigned long long) (m->idle_timeout_usec / USEC_PER_SEC));
-                manager_release_name(m);
-                return sd_event_exit(m->event, 0);
+                int r = manager_begin_exit(m);
+                return r < 0 ? sd_event_exit(m->event, 0) : 0;
         }
         uint64_t next = m->last_activity_usec + m->idle_timeout_usec;
         if (next <= now)
@@ -295,8 +372,9 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         output_free_all(m);
-        polkit_free_all(m);
+        access_free(m->access);
         caller_check_free_all(m);
+        sd_event_source_disable_unref(m->exit_check);
         while (m->n_jobs > 0)
                 manager_remove_job(m, m->jobs[m->n_jobs - 1]);
         free(m->jobs);
@@ -316,6 +394,14 @@ int manager_startup(Manager *m) {
         r = sd_bus_open_system(&m->bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the system bus: %m");
+        r = access_new(m->bus, &m->access);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up access checks: %m");
+        /* Filters run last added first: refuse StartJob while exiting before
+         * anything else looks at it. */
+        r = sd_bus_add_filter(m->bus, NULL, job_call_filter, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add bus filter: %m");
         r = sd_bus_add_filter(m->bus, NULL, on_bus_message, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to add bus filter: %m");

@@ -30,27 +30,14 @@ typedef struct Manager {
         sd_event_source *journal_watch_source;
         sd_event_source *journal_poll_timer;
 
-        struct PolkitQuery *polkit_queries;  /* calls waiting for polkit */
+        struct Access *access;        /* who may see what (access.c) */
         struct CallerCheck *caller_checks;   /* paths being looked at as the caller (caller-check.c) */
 
-        /* Unique bus names are never reused while the bus runs, so the uid
-         * behind one never changes: remember the last few, saving a round
-         * trip to the bus for every call. */
-        struct {
-                char name[32];
-                uid_t uid;
-        } caller_cache[64];
-        unsigned caller_cache_next;
-
-        /* polkit's recent "yes" answers per connection and action: a client
-         * that reads a job's properties and then waits on it asks the same
-         * question many times, and polkitd is slow to answer under load. */
-        struct {
-                char name[32];
-                char action[48];
-                uint64_t until_usec;  /* CLOCK_MONOTONIC */
-        } polkit_cache[128];
-        unsigned polkit_cache_next;
+        /* The idle exit (manager.c): the name is being given back; calls
+         * already queued are still answered, new jobs are not started. */
+        bool exiting;
+        bool name_released;           /* NameOwnerChanged confirmed it */
+        sd_event_source *exit_check;  /* post source: exit once nothing is in flight */
         unsigned max_jobs_per_user;          /* active jobs; root is exempt */
 
         /* The unique bus name of PID 1 (systemd.c): its signals are believed
@@ -84,15 +71,10 @@ int job_object_find(sd_bus *bus, const char *path, const char *interface, void *
 int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
                         sd_bus_error *error);
 
-int bus_caller_uid(sd_bus_message *m, uid_t *ret);
-int manager_caller_uid(Manager *m, sd_bus_message *message, uid_t *ret);
+/* Holds calls to a job's object (and introspection of the job tree) while
+ * access.c asks polkit whether the caller may see it: sd-bus answers those
+ * without a handler of ours, and must not wait. */
+int job_call_filter(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int bus_send_signal_to(sd_bus *bus, const char *destination, const char *member, const char *id,
                        const char *path);
-/* Resolves a job id the caller may act on: 1 with *ret set; 0 while polkit
- * is asked (return 1 from the handler, it runs again); < 0 with error set
- * (InvalidArgument, NoSuchJob, AccessDenied). */
-int bus_find_job_for_caller(Manager *m, sd_bus_message *message, const char *id, Job **ret,
-                            sd_bus_error *error);
-/* The same for a job already in hand. */
-int bus_authorize_job(Manager *m, sd_bus_message *message, Job *j, sd_bus_error *error);
 

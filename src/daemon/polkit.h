@@ -1,29 +1,43 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Asking polkit whether the caller of a method may do an action. */
+/* Asking polkit, asynchronously, whether the sender of a call may do an
+ * action. Knows nothing of jobs or uids: access.c decides who is asked what. */
 #pragma once
 
 #include <stdbool.h>
 #include <systemd/sd-bus.h>
-
-typedef struct Manager Manager;
 
 #define ACTION_START_JOB          "org.jobworker1.start-job"
 #define ACTION_MANAGE_OWN_JOBS    "org.jobworker1.manage-own-jobs"
 #define ACTION_MANAGE_ALL_JOBS    "org.jobworker1.manage-all-jobs"
 #define ACTION_PRIVILEGED_OPTIONS "org.jobworker1.privileged-options"
 
-/* For method handlers. Returns 1 when the caller may do the action, or < 0
- * with error set (AccessDenied, or InteractiveAuthorizationRequired when
- * polkit wants an authentication the caller did not allow). Returns 0 when
- * polkit is being asked: the handler then returns 1 without replying, and
- * runs again from the start (with the message rewound) once polkit answered,
- * when this call returns the answer. The event loop never waits on polkit.
- * interactive=false never prompts (used for "may they see everything?"). */
-int polkit_check_async(Manager *m, sd_bus_message *call, const char *action, bool interactive,
-                       sd_bus_error *error);
+typedef struct Polkit Polkit;
 
-/* For property reads, which sd-bus answers synchronously: a non-interactive
- * check. 1 = allowed, < 0 with error set. */
-int polkit_check_sync(Manager *m, sd_bus_message *call, const char *action, sd_bus_error *error);
+typedef enum PolkitFlags {
+        /* Let polkit ask for a password, if the client allowed that. */
+        POLKIT_INTERACTIVE = 1 << 0,
+        /* A question whose "no" costs little (may they see other users' jobs
+         * in a listing?): give polkit a few seconds, not minutes, so a slow
+         * or stopped polkitd delays a listing only briefly. */
+        POLKIT_QUICK = 1 << 1,
+} PolkitFlags;
 
-void polkit_free_all(Manager *m);
+int polkit_new(sd_bus *bus, Polkit **ret);
+Polkit *polkit_free(Polkit *p);
+static inline void polkit_freep(Polkit **p) {
+        polkit_free(*p);
+}
+
+/* Returns 1 when the sender of call may do action, or < 0 with error set
+ * (AccessDenied; InteractiveAuthorizationRequired (-EBUSY) when polkit wants
+ * an authentication the client did not allow). Returns 0 when polkit is being
+ * asked: the caller then returns 1 from its bus callback without replying;
+ * the call is dispatched again from the start (filters, handler) once polkit
+ * answered, and the same check then returns the answer. The event loop never
+ * waits on polkit. */
+int polkit_check(Polkit *p, sd_bus_message *call, const char *action, PolkitFlags flags, sd_bus_error *error);
+
+/* Queries not yet freed: asked, or answered and waiting for their call to
+ * come back. An idle exit waits for these (an authentication may take a
+ * person minutes). */
+unsigned polkit_n_queries(const Polkit *p);

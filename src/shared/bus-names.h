@@ -15,6 +15,9 @@
 #define JOBWORKER_ERROR_STILL_RUNNING    "org.jobworker1.Error.JobStillRunning"
 #define JOBWORKER_ERROR_LIMIT_EXCEEDED   "org.jobworker1.Error.LimitExceeded"
 #define JOBWORKER_ERROR_START_FAILED     "org.jobworker1.Error.StartFailed"
+/* StartJob reached a daemon that is exiting (idle): nothing was started,
+ * and the same call now reaches the next instance. */
+#define JOBWORKER_ERROR_SHUTTING_DOWN    "org.jobworker1.Error.ShuttingDown"
 
 #define JOBWORKER_UNIT_PREFIX  "jobworker-"
 #define JOBWORKER_UNIT_SUFFIX  ".scope"

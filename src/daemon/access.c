@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Who may see and act on what. A user sees and manages their own jobs;
+ * root and polkit's manage-all-jobs admins everyone's. To anyone else
+ * another user's job is indistinguishable from one that does not exist. */
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "bus-names.h"
+#include "job.h"
+#include "log.h"
+#include "macro.h"
+
+struct Access {
+        Polkit *polkit;
+
+        /* Unique bus names are never reused while the bus runs, so the uid
+         * behind one never changes: remember the last few, saving a round
+         * trip to the bus for every call. */
+        struct {
+                char name[32];
+                uid_t uid;
+        } caller_cache[64];
+        unsigned caller_cache_next;
+
+        /* The last call access_see_job()/access_see_all() decided for a
+         * non-owner, and whether it may see everything (a reference, so a
+         * new message at the same address is never mistaken for it). */
+        sd_bus_message *decided;
+        bool decided_all;
+};
+
+int access_new(sd_bus *bus, Access **ret) {
+        _cleanup_(access_freep) Access *a = calloc(1, sizeof(Access));
+        int r;
+
+        assert(bus);
+        assert(ret);
+        if (!a)
+                return -ENOMEM;
+        r = polkit_new(bus, &a->polkit);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
+Access *access_free(Access *a) {
+        if (!a)
+                return NULL;
+        polkit_free(a->polkit);
+        sd_bus_message_unref(a->decided);
+        free(a);
+        return NULL;
+}
+
+unsigned access_n_pending(const Access *a) {
+        return a ? polkit_n_queries(a->polkit) : 0;
+}
+
+static int bus_caller_uid(sd_bus_message *m, uid_t *ret) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        int r;
+
+        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
+        if (r < 0)
+                return r;
+        /* Augmented fields come from /proc and may be forged by a racing
+         * caller: never decide on them. */
+        if (sd_bus_creds_get_augmented_mask(creds) & SD_BUS_CREDS_EUID)
+                return -EPERM;
+        return sd_bus_creds_get_euid(creds, ret);
+}
+
+int access_caller_uid(Access *a, sd_bus_message *call, uid_t *ret) {
+        const char *sender = sd_bus_message_get_sender(call);
+        size_t n = ELEMENTSOF(a->caller_cache);
+        bool cacheable = sender && strlen(sender) < sizeof a->caller_cache[0].name;
+        int r;
+
+        assert(a);
+        assert(call);
+        assert(ret);
+        if (cacheable)
+                for (size_t i = 0; i < n; i++)
+                        if (strcmp(a->caller_cache[i].name, sender) == 0) {
+                                *ret = a->caller_cache[i].uid;
+                                return 0;
+                        }
+        r = bus_caller_uid(call, ret);
+        if (r < 0 || !cacheable)
+                return r;
+        unsigned slot = a->caller_cache_next++ % n;
+        strcpy(a->caller_cache[slot].name, sender);
+        a->caller_cache[slot].uid = *ret;
+        return 0;
+}
+
+static void remember(Access *a, sd_bus_message *call, bool all) {
+        if (a->decided != call) {
+                sd_bus_message_unref(a->decided);
+                a->decided = sd_bus_message_ref(call);
+        }
+        a->decided_all = all;
+}
+
+int access_check(Access *a, sd_bus_message *call, const char *action, bool interactive, sd_bus_error *error) {
+        uid_t uid;
+
+        assert(a);
+        assert(call);
+        assert(action);
+        if (access_caller_uid(a, call, &uid) < 0)
+                return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
+        if (uid == 0)
+                return 1;
+        return polkit_check(a->polkit, call, action, interactive ? POLKIT_INTERACTIVE : 0, error);
+}
+
+int access_see_job(Access *a, sd_bus_message *call, const Job *j) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        uid_t uid;
+        int r;
+
+        assert(a);
+        assert(call);
+        if (access_caller_uid(a, call, &uid) < 0)
+                return -ENOENT;
+        if (uid == 0)
+                return j ? 1 : -ENOENT;
+        if (j && j->owner == uid)
+                return 1;
+        if (a->decided == call)
+                return a->decided_all && j ? 1 : -ENOENT;
+        r = polkit_check(a->polkit, call, ACTION_MANAGE_ALL_JOBS, POLKIT_INTERACTIVE, &error);
+        sd_bus_error_free(&error);
+        if (r == 0)
+                return 0;
+        remember(a, call, r > 0);
+        return r > 0 && j ? 1 : -ENOENT;
+}
+
+int access_manage_job(Access *a, sd_bus_message *call, const Job *j, sd_bus_error *error) {
+        uid_t uid;
+
+        assert(a);
+        assert(call);
+        assert(j);
+        if (access_caller_uid(a, call, &uid) < 0)
+                return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
+        if (uid == 0)
+                return 1;
+        if (uid == j->owner)
+                return polkit_check(a->polkit, call, ACTION_MANAGE_OWN_JOBS, POLKIT_INTERACTIVE, error);
+        return access_see_job(a, call, j);
+}
+
+int access_see_all(Access *a, sd_bus_message *call) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        uid_t uid;
+        int r;
+
+        assert(a);
+        assert(call);
+        if (access_caller_uid(a, call, &uid) < 0)
+                return -EACCES;
+        if (uid == 0)
+                return 1;
+        if (a->decided == call)
+                return a->decided_all ? 1 : -EACCES;
+        r = polkit_check(a->polkit, call, ACTION_MANAGE_ALL_JOBS, POLKIT_QUICK, &error);
+        sd_bus_error_free(&error);
+        if (r == 0)
+                return 0;
+        remember(a, call, r > 0);
+        return r > 0 ? 1 : -EACCES;
+}
+
+bool access_sees_all(Access *a, sd_bus_message *call) {
+        uid_t uid;
+
+        assert(a);
+        assert(call);
+        if (access_caller_uid(a, call, &uid) < 0)
+                return false;
+        return uid == 0 || (a->decided == call && a->decided_all);
+}
+
+bool access_job_visible(Access *a, sd_bus_message *call, const Job *j) {
+        uid_t uid;
+
+        assert(a);
+        assert(call);
+        assert(j);
+        if (access_caller_uid(a, call, &uid) < 0)
+                return false;
+        return uid == 0 || uid == j->owner || (a->decided == call && a->decided_all);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Who may see and act on what: the caller's uid, the owner check and the
+ * (asynchronous) polkit questions, in one place. The API layer asks here
+ * before it reads or acts; nothing here replies to a call. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+#include "polkit.h"
+
+typedef struct Access Access;
+typedef struct Job Job;
+
+int access_new(sd_bus *bus, Access **ret);
+Access *access_free(Access *a);
+static inline void access_freep(Access **a) {
+        access_free(*a);
+}
+
+/* Questions to polkit not yet settled: the idle exit waits for them. */
+unsigned access_n_pending(const Access *a);
+
+/* The caller's effective uid, from the bus broker (never from /proc). */
+int access_caller_uid(Access *a, sd_bus_message *call, uid_t *ret);
+
+/* The return convention of all checks that may ask polkit: 1 = yes; 0 =
+ * polkit is being asked: return 1 from the bus callback without replying,
+ * the call is dispatched again from the start once it answered; < 0 = no. */
+
+/* An action on no particular job (start-job, privileged-options): root may,
+ * anyone else as polkit says. < 0 with error set. */
+int access_check(Access *a, sd_bus_message *call, const char *action, bool interactive, sd_bus_error *error);
+
+/* May the caller see the job j, which is NULL when no job has the id they
+ * named? Its owner and root see it without asking anyone. Anyone else is
+ * asked manage-all-jobs (interactively if the client allowed it), whether
+ * the job exists or not, so the answer and its timing tell nothing about
+ * other users' jobs. -ENOENT: answer exactly as for a job that does not
+ * exist. The decision is remembered for this call (see below). */
+int access_see_job(Access *a, sd_bus_message *call, const Job *j);
+
+/* May the caller act on the visible job j (Stop, GetOutput, Remove)? The
+ * owner needs manage-own-jobs; anyone else was decided by access_see_job()
+ * for this very call. -ENOENT: answer as for a job that does not exist;
+ * other < 0 with error set. */
+int access_manage_job(Access *a, sd_bus_message *call, const Job *j, sd_bus_error *error);
+
+/* For listings (ListJobs, introspection of the job tree): does the caller see
+ * every user's jobs (root, admins) or only their own? Never prompts, and
+ * asks polkit with a short timeout: a slow polkitd delays a user's listing
+ * of their own jobs by seconds only. 1 = all, -EACCES = only their own. */
+int access_see_all(Access *a, sd_bus_message *call);
+
+/* What the last two decided for call, for sd-bus's callbacks that run later
+ * in the same dispatch (object lookup, node enumerator) and cannot wait. */
+bool access_job_visible(Access *a, sd_bus_message *call, const Job *j);
+bool access_sees_all(Access *a, sd_bus_message *call);
