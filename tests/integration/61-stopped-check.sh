@@ -33,17 +33,22 @@ anchor="$(jctl root start -- sleep 1000)"
 daemon_pid="$(systemctl show -P MainPID "$SERVICE")"
 since="$(date +%s)"
 
+# A deep directory: entering it takes the check a while, a wide window.
+deep="$work/deep$(printf '/a%.0s' $(seq 1 1000))"
+install -d -o "$U1" "$work/deep"
+runuser -u "$U1" -- mkdir -p "$deep"
+
 info "$U1 stops every process of theirs, in a loop"
 runuser -u "$U1" -- bash -c 'while :; do kill -STOP -1 2>/dev/null; done' &
 bg_pids+=($!)
-# U1's own clients must go on to make more starts: root wakes them up (but
-# not the checks, which run as jobworkerd).
-( while :; do pkill -CONT -u "$U1" -x jobworkerctl 2>/dev/null || true; sleep 0.3; done ) &
-bg_pids+=($!)
+# The starts come from $U1 (the bus sees effective uid $U1), but from
+# processes whose real and saved uid stay root, so that the attacker's loop
+# stops only the checks, not also the clients that make the starts.
+uid1="$(id -u "$U1")" gid1="$(id -g "$U1")"
 ( for i in $(seq 1 8); do
       rc=0
-      (cd / && runuser -u "$U1" -- jobworkerctl start --workdir=/tmp -- true) \
-          >"$work/id.$i" 2>"$work/err.$i" || rc=$?
+      (cd / && setpriv --euid="$uid1" --egid="$gid1" --clear-groups -- \
+          jobworkerctl start --workdir="$deep" -- true) >"$work/id.$i" 2>"$work/err.$i" || rc=$?
       echo "$rc" >"$work/rc.$i"
   done
   touch "$work/starts-done" ) &
@@ -53,7 +58,6 @@ info "$U2 is answered all along"
 n=0
 deadline=$((SECONDS + 200))
 while [[ ! -e "$work/starts-done" ]] && ((SECONDS < deadline)); do
-    t0=$SECONDS
     out="$(cd / && timeout -s KILL 10 runuser -u "$U2" -- jobworkerctl version 2>&1)" \
         || fail "jobworkerctl version as $U2 got no answer within 10 s while $U1 stops checks (call $n)"
     assert_contains "$out" "daemon: jobworkerd"
