@@ -1,7 +1,7 @@
 #!/bin/bash
 # The check of a start's working directory runs with the caller's uid, so
-# the caller may SIGSTOP it. A user who stops everything of theirs, as fast
-# as a shell loop can, while starting jobs, delays only their own starts:
+# the caller may SIGSTOP it. A user who stops their checks in a loop while
+# starting jobs delays only their own starts:
 # another user's calls are answered all along. (Before caller checks were
 # asynchronous, jobworkerd waited for the stopped check: frozen for all.)
 source "$(dirname "$0")/lib.sh"
@@ -14,7 +14,7 @@ bg_pids=()
 cleanup() {
     local p
     for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    pkill -u "$U1" -f 'kill -STOP -1' 2>/dev/null || true
+    pkill -u "$U1" -f 'pkill -STOP' 2>/dev/null || true
     sleep 0.5
     # Whatever of U1 was stopped (a check that froze the daemon included)
     # goes on, and U1's jobs end.
@@ -33,22 +33,24 @@ anchor="$(jctl root start -- sleep 1000)"
 daemon_pid="$(systemctl show -P MainPID "$SERVICE")"
 since="$(date +%s)"
 
-# A deep directory: entering it takes the check a while, a wide window.
-deep="$work/deep$(printf '/a%.0s' $(seq 1 1000))"
+# A directory that takes long to enter (the attacker's choice, to widen the
+# window): 900 levels deep, reached through a chain of 39 symlinks that each
+# lead down those 900 levels again.
 install -d -o "$U1" "$work/deep"
-runuser -u "$U1" -- mkdir -p "$deep"
+deepest="$work/deep/$(printf 'a/%.0s' $(seq 1 900))"
+deepest="${deepest%/}"
+runuser -u "$U1" -- bash -c 'mkdir -p "$1" && for i in $(seq 1 38); do ln -s "$1/l$((i + 1))" "$1/l$i"; done &&
+    ln -s "$1" "$1/l39"' _ "$deepest"
+slow="$deepest/l1"
+[[ -d "$slow" ]] || fail "the slow directory does not resolve"
 
-info "$U1 stops every process of theirs, in a loop"
-runuser -u "$U1" -- bash -c 'while :; do kill -STOP -1 2>/dev/null; done' &
+info "$U1 stops their own checks, in a loop"
+runuser -u "$U1" -- bash -c "while :; do pkill -STOP -u $U1 -x jobworkerd; done" &
 bg_pids+=($!)
-# The starts come from $U1 (the bus sees effective uid $U1), but from
-# processes whose real and saved uid stay root, so that the attacker's loop
-# stops only the checks, not also the clients that make the starts.
-uid1="$(id -u "$U1")" gid1="$(id -g "$U1")"
 ( for i in $(seq 1 8); do
       rc=0
-      (cd / && setpriv --euid="$uid1" --egid="$gid1" --clear-groups -- \
-          jobworkerctl start --workdir="$deep" -- true) >"$work/id.$i" 2>"$work/err.$i" || rc=$?
+      (cd / && runuser -u "$U1" -- jobworkerctl start --workdir="$slow" -- true) \
+          >"$work/id.$i" 2>"$work/err.$i" || rc=$?
       echo "$rc" >"$work/rc.$i"
   done
   touch "$work/starts-done" ) &
