@@ -31,7 +31,7 @@ prompt() {
     out="$(cd / && timeout 60 "$@" 2>&1)" || rc=$?
     ((rc == 0)) || fail "$what failed (rc=$rc) while polkitd is stopped: $out"
     ((SECONDS - start <= limit)) || fail "$what took $((SECONDS - start)) s while polkitd is stopped (limit $limit s)"
-    info "$what: $((SECONDS - start)) s"
+    info "$what: $((SECONDS - start)) s" >&2
     printf '%s\n' "$out"
 }
 
