@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib-jobs.sh"
 
 check_loginuid() {
     local u="$1" out
-    out="$(run_capture "$u" 'cat /proc/self/loginuid; echo; cat /proc/1/loginuid')"
+    out="$(run_capture "$u" 'cat /proc/self/loginuid; echo; cat /proc/1/loginuid; echo')"
     assert_eq "$(id -u "$u")"$'\n'"$(id -u "$u")" "$out" "loginuid of $u's job and of its init"
 }
 for_each_user check_loginuid
