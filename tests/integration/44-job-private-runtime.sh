@@ -61,7 +61,7 @@ wait_until 60 bash -c "journalctl -q -o cat JOB_ID=$id JOB_STREAM=stdout | grep 
     || fail "job $id did not create /dev/shm/$name"
 [[ ! -e "/dev/shm/$name" ]] || fail "the job's /dev/shm/$name is on the host"
 for u in "$TEST_USER1" "$TEST_USER2"; do
-    out="$(run_capture "$u" 'ls -A /dev/shm | tr "\n" " "; stat -c "%a %U" /dev/shm; echo y >/dev/shm/mine && cat /dev/shm/mine')"
+    out="$(run_capture "$u" 'echo "shm: $(ls -A /dev/shm | tr "\n" " ")"; stat -c "%a %U" /dev/shm; echo y >/dev/shm/mine && cat /dev/shm/mine')"
     info "$u's job: $out"
     mapfile -t l <<<"$out"
     [[ "${l[0]}" != *"$name"* ]] || fail "$u's job sees job $id's /dev/shm/$name"
