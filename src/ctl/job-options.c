@@ -187,8 +187,12 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
         options = calloc(n_table + 4, sizeof *options);
         if (!options)
                 return -ENOMEM;
+        /* A boolean's flag alone means yes: --user-runtime-dir. */
         for (size_t i = 0; i < n_table; i++)
-                options[n++] = (struct option) { job_option_table[i].cli_flag, required_argument, NULL, ARG_TABLE + (int) i };
+                options[n++] = (struct option) { job_option_table[i].cli_flag,
+                                                 job_option_table[i].arg == JOB_OPTION_ARG_BOOLEAN ?
+                                                         optional_argument : required_argument,
+                                                 NULL, ARG_TABLE + (int) i };
         options[n++] = (struct option) { "env",     required_argument, NULL, ARG_ENV };
         options[n++] = (struct option) { "workdir", required_argument, NULL, ARG_WORKDIR };
         options[n++] = (struct option) { "help",    no_argument,       NULL, 'h' };
@@ -219,7 +223,7 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
                 else
                         return -EINVAL;  /* getopt printed why */
 
-                r = job_options_set(o, flag, optarg, cwd, &message);
+                r = job_options_set(o, flag, optarg ?: "yes", cwd, &message);
                 if (r == -ENOMEM) {
                         fprintf(stderr, "Out of memory.\n");
                         return -EINVAL;
@@ -257,6 +261,9 @@ int job_options_append(const JobOptions *o, sd_bus_message *m) {
                         break;
                 case 's':
                         r = sd_bus_message_append(m, "{sv}", s->info->name, "s", s->value.s);
+                        break;
+                case 'b':
+                        r = sd_bus_message_append(m, "{sv}", s->info->name, "b", s->value.b);
                         break;
                 default:
                         r = -EINVAL;

@@ -27,7 +27,10 @@ void ctl_help(void) {
                "\nJob options (run, start):\n");
         for (const JobOptionInfo *i = job_option_table; i->name; i++) {
                 char flag[64];
-                snprintf(flag, sizeof flag, "--%s=%s", i->cli_flag, i->cli_metavar);
+                if (i->arg == JOB_OPTION_ARG_BOOLEAN)
+                        snprintf(flag, sizeof flag, "--%s[=%s]", i->cli_flag, i->cli_metavar);
+                else
+                        snprintf(flag, sizeof flag, "--%s=%s", i->cli_flag, i->cli_metavar);
                 printf("  %-34s %s\n", flag, i->help);
         }
         printf("  %-34s %s\n", "--env=NAME=VALUE", "Set an environment variable for the job (repeatable)");

@@ -163,6 +163,13 @@ static int property_get_status_text(sd_bus *bus, const char *path, const char *i
         return sd_bus_message_append(reply, "s", j->status_text ? j->status_text : "");
 }
 
+static int property_get_user_runtime_directory(sd_bus *bus, const char *path, const char *interface,
+                                               const char *property, sd_bus_message *reply, void *userdata,
+                                               sd_bus_error *error) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "b", (int) j->limits.user_runtime_directory);
+}
+
 static int property_get_io_device(sd_bus *bus, const char *path, const char *interface, const char *property,
                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
@@ -342,6 +349,7 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("TasksMax", "t", NULL, offsetof(Job, limits.tasks_max), CONST),
         SD_BUS_PROPERTY("RuntimeMaxUSec", "t", NULL, offsetof(Job, limits.runtime_max_usec), CONST),
         SD_BUS_PROPERTY("StopTimeoutUSec", "t", NULL, offsetof(Job, limits.stop_timeout_usec), CONST),
+        SD_BUS_PROPERTY("UserRuntimeDirectory", "b", property_get_user_runtime_directory, 0, CONST),
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("t", timeout_usec), SD_BUS_NO_RESULT,
                                 method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetOutput", SD_BUS_ARGS("a{sv}", options),

@@ -129,11 +129,12 @@ static int read_options(sd_bus_message *m, JobLimits *limits, sd_bus_error *erro
                 r = sd_bus_message_enter_container(m, 'v', contents);
                 if (r < 0)
                         return r;
-                if (strlen(contents) == 1 && strchr("dts", contents[0])) {
+                if (strlen(contents) == 1 && strchr("dtsb", contents[0])) {
                         v.type = contents[0];
                         r = sd_bus_message_read_basic(m, v.type,
                                                       v.type == 'd' ? (void *) &v.d :
-                                                      v.type == 't' ? (void *) &v.t : (void *) &v.s);
+                                                      v.type == 't' ? (void *) &v.t :
+                                                      v.type == 'b' ? (void *) &v.b : (void *) &v.s);
                 } else {
                         /* Any other type: let the option table name the
                          * expected one in its error. */

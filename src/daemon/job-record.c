@@ -110,6 +110,7 @@ int job_save(const Job *j) {
         put_u64(f, "TASKS_MAX", l->tasks_max);
         put_u64(f, "RUNTIME_MAX", l->runtime_max_usec);
         put_u64(f, "STOP_TIMEOUT", l->stop_timeout_usec);
+        put_u64(f, "USER_RUNTIME_DIRECTORY", l->user_runtime_directory);
         fprintf(f, "STATE=%s\n", job_state_to_string(j->state));
         fprintf(f, "RESULT=%s\n", job_result_to_string(j->result));
         fprintf(f, "EXIT_CODE=%d\n", j->exit_code);
@@ -177,6 +178,13 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
         HEX("STATUS_TEXT", j->status_text);
 #undef U64
 #undef HEX
+        if (strcmp(key, "USER_RUNTIME_DIRECTORY") == 0) {
+                r = parse_u64(value, &u);
+                if (r < 0 || u > 1)
+                        return -EINVAL;
+                l->user_runtime_directory = u;
+                return 0;
+        }
         if (strcmp(key, "OWNER") == 0 || strcmp(key, "GID") == 0) {
                 r = parse_u64(value, &u);
                 if (r < 0 || u > UINT32_MAX - 1)

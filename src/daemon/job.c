@@ -14,12 +14,14 @@
 
 #include "time-util.h"
 #include "bus-names.h"
+#include "fd-util.h"
 #include "job.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
 #include "scope-properties.h"
 #include "systemd.h"
+#include "shim-spec.h"
 #include "job-output.h"
 #include "output.h"
 #include <systemd/sd-journal.h>
@@ -429,57 +431,47 @@ static int start_transient_scope(Job *j) {
         return 0;
 }
 
-static int build_shim_argv(Job *j, const gid_t *groups, int n_groups, char ***ret) {
-        size_t n_env = 0, n_argv = 0, i = 0;
-        for (char **e = j->environment; e && *e; e++)
-                n_env++;
-        for (char **a = j->argv; *a; a++)
-                n_argv++;
+/* The job spec goes to the shim on a sealed memfd: on its command line
+ * every local user would read it in ps and journald would copy it into
+ * _CMDLINE of every output entry. argv holds only the public job id. */
+static int shim_spec_memfd(Job *j, const gid_t *groups, int n_groups) {
+        _cleanup_free_ char *status = job_status_path(j), *data = NULL;
+        size_t size;
+        int r;
 
-        _cleanup_strv_free_ char **v = calloc(9 + n_env + 1 + n_argv + 1, sizeof(char *));
-        if (!v)
-                return -ENOMEM;
-        _cleanup_free_ char *status = job_status_path(j);
         if (!status)
                 return -ENOMEM;
-
-        /* The group list grows by at most 11 chars per group. */
-        _cleanup_free_ char *group_list = malloc(16 + (size_t) n_groups * 12);
-        if (!group_list)
-                return -ENOMEM;
-        char *p = group_list + sprintf(group_list, "--groups=");
-        for (int g = 0; g < n_groups; g++)
-                p += sprintf(p, "%s%u", g > 0 ? "," : "", (unsigned) groups[g]);
-
-#define PUSH(...) do { if (asprintf(&v[i], __VA_ARGS__) < 0) { v[i] = NULL; return -ENOMEM; } i++; } while (0)
-        PUSH("%s", j->manager->shim_path);
-        PUSH("--id=%s", j->id);
-        PUSH("--uid=%u", (unsigned) j->owner);
-        PUSH("--gid=%u", (unsigned) j->gid);
-        PUSH("%s", group_list);
-        PUSH("--workdir=%s", j->working_directory);
-        PUSH("--status=%s", status);
-        PUSH("--output=journal");
-        for (char **e = j->environment; e && *e; e++)
-                PUSH("--env=%s", *e);
-        PUSH("--");
-        for (char **a = j->argv; *a; a++)
-                PUSH("%s", *a);
-#undef PUSH
-        *ret = TAKE_PTR(v);
-        return 0;
+        const ShimSpec spec = {
+                .id = j->id,
+                .uid = j->owner,
+                .gid = j->gid,
+                .groups = groups,
+                .n_groups = n_groups > 0 ? (size_t) n_groups : 0,
+                .workdir = j->working_directory,
+                .status_path = status,
+                .output = SHIM_OUTPUT_JOURNAL,
+                .user_runtime_directory = j->limits.user_runtime_directory,
+                .env = j->environment,
+                .command = j->argv,
+        };
+        r = shim_spec_encode(&spec, &data, &size);
+        if (r < 0)
+                return log_error_errno(r, "Failed to encode the spec of job %s: %m", j->id);
+        r = memfd_new_sealed("jobworker-spec", data, size);
+        if (r < 0)
+                return log_error_errno(r, "Failed to pass the spec of job %s on a memfd: %m", j->id);
+        return r;
 }
 
 static int spawn_shim(Job *j, const gid_t *groups, int n_groups) {
-        _cleanup_strv_free_ char **argv = NULL;
         _cleanup_close_pair_ int go[2] = { -1, -1 };
-        _cleanup_close_ int devnull = -1;
+        _cleanup_close_ int devnull = -1, spec_fd = -1;
+        char *argv[] = { j->manager->shim_path, j->id, NULL };
         char *empty_env[] = { NULL };
-        int r;
 
-        r = build_shim_argv(j, groups, n_groups, &argv);
-        if (r < 0)
-                return r;
+        spec_fd = shim_spec_memfd(j, groups, n_groups);
+        if (spec_fd < 0)
+                return spec_fd;
         if (pipe2(go, O_CLOEXEC) < 0)
                 return log_error_errno(errno, "Failed to create pipe: %m");
         devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -497,17 +489,22 @@ static int spawn_shim(Job *j, const gid_t *groups, int n_groups) {
                 sigemptyset(&none);
                 sigprocmask(SIG_SETMASK, &none, NULL);
                 signal(SIGPIPE, SIG_DFL);
-                if (dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0 ||
-                    dup2(go[0], 3) < 0)
+                /* Above the fds we dup onto, so one dup2() cannot close the
+                 * other's source. */
+                int go_fd = fcntl(go[0], F_DUPFD, SHIM_SPEC_FD + 1);
+                int spec = fcntl(spec_fd, F_DUPFD, SHIM_SPEC_FD + 1);
+                if (go_fd < 0 || spec < 0 ||
+                    dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0 ||
+                    dup2(go_fd, SHIM_GO_FD) < 0 || dup2(spec, SHIM_SPEC_FD) < 0)
                         _exit(127);
-                syscall(SYS_close_range, 4U, ~0U, 0U);
+                syscall(SYS_close_range, SHIM_SPEC_FD + 1U, ~0U, 0U);
                 execve(argv[0], argv, empty_env);
                 _exit(127);
         }
 
         j->shim_pid = pid;
         j->go_fd = TAKE_FD(go[1]);
-        r = sd_event_add_child(j->manager->event, &j->shim_source, pid, WEXITED, on_shim_exit, j);
+        int r = sd_event_add_child(j->manager->event, &j->shim_source, pid, WEXITED, on_shim_exit, j);
         if (r < 0) {
                 /* Not yet watched: nothing but this wait can reap it. It has
                  * done nothing but wait for its go byte, so it dies at once. */

@@ -39,6 +39,8 @@ const JobOptionInfo job_option_table[] = {
           "Stop the job after this much wall-clock time (also ms, min, h)" },
         { "StopTimeoutUSec",     't', "stop-timeout", "SECONDS",  JOB_OPTION_ARG_SECONDS,
           "Time from SIGTERM to SIGKILL when stopping (default 10 s)" },
+        { "UserRuntimeDirectory", 'b', "user-runtime-dir", "BOOL", JOB_OPTION_ARG_BOOLEAN,
+          "Let the job see /run/user/UID (its user's session bus and manager; default no)" },
         {}
 };
 
@@ -56,6 +58,7 @@ void job_limits_init(JobLimits *l) {
                 .tasks_max = UINT64_MAX,
                 .runtime_max_usec = UINT64_MAX,
                 .stop_timeout_usec = JOB_STOP_TIMEOUT_DEFAULT_USEC,
+                .user_runtime_directory = false,
         };
 }
 
@@ -264,6 +267,10 @@ int job_limits_set_option(JobLimits *l, const char *name, const JobOptionValue *
         case JOB_OPTION_ARG_COUNT:
         case JOB_OPTION_ARG_SECONDS:
                 return set_unsigned(l, name, v->t, ret_error_message);
+        case JOB_OPTION_ARG_BOOLEAN:
+                /* Only UserRuntimeDirectory so far. */
+                l->user_runtime_directory = v->b != 0;
+                return 0;
         }
 
         return -EINVAL;
@@ -279,7 +286,9 @@ int job_option_value_from_cli(const JobOptionInfo *info, const char *text, JobOp
                 [JOB_OPTION_ARG_CPU_LIST] = "CPU list",
                 [JOB_OPTION_ARG_COUNT]    = "number",
                 [JOB_OPTION_ARG_SECONDS]  = "duration (e.g. 1.5, 250ms, 2min)",
+                [JOB_OPTION_ARG_BOOLEAN]  = "boolean (yes or no)",
         };
+        bool b = false;
         JobOptionValue v = {};
         int r = 0;
 
@@ -307,6 +316,10 @@ int job_option_value_from_cli(const JobOptionInfo *info, const char *text, JobOp
         case JOB_OPTION_ARG_PATH:
         case JOB_OPTION_ARG_CPU_LIST:
                 v.s = text;
+                break;
+        case JOB_OPTION_ARG_BOOLEAN:
+                r = parse_boolean(text, &b);
+                v.b = b;
                 break;
         }
 

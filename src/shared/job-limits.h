@@ -4,6 +4,7 @@
  * option table the daemon and the CLI share. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -34,15 +35,16 @@ typedef struct JobLimits {
         uint64_t tasks_max;               /* UINT64_MAX = unset */
         uint64_t runtime_max_usec;        /* UINT64_MAX = unset */
         uint64_t stop_timeout_usec;       /* default JOB_STOP_TIMEOUT_DEFAULT_USEC */
+        bool user_runtime_directory;      /* default false: /run/user is hidden from the job */
 } JobLimits;
 
-/* Defaults: everything unset, no swap, stop timeout 10 s. */
+/* Defaults: everything unset, no swap, stop timeout 10 s, /run/user hidden. */
 void job_limits_init(JobLimits *l);
 /* Frees what l owns and leaves it as after job_limits_init(). */
 void job_limits_done(JobLimits *l);
 
 /* One option value as received in the a{sv}: type is the D-Bus type
- * character actually sent ('d', 't', 's', or any other for a wrong type,
+ * character actually sent ('d', 't', 's', 'b', or any other for a wrong type,
  * in which case the union is not read). s is borrowed. */
 typedef struct JobOptionValue {
         char type;
@@ -50,6 +52,7 @@ typedef struct JobOptionValue {
                 double d;
                 uint64_t t;
                 const char *s;
+                int b;            /* as sd-bus reads a D-Bus boolean */
         };
 } JobOptionValue;
 
@@ -69,11 +72,12 @@ typedef enum JobOptionArg {
         JOB_OPTION_ARG_CPU_LIST,  /* as is (validated by the daemon), sent as s */
         JOB_OPTION_ARG_COUNT,     /* parse_uint64(), sent as t */
         JOB_OPTION_ARG_SECONDS,   /* parse_seconds(), sent as t in µs */
+        JOB_OPTION_ARG_BOOLEAN,   /* parse_boolean(), argument optional (yes), sent as b */
 } JobOptionArg;
 
 typedef struct JobOptionInfo {
         const char *name;         /* D-Bus key, e.g. "MemoryMax" */
-        char type;                /* D-Bus type character: 'd', 't' or 's' */
+        char type;                /* D-Bus type character: 'd', 't', 's' or 'b' */
         const char *cli_flag;     /* long option without "--", e.g. "memory" */
         const char *cli_metavar;  /* e.g. "SIZE" */
         JobOptionArg arg;

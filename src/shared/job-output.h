@@ -7,7 +7,10 @@
  *
  *   MESSAGE=<the chunk's bytes, exactly as written, any byte allowed>
  *   PRIORITY=6 (stdout) | 3 (stderr)
- *   SYSLOG_IDENTIFIER=<basename of the command>
+ *   SYSLOG_IDENTIFIER=jobworker-<id>   (never a name the job picks: a
+ *                                       command called "sudo" must not
+ *                                       pass for root's sudo)
+ *   JOB_COMMAND=<the command as given, argv[0]>
  *   OBJECT_SYSTEMD_UNIT=jobworker-<id>.scope   (so journalctl -u finds it
  *                                               even if the shim is gone)
  *   JOB_ID=<id>
@@ -23,6 +26,7 @@
  *
  * When both streams have reached EOF the shim sends one entry
  *   MESSAGE_ID=JOB_OUTPUT_END_MESSAGE_ID, JOB_ID=<id>, JOB_STREAM=end,
+ *   SYSLOG_IDENTIFIER=jobworker-<id>,
  *   JOB_STDOUT_BYTES=<n>, JOB_STDERR_BYTES=<n>, MESSAGE=<summary>
  * and jobworkerd, when it has recorded how the job ended, one entry
  *   MESSAGE_ID=JOB_FINISHED_MESSAGE_ID, JOB_ID=<id>, JOB_RESULT=...,
@@ -40,3 +44,6 @@
 #define JOB_FIELD_ID     "JOB_ID"
 #define JOB_FIELD_STREAM "JOB_STREAM"
 #define JOB_FIELD_OFFSET "JOB_OFFSET"
+#define JOB_FIELD_COMMAND "JOB_COMMAND"
+
+#define JOB_SYSLOG_IDENTIFIER_PREFIX "jobworker-"

@@ -62,6 +62,10 @@ int parse_seconds(const char *s, uint64_t *ret_usec);
  * Returns 0, -EINVAL, -ERANGE. */
 int parse_uint64(const char *s, uint64_t *ret);
 
+/* systemd's booleans: yes/no, true/false, on/off, 1/0 (case-insensitive).
+ * -EINVAL for anything else. */
+int parse_boolean(const char *s, bool *ret);
+
 /* Whether the len bytes at s (not necessarily NUL-terminated) are an
  * environment entry NAME=VALUE with NAME matching [A-Za-z_][A-Za-z0-9_]*
  * and no NUL byte anywhere (environ could not carry it). */

@@ -196,20 +196,26 @@ static int supervise(int signal_fd, pid_t command_pid) {
         }
 }
 
-void init_main(const ShimArgs *args, int status_fd) {
+/* Die with the shim. getppid() cannot tell: our parent is outside our PID
+ * namespace, so it reads 0 whether the shim lives or not. The shim holds
+ * the only read end of the status pipe; if it is gone, the pipe reports
+ * POLLERR. */
+static void die_with_shim(int status_fd) {
+        struct pollfd p = { .fd = status_fd, .events = POLLOUT };
+
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+                fail_start(status_fd, errno, "set the parent death signal");
+        if (poll(&p, 1, 0) < 0 || (p.revents & POLLERR))
+                _exit(EXIT_FAILURE);
+}
+
+void init_main(const ShimSpec *spec, int status_fd) {
         _cleanup_free_ char *chdir_stage = NULL;
         const char *stage = NULL;
         int r, signal_fd;
 
-        /* Die with the shim. getppid() cannot close the race here: our parent
-         * is outside our PID namespace, so it reads 0 whether the shim lives
-         * or not. The shim holds the only read end of the status pipe; if it
-         * is gone, the pipe reports POLLERR. */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-                fail_start(status_fd, errno, "set the parent death signal");
-        struct pollfd p = { .fd = status_fd, .events = POLLOUT };
-        if (poll(&p, 1, 0) < 0 || (p.revents & POLLERR))
-                _exit(EXIT_FAILURE);
+        /* For the set-up as root. */
+        die_with_shim(status_fd);
 
         /* We keep running as the caller next to the job: hold nothing but
          * the standard fds and the status pipe. */
@@ -221,19 +227,31 @@ void init_main(const ShimArgs *args, int status_fd) {
         if (signal_fd < 0)
                 fail_start(status_fd, signal_fd, "set up signal handling");
 
-        r = sandbox_setup(args->id, &stage);
+        r = sandbox_setup(spec, &stage);
         if (r < 0)
                 fail_start(status_fd, r, stage);
 
-        r = privileges_drop(args->uid, args->gid, args->groups, args->n_groups, &stage);
+        r = privileges_set_loginuid(spec->uid, &stage);
         if (r < 0)
                 fail_start(status_fd, r, stage);
+
+        r = privileges_drop(spec->uid, spec->gid, spec->groups, spec->n_groups, &stage);
+        if (r < 0)
+                fail_start(status_fd, r, stage);
+
+        r = privileges_join_session_keyring(&stage);
+        if (r < 0)
+                fail_start(status_fd, r, stage);
+
+        /* Again: changing the uid cleared the death signal (commit_creds()),
+         * and the shim may have died since. */
+        die_with_shim(status_fd);
 
         /* As the caller, so reachability is the caller's, not root's. */
-        if (chdir(args->workdir) < 0) {
+        if (chdir(spec->workdir) < 0) {
                 r = errno;
-                log_error_errno(r, "Failed to change directory to %s: %m", args->workdir);
-                if (asprintf(&chdir_stage, "change directory to %s", args->workdir) < 0)
+                log_error_errno(r, "Failed to change directory to %s: %m", spec->workdir);
+                if (asprintf(&chdir_stage, "change directory to %s", spec->workdir) < 0)
                         chdir_stage = NULL;
                 fail_start(status_fd, r, chdir_stage ?: "change directory");
         }
@@ -241,11 +259,11 @@ void init_main(const ShimArgs *args, int status_fd) {
         /* Exactly the requested environment, so execvp() uses the job's PATH. */
         if (clearenv() != 0)
                 fail_start(status_fd, ENOMEM, "set up the environment");
-        for (size_t i = 0; i < args->n_env; i++)
-                if (putenv(args->env[i]) != 0)
+        for (char **e = spec->env; e && *e; e++)
+                if (putenv(*e) != 0)
                         fail_start(status_fd, errno, "set up the environment");
 
-        pid_t command_pid = start_command(args->command, status_fd);
+        pid_t command_pid = start_command(spec->command, status_fd);
 
         int status = supervise(signal_fd, command_pid);
         if (status < 0)

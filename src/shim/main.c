@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* jobworker-shim: started by jobworkerd, moved into the job's scope, then
- * released through the go pipe (fd 3). Creates the namespaces, forks init
+/* jobworker-shim: started by jobworkerd as "jobworker-shim ID" with the job
+ * spec on a sealed memfd (fd 4, shim-spec.h), never in argv where every
+ * user would read it; moved into the job's scope, then released through the
+ * go pipe (fd 3). Creates the namespaces, forks init
  * with the job's stdout and stderr on pipes, relays those to the journal
  * (output.c) until the job and its output have ended, and leaves the job's
  * exit status in the status file. It outlives a stop (SIGTERM is ignored)
@@ -20,8 +22,6 @@
 #include "job-status.h"
 #include "log.h"
 #include "shim.h"
-
-#define GO_FD 3
 
 /* fds 0-2 must be open, else our own pipes could land there. */
 static int ensure_std_fds(void) {
@@ -52,7 +52,7 @@ static int wait_for_go(void) {
         ssize_t n;
 
         do
-                n = read(GO_FD, &c, 1);
+                n = read(SHIM_GO_FD, &c, 1);
         while (n < 0 && errno == EINTR);
         if (n < 0)
                 return log_error_errno(errno, "Failed to read the go pipe: %m");
@@ -60,8 +60,31 @@ static int wait_for_go(void) {
                 return log_error_errno(ECANCELED, "Start aborted: the go pipe was closed.");
         if (c != 'G')
                 return log_error_errno(EPROTO, "Start aborted: unexpected byte on the go pipe.");
-        if (close(GO_FD) < 0)
+        if (close(SHIM_GO_FD) < 0)
                 return log_error_errno(errno, "Failed to close the go pipe: %m");
+        return 0;
+}
+
+/* The spec from its memfd; argv[1] must name the same job. */
+static int spec_receive(int argc, char *argv[], ShimSpec *ret) {
+        _cleanup_free_ char *data = NULL;
+        const char *error = NULL;
+        size_t size;
+        int r;
+
+        if (argc != 2 || !argv[1])
+                return log_error_errno(EINVAL, "Usage: jobworker-shim ID, with the job spec on fd %d.", SHIM_SPEC_FD);
+
+        r = memfd_read_sealed(SHIM_SPEC_FD, SHIM_SPEC_SIZE_MAX, &data, &size);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the job spec from fd %d: %m", SHIM_SPEC_FD);
+        if (close(SHIM_SPEC_FD) < 0)
+                return log_error_errno(errno, "Failed to close the job spec: %m");
+        r = shim_spec_decode(data, size, ret, &error);
+        if (r < 0)
+                return log_error_errno(r, "Invalid job spec: %s.", error ?: "out of memory");
+        if (strcmp(ret->id, argv[1]) != 0)
+                return log_error_errno(EINVAL, "The job spec is for job %s, not %s.", ret->id, argv[1]);
         return 0;
 }
 
@@ -109,7 +132,7 @@ static void status_set_start_failed(JobStatus *s, int error, const char *stage) 
 }
 
 /* Runs the job; fills s with how it ended. */
-static void run(const ShimArgs *args, JobStatus *s, int *cgroup_fd, OutputJournal *journal) {
+static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, OutputJournal *journal) {
         _cleanup_close_pair_ int status_pipe[2] = { -EBADF, -EBADF };
         _cleanup_close_pair_ int out_pipe[2] = { -EBADF, -EBADF }, err_pipe[2] = { -EBADF, -EBADF };
         OutputSink sink = {};
@@ -123,11 +146,11 @@ static void run(const ShimArgs *args, JobStatus *s, int *cgroup_fd, OutputJourna
         if (r < 0)
                 return status_set_start_failed(s, r, "reset the OOM score adjustment");
 
-        if (args->output == SHIM_OUTPUT_JOURNAL) {
-                r = output_pipes_open(out_pipe, err_pipe, args->uid, args->gid);
+        if (spec->output == SHIM_OUTPUT_JOURNAL) {
+                r = output_pipes_open(out_pipe, err_pipe, spec->uid, spec->gid);
                 if (r < 0)
                         return status_set_start_failed(s, r, "create the output pipes");
-                r = output_journal_init(journal, args->id, shim_command_identifier(args->command[0]), &sink);
+                r = output_journal_init(journal, spec->id, spec->command[0], &sink);
                 if (r < 0) {
                         log_error_errno(r, "Failed to set up the output relay: %m");
                         return status_set_start_failed(s, r, "set up the output relay");
@@ -162,7 +185,7 @@ static void run(const ShimArgs *args, JobStatus *s, int *cgroup_fd, OutputJourna
                 if (out_pipe[1] >= 0 &&
                     (dup2(out_pipe[1], STDOUT_FILENO) < 0 || dup2(err_pipe[1], STDERR_FILENO) < 0))
                         _exit(EXIT_FAILURE);
-                init_main(args, status_pipe[1]);       /* closes all our other fds first */
+                init_main(spec, status_pipe[1]);       /* closes all our other fds first */
         }
 
         closep(&status_pipe[1]);
@@ -203,7 +226,7 @@ static void run(const ShimArgs *args, JobStatus *s, int *cgroup_fd, OutputJourna
 }
 
 int main(int argc, char *argv[]) {
-        _cleanup_(shim_args_done) ShimArgs args = {};
+        _cleanup_(shim_spec_done) ShimSpec spec = {};
         _cleanup_(job_status_done) JobStatus status = JOB_STATUS_INIT;
         _cleanup_(output_journal_done) OutputJournal journal = {};
         _cleanup_close_ int cgroup_fd = -EBADF;
@@ -213,28 +236,28 @@ int main(int argc, char *argv[]) {
 
         if (ensure_std_fds() < 0)
                 return EXIT_FAILURE;
-        /* Only 0-3 are ours; anything else leaked from the daemon would reach
+        /* Only 0-4 are ours; anything else leaked from the daemon would reach
          * init, which runs as the caller. */
-        r = close_fds_from(GO_FD + 1, ~0U);
+        r = close_fds_from(SHIM_SPEC_FD + 1, ~0U);
         if (r < 0) {
                 log_error_errno(r, "Failed to close stray file descriptors: %m");
                 return EXIT_FAILURE;
         }
         if (ignore_stop_signals() < 0)
                 return EXIT_FAILURE;
-        if (shim_args_parse(argc, argv, &args) < 0)
+        if (spec_receive(argc, argv, &spec) < 0)
                 return EXIT_FAILURE;
         if (wait_for_go() < 0)
                 return EXIT_FAILURE;
 
-        run(&args, &status, &cgroup_fd, &journal);
+        run(&spec, &status, &cgroup_fd, &journal);
 
         status.finished_usec = now_usec(CLOCK_REALTIME);
         cgroup_read_accounting(cgroup_fd, &status.cpu_usec, &status.memory_peak);
 
-        r = job_status_write_file_atomic(args.status_path, &status);
+        r = job_status_write_file_atomic(spec.status_path, &status);
         if (r < 0) {
-                log_error_errno(r, "Failed to write the job status to %s: %m", args.status_path);
+                log_error_errno(r, "Failed to write the job status to %s: %m", spec.status_path);
                 return EXIT_FAILURE;
         }
         return EXIT_SUCCESS;

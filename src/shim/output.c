@@ -4,6 +4,7 @@
  * (output-chunker.h) and sends each as one entry (job-output.h), until init
  * has exited and both pipes are at EOF. Then one end entry. */
 #define _GNU_SOURCE 1
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -82,6 +83,7 @@ static int journal_send_chunk(void *userdata, ShimStream stream, uint8_t *data, 
                 { .iov_base = data - strlen(MESSAGE_PREFIX), .iov_len = strlen(MESSAGE_PREFIX) + len },
                 IOVEC_STR(priority),
                 IOVEC_STR(j->identifier_field),
+                IOVEC_STR(j->command_field),
                 IOVEC_STR(j->unit_field),
                 IOVEC_STR(j->id_field),
                 IOVEC_STR(stream_field),
@@ -93,7 +95,7 @@ static int journal_send_chunk(void *userdata, ShimStream stream, uint8_t *data, 
 static int journal_send_end(void *userdata, uint64_t stdout_bytes, uint64_t stderr_bytes, uint64_t lost_bytes) {
         const OutputJournal *j = userdata;
         char message[160], out_field[64], err_field[64], lost_field[64];
-        struct iovec iov[9];
+        struct iovec iov[10];
         int n = 0;
 
         snprintf(message, sizeof message,
@@ -106,6 +108,7 @@ static int journal_send_end(void *userdata, uint64_t stdout_bytes, uint64_t stde
         iov[n++] = IOVEC_STR(message);
         iov[n++] = IOVEC_STR("MESSAGE_ID=" JOB_OUTPUT_END_MESSAGE_ID);
         iov[n++] = IOVEC_STR("PRIORITY=6");
+        iov[n++] = IOVEC_STR(j->identifier_field);
         iov[n++] = IOVEC_STR(j->unit_field);
         iov[n++] = IOVEC_STR(j->id_field);
         iov[n++] = IOVEC_STR(JOB_FIELD_STREAM "=end");
@@ -116,9 +119,15 @@ static int journal_send_end(void *userdata, uint64_t stdout_bytes, uint64_t stde
         return journal_sendv_retry(iov, n);
 }
 
-int output_journal_init(OutputJournal *j, const char *id, const char *identifier, OutputSink *ret_sink) {
+int output_journal_init(OutputJournal *j, const char *id, const char *command, OutputSink *ret_sink) {
+        assert(j);
+        assert(id);
+        assert(command);
+        assert(ret_sink);
+
         *j = (OutputJournal) { .id = id };
-        if (asprintf(&j->identifier_field, "SYSLOG_IDENTIFIER=%s", identifier) < 0 ||
+        if (asprintf(&j->identifier_field, "SYSLOG_IDENTIFIER=" JOB_SYSLOG_IDENTIFIER_PREFIX "%s", id) < 0 ||
+            asprintf(&j->command_field, JOB_FIELD_COMMAND "=%s", command) < 0 ||
             asprintf(&j->unit_field, "OBJECT_SYSTEMD_UNIT=jobworker-%s.scope", id) < 0 ||
             asprintf(&j->id_field, JOB_FIELD_ID "=%s", id) < 0) {
                 output_journal_done(j);
@@ -134,6 +143,7 @@ int output_journal_init(OutputJournal *j, const char *id, const char *identifier
 
 void output_journal_done(OutputJournal *j) {
         free(j->identifier_field);
+        free(j->command_field);
         free(j->unit_field);
         free(j->id_field);
         *j = (OutputJournal) {};

@@ -1,12 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Dropping to the caller: empty bounding set, the caller's gids and uid, no
- * capabilities of any kind (also for uid 0), no_new_privs, then a check that
- * all of it holds. */
+/* Becoming the caller: the audit login uid first (needs
+ * CAP_AUDIT_CONTROL); then the drop: empty bounding set, the caller's gids
+ * and uid, no capabilities of any kind (also for uid 0), no_new_privs, and a
+ * check that all of it holds; then, as the caller, a session keyring of the
+ * job's own. */
 #define _GNU_SOURCE 1
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <linux/keyctl.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -79,4 +86,45 @@ int privileges_drop(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups, 
                 return fail(ret_stage, errno, "PR_SET_NO_NEW_PRIVS");
 
         return privileges_verify(uid, gid, ret_stage);
+}
+
+int privileges_set_loginuid(uid_t uid, const char **ret_stage) {
+        _cleanup_close_ int fd = -EBADF;
+        char buf[16];
+        int n;
+
+        /* Like pam_loginuid: a kernel without audit has no loginuid to set. */
+        fd = open("/proc/self/loginuid", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 && errno == ENOENT) {
+                log_debug("No /proc/self/loginuid (kernel without audit), not setting it.");
+                return 0;
+        }
+        n = snprintf(buf, sizeof buf, "%u", (unsigned) uid);
+        if (fd < 0 || write(fd, buf, (size_t) n) != n) {
+                *ret_stage = "set the audit login uid";
+                return log_error_errno(errno, "Failed to set the audit login uid to %u: %m", (unsigned) uid);
+        }
+        return 0;
+}
+
+int privileges_join_session_keyring(const char **ret_stage) {
+        /* Anonymous, owned by the (new) uid: what pam_keyinit and systemd's
+         * setup_keyring() give a session. Without it the job would keep the
+         * daemon's session keyring, shared by every job of every user. */
+        if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0, 0, 0, 0) < 0) {
+                /* A kernel without keys has no keyring to share either. */
+                if (errno == ENOSYS) {
+                        log_debug("Kernel without key management, no session keyring to set up.");
+                        return 0;
+                }
+                *ret_stage = "set up the session keyring";
+                return log_error_errno(errno, "Failed to join a new session keyring: %m");
+        }
+        /* So the user's own keys (@u) are found from the session, as in a
+         * login session. */
+        if (syscall(SYS_keyctl, KEYCTL_LINK, KEY_SPEC_USER_KEYRING, KEY_SPEC_SESSION_KEYRING, 0, 0) < 0) {
+                *ret_stage = "set up the session keyring";
+                return log_error_errno(errno, "Failed to link the user keyring into the session keyring: %m");
+        }
+        return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The job's namespaces: creating them (in the shim) and furnishing them
- * (in init, still root): private mounts, fresh /proc and /sys, hostname, lo. */
+ * (in init, still root): private mounts, fresh /proc and /sys, a /dev/shm of
+ * its own, /run/user hidden, hostname, lo. */
 #define _GNU_SOURCE 1
 #include <errno.h>
 #include <net/if.h>
@@ -46,7 +47,32 @@ static int loopback_up(void) {
         return 0;
 }
 
-int sandbox_setup(const char *hostname, const char **ret_stage) {
+/* POSIX shared memory and semaphores of the job's own: the host's /dev/shm
+ * is shared by every user and every job. The pages are charged to the
+ * job's memory limit. */
+static int private_dev_shm(const char **ret_stage) {
+        if (mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0) {
+                *ret_stage = "mount a private /dev/shm";
+                return log_error_errno(errno, "Failed to mount a private /dev/shm: %m");
+        }
+        return 0;
+}
+
+/* An empty /run/user: the job does not reach its user's session (session
+ * bus, user manager, through which it could start processes outside its
+ * scope, limits and stop), nor learn who else is logged in. */
+static int hide_user_runtime_directories(const char **ret_stage) {
+        if (mount("tmpfs", "/run/user", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k") < 0) {
+                if (errno == ENOENT)
+                        return 0;       /* nothing to hide */
+                *ret_stage = "hide /run/user";
+                return log_error_errno(errno, "Failed to hide /run/user: %m");
+        }
+        return 0;
+}
+
+int sandbox_setup(const ShimSpec *spec, const char **ret_stage) {
+        const char *hostname = spec->id;
         int r;
 
         /* Our propagation changes and mounts must not leak back to the host. */
@@ -69,6 +95,16 @@ int sandbox_setup(const char *hostname, const char **ret_stage) {
                 log_debug_errno(errno, "Failed to mount /sys, continuing: %m");
         else if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MOUNT_FLAGS_API | MS_RDONLY, NULL) < 0)
                 log_debug_errno(errno, "Failed to mount /sys/fs/cgroup, continuing: %m");
+
+        r = private_dev_shm(ret_stage);
+        if (r < 0)
+                return r;
+
+        if (!spec->user_runtime_directory) {
+                r = hide_user_runtime_directories(ret_stage);
+                if (r < 0)
+                        return r;
+        }
 
         if (sethostname(hostname, strlen(hostname)) < 0) {
                 *ret_stage = "set the hostname";

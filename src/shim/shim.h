@@ -8,14 +8,22 @@
 #include <sys/types.h>
 
 #include "macro.h"
-#include "shim-args.h"
+#include "shim-spec.h"
 
 /* sandbox.c */
 int sandbox_unshare(const char **ret_stage);
-int sandbox_setup(const char *hostname, const char **ret_stage);
+/* Mounts (/proc, /sys, a private /dev/shm, /run/user hidden unless
+ * spec->user_runtime_directory), the hostname (the job id) and lo. */
+int sandbox_setup(const ShimSpec *spec, const char **ret_stage);
 
 /* privileges.c */
+/* Before the drop: the audit login uid, so audit and logind attribute the
+ * job to its owner. */
+int privileges_set_loginuid(uid_t uid, const char **ret_stage);
 int privileges_drop(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups, const char **ret_stage);
+/* After the drop: a session keyring of the job's own, with the user keyring
+ * linked in, instead of the daemon's, which every job would share. */
+int privileges_join_session_keyring(const char **ret_stage);
 
 /* init.c: the shim blocks the signals init will forward before forking it,
  * so none sent to init during its set-up is lost. */
@@ -24,7 +32,7 @@ int init_block_signals(void);
 int close_fds_from(unsigned first, unsigned last);
 /* init.c: runs as PID 1 of the new namespaces; sends one JobInitRecord over
  * status_fd and exits. */
-_noreturn_ void init_main(const ShimArgs *args, int status_fd);
+_noreturn_ void init_main(const ShimSpec *spec, int status_fd);
 
 /* output.c: the relay of the job's stdout and stderr. */
 typedef enum ShimStream {
@@ -46,10 +54,14 @@ typedef struct OutputSink {
 typedef struct OutputJournal {
         const char *id;
         char *identifier_field;
+        char *command_field;
         char *unit_field;
         char *id_field;
 } OutputJournal;
-int output_journal_init(OutputJournal *j, const char *id, const char *identifier, OutputSink *ret_sink);
+/* Entries go out as SYSLOG_IDENTIFIER=jobworker-<id>, never under a name
+ * the job picks (a command called "sudo" must not write root's "sudo"
+ * lines); the command is in JOB_COMMAND. */
+int output_journal_init(OutputJournal *j, const char *id, const char *command, OutputSink *ret_sink);
 void output_journal_done(OutputJournal *j);
 
 /* Relays fds (either may be -1; then no end entry if both are) to sink until

@@ -8,11 +8,12 @@
  *     NAME '\t' TYPE VALUE '\n'
  *
  * NAME is the D-Bus key (e.g. "MemoryMax"), TYPE one byte, the D-Bus type
- * character sent ('t', 'd', 's', or anything else for a wrong type), VALUE
+ * character sent ('t', 'd', 's', 'b', or anything else for a wrong type), VALUE
  * the rest of the line. For 't' VALUE is a decimal ("-1" is sent as
  * 2^64-1, like a negative number cast to unsigned) or else up to 8 raw
  * bytes; for 'd' anything strtod() takes ("1e9", "nan", "-inf") or else 8
- * raw bytes; for 's' the bytes themselves. Every record is applied to one
+ * raw bytes; for 's' the bytes themselves; for 'b' true unless VALUE is
+ * empty or starts with '0'. Every record is applied to one
  * JobLimits (so replacing earlier values is exercised too), and VALUE is
  * also fed to every text parser and to the CLI conversion of every option.
  * The whole input is also parsed as a job status file.
@@ -261,6 +262,9 @@ static JobOptionValue record_value(char type, const char *value, size_t len) {
         }
         case 's':
                 v.s = value;
+                break;
+        case 'b':
+                v.b = len > 0 && value[0] != '0';
                 break;
         default:
                 /* A wrong type: the union is not to be read (it is zero). */

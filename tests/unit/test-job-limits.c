@@ -149,10 +149,18 @@ static void test_wrong_type(void **state) {
                   "Option 'TasksMax' must be of D-Bus type 't', got 'u'");
         set_fails(&l, "TasksMax", &(JobOptionValue) { .type = '\0' }, -EINVAL,
                   "Option 'TasksMax' must be of D-Bus type 't', got '?'");
+        set_fails(&l, "UserRuntimeDirectory", S("yes"), -EINVAL,
+                  "Option 'UserRuntimeDirectory' must be of D-Bus type 'b', got 's'");
+        set_fails(&l, "MemoryMax", &(JobOptionValue) { .type = 'b', .b = 1 }, -EINVAL,
+                  "Option 'MemoryMax' must be of D-Bus type 't', got 'b'");
+        set_ok(&l, "UserRuntimeDirectory", &(JobOptionValue) { .type = 'b', .b = 1 });
+        assert_true(l.user_runtime_directory);
+        set_ok(&l, "UserRuntimeDirectory", &(JobOptionValue) { .type = 'b', .b = 0 });
+        assert_false(l.user_runtime_directory);
 
         /* Every option refuses every other type. */
         for (const JobOptionInfo *i = job_option_table; i->name; i++)
-                for (const char *t = "dts"; *t; t++) {
+                for (const char *t = "dtsb"; *t; t++) {
                         JobOptionValue v = { .type = *t, .s = "/" };
 
                         if (*t == i->type)
@@ -289,6 +297,7 @@ static void test_option_table(void **state) {
                 { "TasksMax",            't', "tasks-max" },
                 { "RuntimeMaxUSec",      't', "runtime-max" },
                 { "StopTimeoutUSec",     't', "stop-timeout" },
+                { "UserRuntimeDirectory", 'b', "user-runtime-dir" },
         };
         size_t n = 0;
 
@@ -362,6 +371,13 @@ static void test_cli_values(void **state) {
         assert_true(l.runtime_max_usec == 1500000);
         cli_ok(&l, "stop-timeout", "250ms");
         assert_true(l.stop_timeout_usec == 250000);
+        assert_false(l.user_runtime_directory);
+        cli_ok(&l, "user-runtime-dir", "yes");
+        assert_true(l.user_runtime_directory);
+        cli_ok(&l, "user-runtime-dir", "off");
+        assert_false(l.user_runtime_directory);
+        cli_ok(&l, "user-runtime-dir", "TRUE");
+        assert_true(l.user_runtime_directory);
         job_limits_done(&l);
 
         cli_fails("memory", "64 MB", -EINVAL, "--memory: '64 MB' is not a valid size (e.g. 512M)");
@@ -370,6 +386,10 @@ static void test_cli_values(void **state) {
         cli_fails("cpu", "0", -ERANGE, "--cpu: '0' must be greater than 0");
         cli_fails("io-read", "fast", -EINVAL, "--io-read: 'fast' is not a valid rate (e.g. 10M/s)");
         cli_fails("tasks-max", "-1", -EINVAL, "--tasks-max: '-1' is not a valid number");
+        cli_fails("user-runtime-dir", "maybe", -EINVAL,
+                  "--user-runtime-dir: 'maybe' is not a valid boolean (yes or no)");
+        cli_fails("user-runtime-dir", "", -EINVAL,
+                  "--user-runtime-dir: '' is not a valid boolean (yes or no)");
         cli_fails("runtime-max", "1x", -EINVAL,
                   "--runtime-max: '1x' is not a valid duration (e.g. 1.5, 250ms, 2min)");
 }

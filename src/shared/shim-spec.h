@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The job spec the daemon hands the shim (on a sealed memfd, never in argv,
+ * where every local user would read it): its wire format, encoded and
+ * decoded strictly by pure functions.
+ *
+ * The wire format is a sequence of records "KEY=VALUE\0"; keys are upper
+ * case, values any bytes but NUL (argv and environment entries cannot hold
+ * one). The first record is the version, "JOBWORKER_SHIM_SPEC=1"; then
+ *   ID=<12 lowercase hex>          required, once
+ *   UID=<decimal>, GID=<decimal>   required, once each; not 4294967295
+ *   GROUP=<decimal>                supplementary groups, in order, any number
+ *   WORKDIR=/abs, STATUS=/abs      required, once each
+ *   OUTPUT=journal|inherit         optional (journal), once
+ *   USER_RUNTIME_DIRECTORY=yes|no  optional (no), once
+ *   ENV=NAME=VALUE                 the environment, in order, any number
+ *   ARGV=ARG                       the command, in order, at least one; the
+ *                                  first is not empty
+ * Anything else (unknown keys, repeats, a missing NUL at the end, an empty
+ * record, leading zeros, relative paths) is refused. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The fds the daemon starts the shim with: the go pipe's read end, and the
+ * spec's memfd. argv holds nothing but the public job id. */
+#define SHIM_GO_FD 3
+#define SHIM_SPEC_FD 4
+
+#define SHIM_SPEC_VERSION_RECORD "JOBWORKER_SHIM_SPEC=1"
+/* The daemon caps argv + environment at 2 MiB and 65536 entries each; this
+ * leaves room for the keys and everything else. */
+#define SHIM_SPEC_SIZE_MAX (8U * 1024 * 1024)
+#define SHIM_SPEC_GROUPS_MAX 65536U     /* NGROUPS_MAX of the kernel */
+
+typedef enum ShimOutput {
+        SHIM_OUTPUT_JOURNAL,
+        SHIM_OUTPUT_INHERIT,
+} ShimOutput;
+
+typedef struct ShimSpec {
+        const char *id;                 /* 12 lowercase hex characters */
+        uid_t uid;
+        gid_t gid;
+        const gid_t *groups;            /* supplementary groups */
+        size_t n_groups;
+        const char *workdir;            /* absolute */
+        const char *status_path;        /* absolute */
+        ShimOutput output;
+        bool user_runtime_directory;    /* show the job /run/user/<uid> */
+        char **env;                     /* NULL-terminated NAME=VALUE; NULL = none */
+        char **command;                 /* NULL-terminated, at least one entry */
+
+        void *storage;                  /* decoded specs: the one allocation all the above point into */
+} ShimSpec;
+
+/* Encodes s into a newly allocated buffer (*ret, *ret_size bytes, the last
+ * one NUL). Refuses with -EINVAL what shim_spec_decode() would refuse, so
+ * what it writes always decodes to the same spec; -E2BIG above
+ * SHIM_SPEC_SIZE_MAX; -ENOMEM. */
+int shim_spec_encode(const ShimSpec *s, char **ret, size_t *ret_size);
+
+/* Decodes size bytes of data into *ret, which then owns a copy (free it with
+ * shim_spec_done()); data may go right after. Returns -EINVAL on anything
+ * malformed (with *ret_error, if not NULL, set to a static phrase naming the
+ * problem), -E2BIG above SHIM_SPEC_SIZE_MAX, or -ENOMEM. */
+int shim_spec_decode(const char *data, size_t size, ShimSpec *ret, const char **ret_error);
+
+/* Frees what shim_spec_decode() allocated and resets s; harmless on a
+ * zeroed spec. Not for specs built by hand (they own nothing). */
+void shim_spec_done(ShimSpec *s);

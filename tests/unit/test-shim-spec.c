@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The job spec's wire format: what the encoder writes decodes to the same
+ * spec, and the decoder refuses everything else. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "macro.h"
+#include "shim-spec.h"
+
+#define V SHIM_SPEC_VERSION_RECORD "\0"
+#define BASE V "ID=0123456789ab\0UID=1000\0GID=100\0WORKDIR=/home/u\0STATUS=/run/s\0"
+/* A literal's size without the compiler's own NUL (ours are explicit). */
+#define DECODE(lit, ret) shim_spec_decode((lit), sizeof(lit) - 1, (ret), NULL)
+
+static void test_round_trip(void **state) {
+        static const gid_t groups[] = { 10, 0, 4294967294u };
+        char *env[] = { "PATH=/bin", "EMPTY=", "X==y\nz", NULL };
+        char *command[] = { "/bin/sh", "-c", "", "ARGV=x", "--uid=5", "\xff\x01", NULL };
+        ShimSpec in = {
+                .id = "0123456789ab", .uid = 1000, .gid = 0, .groups = groups, .n_groups = ELEMENTSOF(groups),
+                .workdir = "/home/u", .status_path = "/run/jobworker/jobs/x.status", .output = SHIM_OUTPUT_INHERIT,
+                .user_runtime_directory = true, .env = env, .command = command,
+        };
+        _cleanup_(shim_spec_done) ShimSpec out = {};
+        _cleanup_free_ char *buf = NULL;
+        size_t size;
+
+        assert_int_equal(shim_spec_encode(&in, &buf, &size), 0);
+        assert_int_equal(buf[size - 1], 0);
+        assert_memory_equal(buf, V, sizeof(V) - 1);
+
+        assert_int_equal(shim_spec_decode(buf, size, &out, NULL), 0);
+        /* The decoded spec owns a copy. */
+        memset(buf, 'x', size);
+        assert_string_equal(out.id, "0123456789ab");
+        assert_int_equal(out.uid, 1000);
+        assert_int_equal(out.gid, 0);
+        assert_int_equal(out.n_groups, 3);
+        assert_int_equal(out.groups[0], 10);
+        assert_int_equal(out.groups[1], 0);
+        assert_int_equal(out.groups[2], 4294967294u);
+        assert_string_equal(out.workdir, "/home/u");
+        assert_string_equal(out.status_path, "/run/jobworker/jobs/x.status");
+        assert_int_equal(out.output, SHIM_OUTPUT_INHERIT);
+        assert_true(out.user_runtime_directory);
+        for (size_t i = 0; i < ELEMENTSOF(env); i++)
+                if (env[i])
+                        assert_string_equal(out.env[i], env[i]);
+                else
+                        assert_null(out.env[i]);
+        for (size_t i = 0; i < ELEMENTSOF(command); i++)
+                if (command[i])
+                        assert_string_equal(out.command[i], command[i]);
+                else
+                        assert_null(out.command[i]);
+}
+
+static void test_minimal(void **state) {
+        char *command[] = { "true", NULL };
+        ShimSpec in = { .id = "abcdefabcdef", .workdir = "/", .status_path = "/s", .command = command };
+        _cleanup_(shim_spec_done) ShimSpec out = {};
+        _cleanup_free_ char *buf = NULL;
+        size_t size;
+
+        assert_int_equal(shim_spec_encode(&in, &buf, &size), 0);
+        assert_int_equal(shim_spec_decode(buf, size, &out, NULL), 0);
+        assert_int_equal(out.uid, 0);
+        assert_int_equal(out.n_groups, 0);
+        assert_null(out.env[0]);
+        assert_string_equal(out.command[0], "true");
+        assert_null(out.command[1]);
+        assert_int_equal(out.output, SHIM_OUTPUT_JOURNAL);
+        assert_false(out.user_runtime_directory);
+        shim_spec_done(&out);
+
+        /* Optional records may be left out; order does not matter. */
+        assert_int_equal(DECODE(V "ARGV=true\0STATUS=/s\0WORKDIR=/\0GID=0\0UID=0\0ID=abcdefabcdef\0", &out), 0);
+        assert_int_equal(out.output, SHIM_OUTPUT_JOURNAL);
+        assert_false(out.user_runtime_directory);
+        assert_null(out.env[0]);
+        assert_int_equal(out.n_groups, 0);
+        shim_spec_done(&out);
+        shim_spec_done(&out);   /* harmless twice */
+}
+
+static void test_encode_rejects(void **state) {
+        char *command[] = { "true", NULL }, *empty_command[] = { "", NULL }, *no_command[] = { NULL };
+        char *bad_env[] = { "NOEQUALS", NULL };
+        static const gid_t bad_groups[] = { 1, 4294967295u };
+        char *buf = NULL;
+        size_t size;
+        const ShimSpec good = { .id = "abcdefabcdef", .workdir = "/", .status_path = "/s", .command = command };
+        ShimSpec s;
+#define REJECT(field_assignment) do {                                           \
+                s = good;                                                       \
+                field_assignment;                                               \
+                assert_int_equal(shim_spec_encode(&s, &buf, &size), -EINVAL);   \
+                assert_null(buf);                                               \
+        } while (0)
+        REJECT(s.id = "ABCDEFABCDEF");
+        REJECT(s.id = "abcdef");
+        REJECT(s.id = NULL);
+        REJECT(s.uid = (uid_t) -1);
+        REJECT(s.gid = (gid_t) -1);
+        REJECT(s.workdir = "rel");
+        REJECT(s.workdir = NULL);
+        REJECT(s.status_path = "");
+        REJECT(s.command = empty_command);
+        REJECT(s.command = no_command);
+        REJECT(s.command = NULL);
+        REJECT(s.env = bad_env);
+        REJECT((s.groups = bad_groups, s.n_groups = 2));
+        REJECT((s.groups = NULL, s.n_groups = 1));
+        REJECT(s.output = 7);
+#undef REJECT
+        s = good;
+        assert_int_equal(shim_spec_encode(&s, &buf, &size), 0);
+        free(buf);
+}
+
+static void test_decode_rejects(void **state) {
+        ShimSpec s = {};
+        const char *error = NULL;
+
+        /* Sanity: the base plus a command is fine. */
+        assert_int_equal(DECODE(BASE "ARGV=true\0", &s), 0);
+        shim_spec_done(&s);
+
+        assert_int_equal(shim_spec_decode("", 0, &s, &error), -EINVAL);
+        assert_non_null(error);
+        assert_int_equal(shim_spec_decode(NULL, 0, &s, NULL), -EINVAL);
+        /* Framing. */
+        assert_int_equal(shim_spec_decode(BASE "ARGV=true", sizeof(BASE "ARGV=true") - 1, &s, NULL), -EINVAL);
+        assert_int_equal(DECODE(BASE "ARGV=true\0\0", &s), -EINVAL);                     /* empty record */
+        assert_int_equal(DECODE(BASE "\0ARGV=true\0", &s), -EINVAL);
+        assert_int_equal(DECODE("\0" BASE "ARGV=true\0", &s), -EINVAL);
+        /* Version. */
+        assert_int_equal(DECODE("JOBWORKER_SHIM_SPEC=2\0ID=0123456789ab\0UID=1\0GID=1\0WORKDIR=/\0STATUS=/s\0ARGV=t\0", &s), -EINVAL);
+        assert_int_equal(DECODE("ID=0123456789ab\0UID=1\0GID=1\0WORKDIR=/\0STATUS=/s\0ARGV=t\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE SHIM_SPEC_VERSION_RECORD "\0ARGV=t\0", &s), -EINVAL);   /* not a record later */
+        /* Unknown and malformed records. */
+        assert_int_equal(DECODE(BASE "ARGV=true\0BOGUS=1\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "ARGV=true\0argv=x\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "ARGV=true\0ENVX\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "ARGV=true\0=x\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "ARGV=true\0 ENV=A=b\0", &s), -EINVAL);
+        /* Repeats of what occurs once. */
+        assert_int_equal(DECODE(BASE "ID=0123456789ab\0ARGV=true\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "UID=1000\0ARGV=true\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "GID=100\0ARGV=true\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "WORKDIR=/\0ARGV=true\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "STATUS=/s\0ARGV=true\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "OUTPUT=journal\0OUTPUT=journal\0ARGV=true\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "USER_RUNTIME_DIRECTORY=no\0USER_RUNTIME_DIRECTORY=no\0ARGV=t\0", &s), -EINVAL);
+        /* Each required record missing in turn. */
+        assert_int_equal(DECODE(BASE, &s), -EINVAL);
+        assert_int_equal(DECODE(V "UID=1\0GID=1\0WORKDIR=/\0STATUS=/s\0ARGV=t\0", &s), -EINVAL);
+        assert_int_equal(DECODE(V "ID=0123456789ab\0GID=1\0WORKDIR=/\0STATUS=/s\0ARGV=t\0", &s), -EINVAL);
+        assert_int_equal(DECODE(V "ID=0123456789ab\0UID=1\0WORKDIR=/\0STATUS=/s\0ARGV=t\0", &s), -EINVAL);
+        assert_int_equal(DECODE(V "ID=0123456789ab\0UID=1\0GID=1\0STATUS=/s\0ARGV=t\0", &s), -EINVAL);
+        assert_int_equal(DECODE(V "ID=0123456789ab\0UID=1\0GID=1\0WORKDIR=/\0ARGV=t\0", &s), -EINVAL);
+        /* Values. */
+        assert_int_equal(DECODE(BASE "ARGV=\0", &s), -EINVAL);                          /* empty command */
+        assert_int_equal(DECODE(BASE "ARGV=true\0ARGV=\0", &s), 0);                     /* empty argument: fine */
+        shim_spec_done(&s);
+        assert_int_equal(DECODE(BASE "ARGV=true\0ENV=NOEQUALS\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "ARGV=true\0ENV==value\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "ARGV=true\0ENV=\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "ARGV=true\0OUTPUT=file\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "ARGV=true\0OUTPUT=\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "ARGV=true\0USER_RUNTIME_DIRECTORY=1\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "ARGV=true\0USER_RUNTIME_DIRECTORY=true\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "ARGV=true\0GROUP=\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "ARGV=true\0GROUP=1,2\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "ARGV=true\0GROUP=-1\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "ARGV=true\0GROUP=4294967295\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "ARGV=true\0GROUP=01\0", &s), -EINVAL);
+        assert_int_equal(DECODE(BASE "ARGV=true\0GROUP=a\0", &s), -EINVAL);
+#define ONE(id, uid, gid, workdir, status) \
+        DECODE(V "ID=" id "\0UID=" uid "\0GID=" gid "\0WORKDIR=" workdir "\0STATUS=" status "\0ARGV=t\0", &s)
+        assert_int_equal(ONE("abcdefabcdef", "1", "1", "/", "/s"), 0);
+        shim_spec_done(&s);
+        assert_int_equal(ONE("ABCDEFABCDEF", "1", "1", "/", "/s"), -EINVAL);
+        assert_int_equal(ONE("abcdefabcde", "1", "1", "/", "/s"), -EINVAL);
+        assert_int_equal(ONE("abcdefabcdef0", "1", "1", "/", "/s"), -EINVAL);
+        assert_int_equal(ONE("abcdefabcdeg", "1", "1", "/", "/s"), -EINVAL);
+        assert_int_equal(ONE("abcdefabcdef", "-1", "1", "/", "/s"), -EINVAL);
+        assert_int_equal(ONE("abcdefabcdef", "+1", "1", "/", "/s"), -EINVAL);
+        assert_int_equal(ONE("abcdefabcdef", "4294967295", "1", "/", "/s"), -EINVAL);
+        assert_int_equal(ONE("abcdefabcdef", "99999999999", "1", "/", "/s"), -EINVAL);
+        assert_int_equal(ONE("abcdefabcdef", "", "1", "/", "/s"), -EINVAL);
+        assert_int_equal(ONE("abcdefabcdef", " 1", "1", "/", "/s"), -EINVAL);
+        assert_int_equal(ONE("abcdefabcdef", "007", "1", "/", "/s"), -EINVAL);
+        assert_int_equal(ONE("abcdefabcdef", "1", "x", "/", "/s"), -EINVAL);
+        assert_int_equal(ONE("abcdefabcdef", "1", "1", "rel", "/s"), -EINVAL);
+        assert_int_equal(ONE("abcdefabcdef", "1", "1", "", "/s"), -EINVAL);
+        assert_int_equal(ONE("abcdefabcdef", "1", "1", "/", "s"), -EINVAL);
+#undef ONE
+        assert_null(s.storage);
+        assert_null(s.command);
+}
+
+static void test_size_limit(void **state) {
+        size_t big = SHIM_SPEC_SIZE_MAX + 1;
+        _cleanup_free_ char *data = calloc(1, big);
+        _cleanup_free_ char *arg = malloc(SHIM_SPEC_SIZE_MAX);
+        char *buf = NULL;
+        size_t size;
+        ShimSpec s = {};
+
+        assert_non_null(data);
+        assert_int_equal(shim_spec_decode(data, big, &s, NULL), -E2BIG);
+
+        assert_non_null(arg);
+        memset(arg, 'x', SHIM_SPEC_SIZE_MAX - 1);
+        arg[SHIM_SPEC_SIZE_MAX - 1] = 0;
+        char *command[] = { "true", arg, NULL };
+        ShimSpec in = { .id = "abcdefabcdef", .workdir = "/", .status_path = "/s", .command = command };
+        assert_int_equal(shim_spec_encode(&in, &buf, &size), -E2BIG);
+        assert_null(buf);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_minimal),
+                cmocka_unit_test(test_encode_rejects),
+                cmocka_unit_test(test_decode_rejects),
+                cmocka_unit_test(test_size_limit),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
