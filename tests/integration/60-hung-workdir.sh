@@ -19,7 +19,7 @@ cleanup() {
     local p
     # Ending the FUSE server aborts the connection: whatever still waits
     # on the mount (a frozen daemon's check included) gets ENOTCONN.
-    [[ -n "$fuse_pid" ]] && kill "$fuse_pid" 2>/dev/null
+    [[ -z "$fuse_pid" ]] || kill "$fuse_pid" 2>/dev/null || true
     for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
     umount "$hang" 2>/dev/null || umount -l "$hang" 2>/dev/null || true

@@ -20,13 +20,13 @@ hang=/mnt/flaky
 work="$(mktemp -d /tmp/stopped-check.XXXXXX)"
 fuse_pid="" start_pid=""
 cleanup() {
-    [[ -n "$fuse_pid" ]] && kill "$fuse_pid" 2>/dev/null
+    [[ -z "$fuse_pid" ]] || kill "$fuse_pid" 2>/dev/null || true
     # A stopped check (which froze a synchronous daemon) goes on and ends.
     pkill -CONT -u "$U1" 2>/dev/null || true
-    [[ -n "$start_pid" ]] && kill "$start_pid" 2>/dev/null
+    [[ -z "$start_pid" ]] || kill "$start_pid" 2>/dev/null || true
     wait 2>/dev/null || true
     umount "$hang" 2>/dev/null || umount -l "$hang" 2>/dev/null || true
-    [[ -n "${anchor:-}" ]] && jobworkerctl stop --timeout=5 "$anchor" >/dev/null 2>&1
+    [[ -z "${anchor:-}" ]] || jobworkerctl stop --timeout=5 "$anchor" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
