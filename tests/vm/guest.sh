@@ -8,8 +8,12 @@ set -euo pipefail
 share=/mnt/host
 out="$share/out"
 # shellcheck source=/dev/null
-source "$share/env"     # MODE, CMD, TESTS_GLOB, PER_TEST_TIMEOUT, INJECT_FAIL
+source "$share/env"     # MODE, CMD, TESTS_GLOB, PER_TEST_TIMEOUT, JOBWORKER_SOAK_*
 export JOBWORKER_TEST_USERS="jwtest1 jwtest2"
+# The soak test's settings (90-soak.sh); unset ones keep its defaults.
+for v in JOBWORKER_SOAK_SEC JOBWORKER_SOAK_SEED JOBWORKER_SOAK_WORKERS; do
+    if [[ -n "${!v:-}" ]]; then export "${v?}"; else unset "$v"; fi
+done
 
 # Always power off in the non-interactive modes, even if this script dies, so
 # the host never waits for its overall timeout because of a script bug.

@@ -16,8 +16,12 @@ set -euo pipefail
 {
 here="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
 builddir="" mode=test cmd="" glob="*"
-timeout="${JOBWORKER_VM_TIMEOUT:-1500}"
-per_test="${JOBWORKER_VM_TEST_TIMEOUT:-300}"
+soak="${JOBWORKER_SOAK_SEC:-}"
+[[ -z "$soak" || "$soak" =~ ^[0-9]+$ ]] || { echo "run.sh: JOBWORKER_SOAK_SEC must be a number" >&2; exit 2; }
+# A long soak (tests/integration/90-soak.sh) raises the default limits to
+# fit it: its load, twice that for checks and slow starts, plus a margin.
+timeout="${JOBWORKER_VM_TIMEOUT:-$((soak > 300 ? 1500 + 3 * soak : 1500))}"
+per_test="${JOBWORKER_VM_TEST_TIMEOUT:-$((soak > 100 ? 3 * soak : 300))}"
 
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "run.sh: $*" >&2; exit 1; }
@@ -63,6 +67,10 @@ fi
 {
     printf 'MODE=%q\nCMD=%q\nTESTS_GLOB=%q\n' "$mode" "$cmd" "$glob"
     printf 'PER_TEST_TIMEOUT=%q\n' "$per_test"
+    # The soak test's settings (tests/integration/90-soak.sh).
+    printf 'JOBWORKER_SOAK_SEC=%q\n' "$soak"
+    printf 'JOBWORKER_SOAK_SEED=%q\n' "${JOBWORKER_SOAK_SEED:-}"
+    printf 'JOBWORKER_SOAK_WORKERS=%q\n' "${JOBWORKER_SOAK_WORKERS:-}"
 } >"$share/env"
 
 # Throw-away copy-on-write overlay: the cached base image is never written.
