@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-jobs.sh"
 
 u="$TEST_USER1"
-dir="$(mktemp -d)"; chmod 777 "$dir"
+dir="$(mktemp -d -p /var/tmp)"; chmod 777 "$dir"
 
 # inject USER FIELDS...: one native journal entry from USER, fields as given.
 inject() {
@@ -16,8 +16,8 @@ inject() {
     printf '%s\n' "$@" | runuser -u "$user" -- logger --journald
 }
 
-# The job prints "first", then waits long enough for the attack, then the rest.
-id="$(jctl "$u" start -- sh -c 'echo first; sleep 12; echo second; printf "third\n" >&2')"
+# The job prints "first", then waits until the attack is over, then the rest.
+id="$(jctl "$u" start -- sh -c "echo first; while [ ! -e $dir/go ]; do sleep 0.2; done; echo second; printf 'third\\n' >&2")"
 as_user "$u" sh -c "jobworkerctl logs -f $id >$dir/out 2>$dir/err" &
 follower=$!
 wait_until 60 grep -q '^first$' "$dir/out" || fail "the follower never saw the job's first line"
@@ -36,14 +36,25 @@ for attacker in nobody daemon "$TEST_USER2"; do
     inject "$attacker" "MESSAGE=Job $id finished" MESSAGE_ID=f59ba56433e645aa8059e6d3f694ce8a \
         "JOB_ID=$id" JOB_RESULT=success JOB_EXIT_CODE=0 JOB_EXIT_SIGNAL=0
 done
+# Even a job of root's (uid 0, but no capabilities to fake its credentials,
+# in a PID namespace of its own) is not the victim's shim.
+info "a job of root's injects into job $id"
+rootjob="$(jctl root start -- sh -c "
+    printf 'MESSAGE=EVIL-rootjob\nJOB_ID=$id\nJOB_STREAM=stdout\nJOB_OFFSET=6\n' | logger --journald
+    printf 'MESSAGE=x\nMESSAGE_ID=4df766e51f884c879fc0cf4712505332\nJOB_ID=$id\nJOB_STREAM=end\n' | logger --journald
+    printf 'MESSAGE=x\nMESSAGE_ID=f59ba56433e645aa8059e6d3f694ce8a\nJOB_ID=$id\n' | logger --journald")"
+jctl root wait "$rootjob"
 # Make sure journald has stored them (the attack really happened).
 journalctl --sync
 n="$(journalctl -o cat "JOB_ID=$id" _UID="$(id -u nobody)" | grep -c EVIL || true)"
 ((n >= 5)) || fail "nobody's forged entries did not reach the journal ($n)"
+n="$(journalctl -o cat "JOB_ID=$id" _UID=0 | grep -c EVIL-rootjob || true)"
+((n >= 1)) || fail "the root job's forged entry did not reach the journal"
 
 sleep 3
-kill -0 "$follower" 2>/dev/null || fail "the follower ended early (forged end marker): $(od -c "$dir/out" | head)"
+kill -0 "$follower" 2>/dev/null || fail "the follower ended early (forged end marker): $(od -c "$dir/out" | sed -n 1,4p)"
 assert_eq running "$(job_field "$u" "$id" state)" "the job still runs"
+touch "$dir/go"
 
 wait "$follower" || fail "logs -f failed: $(cat "$dir/err")"
 assert_eq "$(printf 'first\nsecond\n' | od -c)" "$(od -c <"$dir/out")" "stdout followed, byte for byte"
