@@ -213,9 +213,6 @@ static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *er
         return sd_bus_reply_method_return(message, NULL);
 }
 
-/* One client may not pin an unbounded number of journal handles and fds. */
-#define OUTPUT_READERS_PER_USER_MAX 256
-
 static int read_output_options(sd_bus_message *message, OutputRequest *req, sd_bus_error *error) {
         int r;
 
@@ -279,10 +276,22 @@ static int method_get_output(sd_bus_message *message, void *userdata, sd_bus_err
         r = authorize(message, j, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        if (output_count_for_owner(j->manager, j->owner) + 2 > OUTPUT_READERS_PER_USER_MAX)
+        /* Each stream pins a pipe and a journal handle. Readers count
+         * against whoever opens them (an admin's reads are not the owner's
+         * share); one caller may not take them all, root aside. */
+        r = access_caller_uid(j->manager->access, message, &req.caller);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot determine the caller: %m");
+        if (req.caller != 0 &&
+            output_count_for_caller(j->manager, req.caller) + 2 > j->manager->max_output_readers_per_user)
                 return sd_bus_error_setf(error, JOBWORKER_ERROR_LIMIT_EXCEEDED,
-                                         "Too many output readers for this user's jobs (at most %d streams).",
-                                         OUTPUT_READERS_PER_USER_MAX);
+                                         "You already have %u output streams open, the most one user may have "
+                                         "(two per reader); close some first.",
+                                         output_count_for_caller(j->manager, req.caller));
+        if (output_count(j->manager) + 2 > j->manager->max_output_readers)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_LIMIT_EXCEEDED,
+                                         "%u output streams are open, the most jobworkerd serves at once; "
+                                         "try again later.", output_count(j->manager));
         r = output_open(j->manager, j, &req, fds);
         if (r < 0)
                 return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.Failed",

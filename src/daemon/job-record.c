@@ -4,51 +4,85 @@
  * (argv, environment, paths, status text) hex-encoded so any byte survives;
  * list entries repeat their key in order. Written to <id>.job.tmp and renamed,
  * so a crash leaves the old or the new record, never half of one. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "job.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "parse-util.h"
 
-static void fclosep(FILE **f) {
-        if (*f)
-                fclose(*f);
+static const char hex_digits[] = "0123456789abcdef";
+
+/* Hex-encodes value in one go: a record may hold 2 MiB of command line, and
+ * a printf per byte would keep the event loop busy for a noticeable time. */
+static void put_hex_bytes(FILE *f, const char *key, const uint8_t *value, size_t n) {
+        char buf[512];
+        size_t k = 0;
+
+        fprintf(f, "%s=", key);
+        for (size_t i = 0; i < n; i++) {
+                buf[k++] = hex_digits[value[i] >> 4];
+                buf[k++] = hex_digits[value[i] & 15];
+                if (k == sizeof buf) {
+                        fwrite(buf, 1, k, f);
+                        k = 0;
+                }
+        }
+        fwrite(buf, 1, k, f);
+        fputc('\n', f);
 }
 
 static void put_hex(FILE *f, const char *key, const char *value) {
-        fprintf(f, "%s=", key);
-        for (const unsigned char *p = (const unsigned char *) value; *p; p++)
-                fprintf(f, "%02x", *p);
-        fputc('\n', f);
+        put_hex_bytes(f, key, (const uint8_t *) value, strlen(value));
 }
 
 static void put_u64(FILE *f, const char *key, uint64_t v) {
         fprintf(f, "%s=%" PRIu64 "\n", key, v);
 }
 
-static int unhex(const char *s, char **ret) {
+static int hex_value(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        return -1;
+}
+
+/* Strict: pairs of lowercase hex digits, nothing else. With allow_nul
+ * false the bytes are a C string, so a 00 pair is refused. */
+static int unhex_bytes(const char *s, bool allow_nul, uint8_t **ret, size_t *ret_size) {
         size_t n = strlen(s);
         if (n % 2 != 0)
                 return -EINVAL;
-        _cleanup_free_ char *out = malloc(n / 2 + 1);
+        _cleanup_free_ uint8_t *out = malloc(n / 2 + 1);
         if (!out)
                 return -ENOMEM;
         for (size_t i = 0; i < n / 2; i++) {
-                unsigned v;
-                if (sscanf(s + 2 * i, "%2x", &v) != 1 || v == 0)
+                int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
+                if (hi < 0 || lo < 0)
                         return -EINVAL;
-                out[i] = (char) v;
+                out[i] = (uint8_t) (hi << 4 | lo);
+                if (out[i] == 0 && !allow_nul)
+                        return -EINVAL;
         }
-        out[n / 2] = '\0';
+        out[n / 2] = 0;
         *ret = TAKE_PTR(out);
+        if (ret_size)
+                *ret_size = n / 2;
         return 0;
+}
+
+static int unhex(const char *s, char **ret) {
+        return unhex_bytes(s, false, (uint8_t **) ret, NULL);
 }
 
 static int strv_push(char ***l, size_t *n, char *s) {
@@ -72,29 +106,30 @@ char *job_status_path(const Job *j) {
         return record_path(j, ".status");
 }
 
-int job_save(const Job *j) {
-        _cleanup_free_ char *path = record_path(j, ".job"), *tmp = record_path(j, ".job.tmp");
-        _cleanup_(fclosep) FILE *f = NULL;
+int job_record_format(const Job *j, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
         const JobLimits *l = &j->limits;
+        FILE *f;
 
-        if (!path || !tmp)
+        assert(j);
+        assert(ret);
+        assert(ret_size);
+
+        f = open_memstream(&buf, &size);
+        if (!f)
                 return -ENOMEM;
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return log_error_errno(errno, "Failed to write %s: %m", tmp);
-        f = fdopen(fd, "w");
-        if (!f) {
-                close(fd);
-                return -errno;
-        }
 
         fprintf(f, "ID=%s\n", j->id);
         put_u64(f, "OWNER", j->owner);
         put_u64(f, "GID", j->gid);
         for (char **a = j->argv; a && *a; a++)
                 put_hex(f, "ARGV", *a);
-        for (char **e = j->environment; e && *e; e++)
-                put_hex(f, "ENV", *e);
+        /* The environment only matters until the job runs; it is never
+         * shown, and a finished job's record need not carry it. */
+        if (j->state != JOB_FINISHED)
+                for (char **e = j->environment; e && *e; e++)
+                        put_hex(f, "ENV", *e);
         put_hex(f, "WORKDIR", j->working_directory ? j->working_directory : "");
         put_u64(f, "START_USEC", j->start_usec);
         put_u64(f, "CPU_QUOTA", l->cpu_quota_per_sec_usec);
@@ -103,14 +138,15 @@ int job_save(const Job *j) {
         put_hex(f, "IO_DEVICE", l->io_device ? l->io_device : "");
         put_u64(f, "IO_READ", l->io_read_bandwidth_max);
         put_u64(f, "IO_WRITE", l->io_write_bandwidth_max);
-        fprintf(f, "ALLOWED_CPUS=");
-        for (size_t i = 0; i < l->allowed_cpus_size; i++)
-                fprintf(f, "%02x", l->allowed_cpus[i]);
-        fputc('\n', f);
+        put_hex_bytes(f, "ALLOWED_CPUS", l->allowed_cpus, l->allowed_cpus ? l->allowed_cpus_size : 0);
         put_u64(f, "TASKS_MAX", l->tasks_max);
         put_u64(f, "RUNTIME_MAX", l->runtime_max_usec);
         put_u64(f, "STOP_TIMEOUT", l->stop_timeout_usec);
         put_u64(f, "USER_RUNTIME_DIRECTORY", l->user_runtime_directory);
+        /* Output readers accept the job's output only from this process
+         * (job-output.h), also after a restart. */
+        if (j->shim_pid > 0)
+                put_u64(f, "SHIM_PID", (uint64_t) j->shim_pid);
         fprintf(f, "STATE=%s\n", job_state_to_string(j->state));
         fprintf(f, "RESULT=%s\n", job_result_to_string(j->result));
         fprintf(f, "EXIT_CODE=%d\n", j->exit_code);
@@ -124,30 +160,70 @@ int job_save(const Job *j) {
         put_u64(f, "PENDING_STOP_TIMEOUT", j->pending_stop_timeout_usec);
         fprintf(f, "START_ERRNO=%d\n", j->start_errno);
 
-        if (fflush(f) != 0 || ferror(f))
-                return log_error_errno(errno ? errno : EIO, "Failed to write %s: %m", tmp);
+        if (fclose(f) != 0 || !buf)
+                return -ENOMEM;
+        if (size > JOB_RECORD_SIZE_MAX)
+                return -E2BIG;
+        *ret_size = size;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n) {
+        while (n > 0) {
+                ssize_t k = write(fd, p, n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += k;
+                n -= (size_t) k;
+        }
+        return 0;
+}
+
+int job_save(const Job *j) {
+        _cleanup_free_ char *path = record_path(j, ".job"), *tmp = record_path(j, ".job.tmp"), *text = NULL;
+        _cleanup_close_ int fd = -1;
+        size_t size;
+        int r;
+
+        assert(j);
+
+        if (!path || !tmp)
+                return -ENOMEM;
+        r = job_record_format(j, &text, &size);
+        if (r < 0)
+                return log_error_errno(r, "Failed to format the record of job %s: %m", j->id);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+        if (fd < 0)
+                return log_error_errno(errno, "Failed to write %s: %m", tmp);
+        /* A .tmp left behind keeps its mode through O_TRUNC, and the rename
+         * hands that mode to the record: records are root's alone. */
+        if (fchmod(fd, 0600) < 0)
+                return log_error_errno(errno, "Failed to make %s private: %m", tmp);
+        r = write_all(fd, text, size);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write %s: %m", tmp);
+        if (close(TAKE_FD(fd)) < 0)
+                return log_error_errno(errno, "Failed to write %s: %m", tmp);
         if (rename(tmp, path) < 0)
                 return log_error_errno(errno, "Failed to rename %s: %m", tmp);
         return 0;
 }
 
-static int parse_u64(const char *s, uint64_t *ret) {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(s, &end, 10);
-        if (errno || end == s || *end)
-                return -EINVAL;
-        *ret = v;
-        return 0;
-}
-
+/* A signed decimal as written by "%d": the u64 parser behind an optional
+ * '-', so "+1", " 1" and "1x" are refused as everywhere else. */
 static int parse_int(const char *s, int *ret) {
-        char *end;
-        errno = 0;
-        long v = strtol(s, &end, 10);
-        if (errno || end == s || *end || v < INT32_MIN || v > INT32_MAX)
-                return -EINVAL;
-        *ret = (int) v;
+        bool negative = s[0] == '-';
+        uint64_t v;
+        int r = parse_uint64(s + negative, &v);
+        if (r < 0)
+                return r;
+        if (v > (negative ? (uint64_t) INT32_MAX + 1 : (uint64_t) INT32_MAX))
+                return -ERANGE;
+        *ret = negative ? (int) -(int64_t) v : (int) v;
         return 0;
 }
 
@@ -157,7 +233,7 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
         char *s = NULL;
         int r = 0;
 
-#define U64(k, field) if (strcmp(key, k) == 0) return parse_u64(value, &(field))
+#define U64(k, field) if (strcmp(key, k) == 0) return parse_uint64(value, &(field))
 #define HEX(k, field) if (strcmp(key, k) == 0) { r = unhex(value, &s); if (r < 0) return r; free(field); field = s; return 0; }
         U64("START_USEC", j->start_usec);
         U64("CPU_QUOTA", l->cpu_quota_per_sec_usec);
@@ -179,20 +255,34 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
 #undef U64
 #undef HEX
         if (strcmp(key, "USER_RUNTIME_DIRECTORY") == 0) {
-                r = parse_u64(value, &u);
+                r = parse_uint64(value, &u);
                 if (r < 0 || u > 1)
                         return -EINVAL;
                 l->user_runtime_directory = u;
                 return 0;
         }
+        if (strcmp(key, "ID") == 0)
+                /* A record renamed to another job's name is not that job. */
+                return strcmp(value, j->id) == 0 ? 0 : -EINVAL;
         if (strcmp(key, "OWNER") == 0 || strcmp(key, "GID") == 0) {
-                r = parse_u64(value, &u);
-                if (r < 0 || u > UINT32_MAX - 1)
-                        return -EINVAL;
+                r = parse_uint64(value, &u);
+                if (r < 0)
+                        return r;
+                if (u > UINT32_MAX - 1)
+                        return -ERANGE;
                 if (key[0] == 'O')
                         j->owner = (uid_t) u;
                 else
                         j->gid = (gid_t) u;
+                return 0;
+        }
+        if (strcmp(key, "SHIM_PID") == 0) {
+                r = parse_uint64(value, &u);
+                if (r < 0)
+                        return r;
+                if (u == 0 || u > INT32_MAX)
+                        return -ERANGE;
+                j->shim_pid = (pid_t) u;
                 return 0;
         }
         if (strcmp(key, "ARGV") == 0 || strcmp(key, "ENV") == 0) {
@@ -205,24 +295,16 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
                 return r;
         }
         if (strcmp(key, "ALLOWED_CPUS") == 0) {
-                size_t n = strlen(value);
-                if (n % 2 != 0)
-                        return -EINVAL;
+                uint8_t *mask;
+                size_t size;
+                r = unhex_bytes(value, true, &mask, &size);
+                if (r < 0)
+                        return r;
                 free(l->allowed_cpus);
-                l->allowed_cpus = NULL;
-                l->allowed_cpus_size = 0;
-                if (n == 0)
-                        return 0;
-                l->allowed_cpus = malloc(n / 2);
-                if (!l->allowed_cpus)
-                        return -ENOMEM;
-                for (size_t i = 0; i < n / 2; i++) {
-                        unsigned v;
-                        if (sscanf(value + 2 * i, "%2x", &v) != 1)
-                                return -EINVAL;
-                        l->allowed_cpus[i] = (uint8_t) v;
-                }
-                l->allowed_cpus_size = n / 2;
+                l->allowed_cpus = size > 0 ? mask : NULL;
+                l->allowed_cpus_size = size;
+                if (size == 0)
+                        free(mask);
                 return 0;
         }
         if (strcmp(key, "STATE") == 0) {
@@ -248,60 +330,88 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
                 return r < 0 || j->start_errno < 0 ? -EINVAL : 0;
         }
         if (strcmp(key, "STOP_REQUESTED") == 0) {
-                j->stop_requested = strcmp(value, "1") == 0;
+                if (!STR_IN_SET(value, "0", "1"))
+                        return -EINVAL;
+                j->stop_requested = value[0] == '1';
                 return 0;
         }
-        return 0; /* ID and unknown keys: newer daemons may add fields */
+        return 0; /* unknown keys: newer daemons may add fields */
 }
 
-int job_load(Manager *m, const char *id, Job **ret) {
-        _cleanup_(job_freep) Job *j = NULL;
-        _cleanup_(fclosep) FILE *f = NULL;
-        _cleanup_free_ char *line = NULL, *path = NULL;
-        size_t cap = 0, n_argv = 0, n_env = 0;
-        ssize_t len;
+static void free_and_null_if_empty(char **s) {
+        if (*s && !**s) {
+                free(*s);
+                *s = NULL;
+        }
+}
+
+int job_record_parse(Job *j, const char *text, size_t size) {
+        size_t n_argv = 0, n_env = 0;
         int r;
 
-        r = job_new(m, id, &j);
-        if (r < 0)
-                return r;
-        path = record_path(j, ".job");
-        if (!path)
-                return -ENOMEM;
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return -errno;
-        f = fdopen(fd, "r");
-        if (!f) {
-                close(fd);
-                return -errno;
-        }
-        while ((len = getline(&line, &cap, f)) > 0) {
-                if (line[len - 1] == '\n')
-                        line[len - 1] = '\0';
+        assert(j);
+        assert(text || size == 0);
+
+        if (size > JOB_RECORD_SIZE_MAX)
+                return -E2BIG;
+        if (memchr(text, '\0', size))
+                return -EBADMSG;
+        for (const char *p = text, *end = text + size; p < end;) {
+                const char *nl = memchr(p, '\n', (size_t) (end - p));
+                size_t len = nl ? (size_t) (nl - p) : (size_t) (end - p);
+                _cleanup_free_ char *line = strndup(p, len);
+                if (!line)
+                        return -ENOMEM;
+                p += len + (nl ? 1 : 0);
+                if (len == 0)
+                        continue;
                 char *eq = strchr(line, '=');
-                if (!eq)
-                        return log_warning_errno(EINVAL, "Malformed line in %s", path);
+                if (!eq || eq == line)
+                        return -EBADMSG;
                 *eq = '\0';
                 r = job_apply_record_line(j, line, eq + 1, &n_argv, &n_env);
                 if (r < 0)
-                        return log_warning_errno(r, "Bad %s= in %s: %m", line, path);
+                        return log_debug_errno(r, "Bad %s= in the record of job %s: %m", line, j->id);
         }
         if (n_argv == 0)
-                return log_warning_errno(EINVAL, "Record %s has no command", path);
-        if (j->working_directory && !*j->working_directory) {
-                free(j->working_directory);
-                j->working_directory = NULL;
+                return -EBADMSG;
+        free_and_null_if_empty(&j->working_directory);
+        free_and_null_if_empty(&j->status_text);
+        free_and_null_if_empty(&j->limits.io_device);
+        return 0;
+}
+
+int job_record_read(Job *j) {
+        _cleanup_free_ char *path = record_path(j, ".job"), *buf = NULL;
+        _cleanup_close_ int fd = -1;
+        size_t size = 0;
+
+        assert(j);
+
+        if (!path)
+                return -ENOMEM;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        buf = malloc(JOB_RECORD_SIZE_MAX + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(fd, buf + size, JOB_RECORD_SIZE_MAX + 1 - size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+                if (size > JOB_RECORD_SIZE_MAX)
+                        return log_warning_errno(E2BIG, "Record %s is too large.", path);
         }
-        if (j->status_text && !*j->status_text) {
-                free(j->status_text);
-                j->status_text = NULL;
-        }
-        if (j->limits.io_device && !*j->limits.io_device) {
-                free(j->limits.io_device);
-                j->limits.io_device = NULL;
-        }
-        *ret = TAKE_PTR(j);
+        int r = job_record_parse(j, buf, size);
+        if (r < 0)
+                return log_warning_errno(r, "Record %s is malformed: %m", path);
         return 0;
 }
 

@@ -217,6 +217,7 @@ static void job_finish(Job *j, const char *unit_result) {
 
         job_set_state(j, JOB_FINISHED);
         job_log_finished(j);
+        manager_schedule_retention(j->manager);
         /* An OOM kill or timeout leaves the scope failed; we have recorded
          * how it ended, so clear it and keep systemctl --failed clean. */
         (void) systemd_reset_failed_unit(j->manager, j->unit);

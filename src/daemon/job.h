@@ -42,8 +42,10 @@ typedef struct Job {
         uint64_t stop_deadline_usec;  /* CLOCK_REALTIME when SIGKILL follows */
         uint64_t pending_stop_timeout_usec;  /* a Stop() while starting: applied once released */
 
-        /* Runtime only. */
+        /* The shim, persisted: output readers trust only its entries. */
         pid_t shim_pid;
+
+        /* Runtime only. */
         sd_event_source *shim_source;   /* set while the shim is our child */
         int go_fd;                      /* write end of the shim's go pipe */
         char *systemd_job;              /* object path of the scope's start job */
@@ -68,9 +70,18 @@ static inline void job_freep(Job **j) {
 
 bool job_is_active(const Job *j);
 
-/* Persistence under RUNSTATEDIR/jobs: <id>.job is ours, <id>.status the shim's. */
+/* Persistence under RUNSTATEDIR/jobs (job-record.c): <id>.job is ours,
+ * <id>.status the shim's; both 0600 in a 0700 directory. A record holds at
+ * most 2 MiB of command line and environment, hex-encoded. */
+#define JOB_RECORD_SIZE_MAX (8U * 1024U * 1024U)
 int job_save(const Job *j);
-int job_load(Manager *m, const char *id, Job **ret);
+/* The record's text, and a job filled in from one (j->id and j->manager set,
+ * the rest as job_new() leaves it). Parsing is strict: malformed numbers,
+ * hex, NULs, a foreign ID= or no command fail with -EBADMSG/-EINVAL/-ERANGE. */
+int job_record_format(const Job *j, char **ret, size_t *ret_size);
+int job_record_parse(Job *j, const char *text, size_t size);
+/* Reads RUNSTATEDIR/jobs/<id>.job into j (as job_record_parse()). */
+int job_record_read(Job *j);
 void job_forget_files(const Job *j);
 char *job_status_path(const Job *j);
 

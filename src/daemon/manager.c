@@ -2,6 +2,8 @@
 /* The manager object: bus set-up, the org.jobworker1.Manager vtable and the
  * idle exit. */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -9,6 +11,7 @@
 #include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -17,6 +20,8 @@
 #include "bus-names.h"
 #include "caller-check.h"
 #include "job.h"
+#include "job-retention.h"
+#include "job-table.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -31,36 +36,61 @@ static void closedirp(DIR **d) {
 
 #define DEFAULT_IDLE_TIMEOUT_USEC (30 * USEC_PER_SEC)
 #define DEFAULT_MAX_JOBS_PER_USER 64
+#define DEFAULT_MAX_FINISHED_JOBS_PER_USER 100
+#define DEFAULT_MAX_FINISHED_JOBS 1000
+#define DEFAULT_MAX_OUTPUT_READERS_PER_USER 256
+#define DEFAULT_MAX_OUTPUT_READERS 1024
 
-static int parse_idle_timeout(uint64_t *ret) {
-        const char *e = getenv("JOBWORKERD_IDLE_TIMEOUT_SEC");
-        char *end;
+/* A whole number from the environment (a drop-in's Environment=), between
+ * min and max; unset or empty gives the default. Anything else (a sign,
+ * blanks, a suffix, out of range) makes the daemon refuse to start rather
+ * than run with a limit nobody asked for. */
+static int parse_env_number(const char *name, uint64_t def, uint64_t min, uint64_t max, uint64_t *ret) {
+        const char *e = getenv(name);
+        uint64_t v;
 
         if (!e || !*e) {
-                *ret = DEFAULT_IDLE_TIMEOUT_USEC;
+                *ret = def;
                 return 0;
         }
-        errno = 0;
-        unsigned long long v = strtoull(e, &end, 10);
-        if (errno != 0 || *end != '\0' || e[0] == '-' || v > UINT64_MAX / USEC_PER_SEC)
-                return log_error_errno(EINVAL, "Invalid JOBWORKERD_IDLE_TIMEOUT_SEC=%s", e);
-        *ret = v * USEC_PER_SEC;
+        if (parse_uint64(e, &v) < 0 || v < min || v > max)
+                return log_error_errno(EINVAL, "Invalid %s=%s (a whole number, %" PRIu64 "..%" PRIu64 ")",
+                                       name, e, min, max);
+        *ret = v;
         return 0;
 }
 
-static int parse_max_jobs_per_user(unsigned *ret) {
-        const char *e = getenv("JOBWORKERD_MAX_JOBS_PER_USER");
-        char *end;
+static int parse_limits(Manager *m) {
+        uint64_t v;
+        int r;
 
-        if (!e || !*e) {
-                *ret = DEFAULT_MAX_JOBS_PER_USER;
-                return 0;
-        }
-        errno = 0;
-        unsigned long v = strtoul(e, &end, 10);
-        if (errno != 0 || *end != '\0' || e[0] == '-' || v == 0 || v > 1000000)
-                return log_error_errno(EINVAL, "Invalid JOBWORKERD_MAX_JOBS_PER_USER=%s (1..1000000)", e);
-        *ret = (unsigned) v;
+        r = parse_env_number("JOBWORKERD_IDLE_TIMEOUT_SEC", DEFAULT_IDLE_TIMEOUT_USEC / USEC_PER_SEC, 0,
+                             UINT64_MAX / USEC_PER_SEC, &v);
+        if (r < 0)
+                return r;
+        m->idle_timeout_usec = v * USEC_PER_SEC;
+        r = parse_env_number("JOBWORKERD_MAX_JOBS_PER_USER", DEFAULT_MAX_JOBS_PER_USER, 1, 1000000, &v);
+        if (r < 0)
+                return r;
+        m->max_jobs_per_user = (unsigned) v;
+        r = parse_env_number("JOBWORKERD_MAX_FINISHED_JOBS_PER_USER", DEFAULT_MAX_FINISHED_JOBS_PER_USER, 1,
+                             1000000, &v);
+        if (r < 0)
+                return r;
+        m->max_finished_jobs_per_user = (size_t) v;
+        r = parse_env_number("JOBWORKERD_MAX_FINISHED_JOBS", DEFAULT_MAX_FINISHED_JOBS, 1, 1000000, &v);
+        if (r < 0)
+                return r;
+        m->max_finished_jobs = (size_t) v;
+        r = parse_env_number("JOBWORKERD_MAX_OUTPUT_READERS_PER_USER", DEFAULT_MAX_OUTPUT_READERS_PER_USER, 2,
+                             1000000, &v);
+        if (r < 0)
+                return r;
+        m->max_output_readers_per_user = (unsigned) v;
+        r = parse_env_number("JOBWORKERD_MAX_OUTPUT_READERS", DEFAULT_MAX_OUTPUT_READERS, 2, 1000000, &v);
+        if (r < 0)
+                return r;
+        m->max_output_readers = (unsigned) v;
         return 0;
 }
 
@@ -179,20 +209,27 @@ static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 Job *manager_find_job(Manager *m, const char *id) {
-        for (size_t i = 0; i < m->n_jobs; i++)
-                if (strcmp(m->jobs[i]->id, id) == 0)
-                        return m->jobs[i];
-        return NULL;
+        bool found;
+        size_t i = job_table_search(m->jobs, m->n_jobs, id, &found);
+        return found ? m->jobs[i] : NULL;
 }
 
 Job *manager_find_job_by_unit(Manager *m, const char *unit) {
-        for (size_t i = 0; i < m->n_jobs; i++)
-                if (strcmp(m->jobs[i]->unit, unit) == 0)
-                        return m->jobs[i];
-        return NULL;
+        size_t prefix = strlen(JOBWORKER_UNIT_PREFIX), suffix = strlen(JOBWORKER_UNIT_SUFFIX);
+        size_t n = strlen(unit);
+        char id[JOB_ID_LENGTH + 1];
+
+        /* Every job's unit is jobworker-<id>.scope: look the id up. */
+        if (n != prefix + JOB_ID_LENGTH + suffix || strncmp(unit, JOBWORKER_UNIT_PREFIX, prefix) != 0 ||
+            strcmp(unit + prefix + JOB_ID_LENGTH, JOBWORKER_UNIT_SUFFIX) != 0)
+                return NULL;
+        memcpy(id, unit + prefix, JOB_ID_LENGTH);
+        id[JOB_ID_LENGTH] = '\0';
+        return manager_find_job(m, id);
 }
 
 Job *manager_find_job_by_systemd_job(Manager *m, const char *path) {
+        /* Only starting jobs have a start job; there are few of those. */
         for (size_t i = 0; i < m->n_jobs; i++)
                 if (m->jobs[i]->systemd_job && strcmp(m->jobs[i]->systemd_job, path) == 0)
                         return m->jobs[i];
@@ -200,6 +237,11 @@ Job *manager_find_job_by_systemd_job(Manager *m, const char *path) {
 }
 
 int manager_add_job(Manager *m, Job *j) {
+        bool found;
+        size_t i = job_table_search(m->jobs, m->n_jobs, j->id, &found);
+
+        if (found)
+                return -EEXIST;
         if (m->n_jobs == m->n_jobs_allocated) {
                 size_t n = m->n_jobs_allocated ? m->n_jobs_allocated * 2 : 16;
                 Job **l = realloc(m->jobs, n * sizeof(Job *));
@@ -208,17 +250,71 @@ int manager_add_job(Manager *m, Job *j) {
                 m->jobs = l;
                 m->n_jobs_allocated = n;
         }
-        m->jobs[m->n_jobs++] = j;
+        memmove(m->jobs + i + 1, m->jobs + i, (m->n_jobs - i) * sizeof(Job *));
+        m->jobs[i] = j;
+        m->n_jobs++;
         return 0;
 }
 
 void manager_remove_job(Manager *m, Job *j) {
-        for (size_t i = 0; i < m->n_jobs; i++)
-                if (m->jobs[i] == j) {
-                        m->jobs[i] = m->jobs[--m->n_jobs];
-                        break;
-                }
+        bool found;
+        size_t i = job_table_search(m->jobs, m->n_jobs, j->id, &found);
+
+        if (found && m->jobs[i] == j) {
+                memmove(m->jobs + i, m->jobs + i + 1, (m->n_jobs - i - 1) * sizeof(Job *));
+                m->n_jobs--;
+        }
         job_free(j);
+}
+
+/* Forgets the oldest finished jobs beyond the caps: record, object, id.
+ * Their output and finish record stay in the journal. Finished jobs also
+ * let go of their environment, which is never shown and only needed to
+ * start them. */
+static void manager_apply_retention(Manager *m) {
+        _cleanup_free_ Job **victims = NULL;
+        size_t n_victims = 0;
+        JobRetention limits = {
+                .per_user = m->max_finished_jobs_per_user,
+                .total = m->max_finished_jobs,
+        };
+
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i]->state == JOB_FINISHED && m->jobs[i]->environment) {
+                        strv_free(m->jobs[i]->environment);
+                        m->jobs[i]->environment = NULL;
+                }
+        if (job_retention_choose(m->jobs, m->n_jobs, &limits, &victims, &n_victims) < 0) {
+                log_warning("Out of memory while forgetting old finished jobs; trying again later.");
+                return;
+        }
+        for (size_t i = 0; i < n_victims; i++) {
+                log_info("Forgetting finished job %s of uid %u (more than %zu finished jobs of that user or %zu in all).",
+                         victims[i]->id, (unsigned) victims[i]->owner, limits.per_user, limits.total);
+                job_forget_files(victims[i]);
+                manager_remove_job(m, victims[i]);
+        }
+}
+
+static int on_retention_event(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        manager_apply_retention(m);
+        return 0;
+}
+
+void manager_schedule_retention(Manager *m) {
+        int r;
+
+        if (!m->retention_event) {
+                r = sd_event_add_defer(m->event, &m->retention_event, on_retention_event, m);
+                if (r < 0) {
+                        log_warning_errno(r, "Failed to schedule forgetting old jobs: %m");
+                        return;
+                }
+        }
+        r = sd_event_source_set_enabled(m->retention_event, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_warning_errno(r, "Failed to schedule forgetting old jobs: %m");
 }
 
 unsigned manager_active_jobs(Manager *m) {
@@ -293,35 +389,93 @@ static void manager_recover_job(Manager *m, Job *j) {
                 on_recovered_unit_state(NULL, r, NULL, NULL, j);
 }
 
+/* The state directory holds every job's command line, environment and
+ * working directory: root's alone, whatever mode it was left with. Returns
+ * an fd of the directory. */
+static int make_private_directory(const char *path) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (mkdir(path, 0700) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "Failed to create %s: %m", path);
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(errno, "Failed to open %s: %m", path);
+        if (fstat(fd, &st) < 0)
+                return log_error_errno(errno, "Failed to stat %s: %m", path);
+        if ((st.st_uid != 0 || st.st_gid != 0) && fchown(fd, 0, 0) < 0)
+                return log_error_errno(errno, "Failed to give %s to root: %m", path);
+        if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)
+                return log_error_errno(errno, "Failed to make %s private: %m", path);
+        return TAKE_FD(fd);
+}
+
+/* Files there are 0600: a looser one (an older version, an admin's copy)
+ * is tightened before anything is read from it. */
+static void make_private_file(int dir_fd, const char *name) {
+        _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        struct stat st;
+
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return;
+        if (((st.st_mode & 07777) != 0600 || st.st_uid != 0) &&
+            (fchown(fd, 0, 0) < 0 || fchmod(fd, 0600) < 0))
+                log_warning_errno(errno, "Failed to make %s/%s private: %m", RUNSTATEDIR "/jobs", name);
+}
+
+static int manager_load_job(Manager *m, const char *id, Job **ret) {
+        _cleanup_(job_freep) Job *j = NULL;
+        int r = job_new(m, id, &j);
+        if (r < 0)
+                return r;
+        r = job_record_read(j);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(j);
+        return 0;
+}
+
 static int manager_load_jobs(Manager *m) {
         _cleanup_(closedirp) DIR *d = NULL;
+        _cleanup_close_ int top_fd = -1;
         struct dirent *de;
+        int fd;
 
-        if (mkdir(RUNSTATEDIR, 0700) < 0 && errno != EEXIST)
-                return log_error_errno(errno, "Failed to create %s: %m", RUNSTATEDIR);
-        if (mkdir(m->state_dir, 0700) < 0 && errno != EEXIST)
-                return log_error_errno(errno, "Failed to create %s: %m", m->state_dir);
-        d = opendir(m->state_dir);
-        if (!d)
+        top_fd = make_private_directory(RUNSTATEDIR);
+        if (top_fd < 0)
+                return top_fd;
+        fd = make_private_directory(m->state_dir);
+        if (fd < 0)
+                return fd;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
                 return log_error_errno(errno, "Failed to open %s: %m", m->state_dir);
+        }
         while ((de = readdir(d))) {
                 char id[JOB_ID_LENGTH + 1];
                 size_t len = strlen(de->d_name);
                 Job *j;
 
+                if (de->d_name[0] == '.')
+                        continue;
+                make_private_file(dirfd(d), de->d_name);
                 if (len != JOB_ID_LENGTH + 4 || strcmp(de->d_name + JOB_ID_LENGTH, ".job") != 0)
                         continue;
                 memcpy(id, de->d_name, JOB_ID_LENGTH);
                 id[JOB_ID_LENGTH] = '\0';
                 if (!job_id_valid(id))
                         continue;
-                if (job_load(m, id, &j) < 0)
+                if (manager_load_job(m, id, &j) < 0)
                         continue;
-                if (manager_add_job(m, j) < 0) {
+                int r = manager_add_job(m, j);
+                if (r < 0) {
                         job_free(j);
-                        return -ENOMEM;
+                        return r;
                 }
         }
+        /* Caps lowered since the records were written apply now. */
+        manager_apply_retention(m);
         /* Settle after loading all, so a job's signals find their peers. */
         for (size_t i = 0; i < m->n_jobs; i++)
                 manager_recover_job(m, m->jobs[i]);
@@ -334,10 +488,7 @@ int manager_new(Manager **ret) {
 
         if (!m)
                 return -ENOMEM;
-        r = parse_idle_timeout(&m->idle_timeout_usec);
-        if (r < 0)
-                return r;
-        r = parse_max_jobs_per_user(&m->max_jobs_per_user);
+        r = parse_limits(m);
         if (r < 0)
                 return r;
         m->state_dir = strdup(RUNSTATEDIR "/jobs");
@@ -381,6 +532,7 @@ Manager *manager_free(Manager *m) {
         free(m->state_dir);
         free(m->shim_path);
         free(m->systemd_owner);
+        sd_event_source_disable_unref(m->retention_event);
         sd_event_source_unref(m->idle_timer);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);

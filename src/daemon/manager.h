@@ -18,8 +18,12 @@ typedef struct Manager {
         uint64_t idle_timeout_usec;   /* 0 = never exit on idle */
         uint64_t last_activity_usec;  /* CLOCK_MONOTONIC of the last bus message */
 
-        Job **jobs;                   /* a few hundred at most: a plain array */
+        Job **jobs;                   /* sorted by id (job-table.h) */
         size_t n_jobs, n_jobs_allocated;
+        /* Finished jobs kept (job-retention.h), and the deferred pass that
+         * forgets the oldest beyond that once a job has finished. */
+        size_t max_finished_jobs_per_user, max_finished_jobs;
+        sd_event_source *retention_event;
         char *state_dir;              /* RUNSTATEDIR "/jobs" */
         char *shim_path;
 
@@ -43,6 +47,9 @@ typedef struct Manager {
         /* The unique bus name of PID 1 (systemd.c): its signals are believed
          * only from there. NULL while systemd is off the bus. */
         char *systemd_owner;
+        /* Output streams (two per GetOutput call) open at once, counted
+         * against the caller who opened them; root is exempt per caller. */
+        unsigned max_output_readers, max_output_readers_per_user;
 } Manager;
 
 int manager_new(Manager **ret);
@@ -58,6 +65,9 @@ void manager_remove_job(Manager *m, Job *j);
 unsigned manager_active_jobs(Manager *m);
 /* Looks again at every active job (systemd came back, say). */
 void manager_check_jobs(Manager *m);
+/* A job finished: forget the oldest finished jobs beyond the caps, soon
+ * (from the event loop, so that no caller's job is freed under it). */
+void manager_schedule_retention(Manager *m);
 
 static inline void manager_freep(Manager **m) {
         manager_free(*m);

@@ -7,10 +7,22 @@
  * with inotify wakes all followers when the journal changes. A reader whose
  * pipe is full just waits for POLLOUT: it holds at most the rest of one entry
  * and never slows the job, the daemon or other readers. A reader whose client
- * closed its end is freed on the first POLLERR or EPIPE. */
+ * closed its end is freed on the first POLLERR or EPIPE.
+ *
+ * Job ids are public and anyone may write JOB_ID=... into the journal, so
+ * an entry counts only if journald's trusted fields (set from the sender's
+ * SCM_CREDENTIALS and cgroup, never from what it sent) prove who wrote it:
+ * output chunks and the end marker come from the job's shim (_UID=0, and
+ * _PID the shim's, recorded in the job's record), the finish record from
+ * jobworkerd (_UID=0, and _SYSTEMD_UNIT=jobworkerd.service or our own _PID).
+ * _PID and _UID are in every entry; _SYSTEMD_UNIT is looked up by journald
+ * after the fact and is missing when the sender exited at once, which the
+ * shim does right after its end marker: so the shim is known by its pid. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -18,6 +30,7 @@
 #include <systemd/sd-journal.h>
 
 #include "time-util.h"
+#include "bus-names.h"
 #include "job-output.h"
 #include "job.h"
 #include "log.h"
@@ -25,6 +38,7 @@
 #include "manager.h"
 #include "output.h"
 #include "output-position.h"
+#include "parse-util.h"
 
 /* Followers of a finished job whose end marker never shows up (lost by
  * journald, or written by a shim that was SIGKILLed) get EOF after this. */
@@ -38,7 +52,8 @@ struct OutputReader {
         Manager *manager;
         OutputReader *next;
         char job_id[13];
-        uid_t owner;
+        uid_t caller;              /* who opened it: caps count per caller */
+        pid_t shim_pid;            /* the job's shim, 0 while unknown */
         int stream;
         int fd;                    /* write end of the client's pipe */
         sd_event_source *io;
@@ -78,8 +93,38 @@ static void reader_free(OutputReader *r) {
         }
 }
 
-static int reader_open_journal(OutputReader *r) {
+static int add_match(sd_journal *j, const char *format, ...) _printf_(2, 3);
+static int add_match(sd_journal *j, const char *format, ...) {
         _cleanup_free_ char *match = NULL;
+        va_list ap;
+
+        va_start(ap, format);
+        int k = vasprintf(&match, format, ap);
+        va_end(ap);
+        if (k < 0)
+                return -ENOMEM;
+        return sd_journal_add_match(j, match, 0);
+}
+
+/* Only the job's entries sent by root: the journal filters out what other
+ * users sent with the job's id. Which root process sent one is checked per
+ * entry (entry_from_shim(), entry_from_daemon()): one AND of two fields keeps
+ * each reader's lookups cheap, with hundreds of readers open. */
+static int reader_add_matches(OutputReader *r) {
+        int k;
+
+        /* The shim's pid becomes known once it is forked. */
+        Job *job = manager_find_job(r->manager, r->job_id);
+        if (job && job->shim_pid > 0)
+                r->shim_pid = job->shim_pid;
+
+        if ((k = add_match(r->journal, JOB_FIELD_ID "=%s", r->job_id)) < 0 ||
+            (k = add_match(r->journal, "_UID=0")) < 0)
+                return k;
+        return 0;
+}
+
+static int reader_open_journal(OutputReader *r) {
         int k;
 
         sd_journal_close(r->journal);
@@ -89,9 +134,7 @@ static int reader_open_journal(OutputReader *r) {
         k = sd_journal_open(&r->journal, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
         if (k < 0)
                 return log_error_errno(k, "Failed to open the journal: %m");
-        if (asprintf(&match, JOB_FIELD_ID "=%s", r->job_id) < 0)
-                return -ENOMEM;
-        k = sd_journal_add_match(r->journal, match, 0);
+        k = reader_add_matches(r);
         if (k < 0)
                 return k;
         if (r->cursor) {
@@ -126,6 +169,18 @@ static bool field_equals(sd_journal *j, const char *field, const char *value) {
         return get_field(j, field, &v, &n) >= 0 && n == strlen(value) && memcmp(v, value, n) == 0;
 }
 
+static bool field_equals_format(sd_journal *j, const char *field, const char *format, ...) _printf_(3, 4);
+static bool field_equals_format(sd_journal *j, const char *field, const char *format, ...) {
+        _cleanup_free_ char *value = NULL;
+        va_list ap;
+
+        va_start(ap, format);
+        int k = vasprintf(&value, format, ap);
+        va_end(ap);
+        return k >= 0 && field_equals(j, field, value);
+}
+
+/* Strict: digits only (no sign, no blanks, no -1), and no overflow. */
 static int field_u64(sd_journal *j, const char *field, uint64_t *ret) {
         const char *v;
         size_t n;
@@ -134,13 +189,36 @@ static int field_u64(sd_journal *j, const char *field, uint64_t *ret) {
                 return -EBADMSG;
         memcpy(buf, v, n);
         buf[n] = '\0';
-        char *end;
-        errno = 0;
-        unsigned long long x = strtoull(buf, &end, 10);
-        if (errno || *end)
-                return -EBADMSG;
-        *ret = x;
-        return 0;
+        return parse_uint64(buf, ret) < 0 ? -EBADMSG : 0;
+}
+
+static bool entry_from_shim(OutputReader *r) {
+        if (!field_equals(r->journal, "_UID", "0"))
+                return false;
+        if (r->shim_pid > 0)
+                return field_equals_format(r->journal, "_PID", "%d", (int) r->shim_pid);
+        /* A record from before shim pids were kept: the job's scope, where
+         * only root's own jobs also run as uid 0. */
+        return field_equals_format(r->journal, "_SYSTEMD_UNIT", JOBWORKER_UNIT_PREFIX "%s" JOBWORKER_UNIT_SUFFIX,
+                                   r->job_id);
+}
+
+static bool entry_from_daemon(OutputReader *r) {
+        return field_equals(r->journal, "_UID", "0") &&
+               (field_equals(r->journal, "_SYSTEMD_UNIT", JOBWORKERD_UNIT) ||
+                field_equals_format(r->journal, "_PID", "%d", (int) getpid()));
+}
+
+/* A chunk of the reader's stream from the shim: its bytes and offset.
+ * offset + len must not wrap, or the stream position would. */
+static bool entry_chunk(OutputReader *r, const char **ret_data, size_t *ret_len, uint64_t *ret_offset) {
+        if (!field_equals(r->journal, JOB_FIELD_STREAM, stream_names[r->stream]) || !entry_from_shim(r))
+                return false;
+        if (get_field(r->journal, "MESSAGE", ret_data, ret_len) < 0 ||
+            field_u64(r->journal, JOB_FIELD_OFFSET, ret_offset) < 0 ||
+            *ret_len > UINT64_MAX - *ret_offset)
+                return false;
+        return true;
 }
 
 static void reader_remember_cursor(OutputReader *r) {
@@ -221,22 +299,19 @@ static void reader_pump(OutputReader *r) {
                 reader_remember_cursor(r);
                 /* The end of the job's output: the shim's end marker, or our
                  * own record that the job finished (the shim may have died). */
-                if (field_equals(r->journal, "MESSAGE_ID", JOB_OUTPUT_END_MESSAGE_ID) ||
-                    field_equals(r->journal, "MESSAGE_ID", JOB_FINISHED_MESSAGE_ID)) {
+                if ((field_equals(r->journal, "MESSAGE_ID", JOB_OUTPUT_END_MESSAGE_ID) && entry_from_shim(r)) ||
+                    (field_equals(r->journal, "MESSAGE_ID", JOB_FINISHED_MESSAGE_ID) && entry_from_daemon(r))) {
                         if (r->follow) {
                                 reader_free(r);
                                 return;
                         }
                         continue;
                 }
-                if (!field_equals(r->journal, JOB_FIELD_STREAM, stream_names[r->stream]))
-                        continue;
 
                 const char *data;
                 size_t len;
                 uint64_t offset;
-                if (get_field(r->journal, "MESSAGE", &data, &len) < 0 ||
-                    field_u64(r->journal, JOB_FIELD_OFFSET, &offset) < 0)
+                if (!entry_chunk(r, &data, &len, &offset))
                         continue;
                 /* Offsets make delivery exact: what the client already has
                  * (a resume, or a chunk the shim sent twice) is skipped. */
@@ -351,9 +426,7 @@ static int reader_seek_now(OutputReader *r) {
                         reader_remember_cursor(r);
                         first = false;
                 }
-                if (field_equals(r->journal, JOB_FIELD_STREAM, stream_names[r->stream]) &&
-                    get_field(r->journal, "MESSAGE", &data, &len) >= 0 &&
-                    field_u64(r->journal, JOB_FIELD_OFFSET, &offset) >= 0) {
+                if (entry_chunk(r, &data, &len, &offset)) {
                         r->position = offset + len;
                         break;
                 }
@@ -381,7 +454,8 @@ static int reader_new(Manager *m, Job *j, int stream, const OutputRequest *req, 
                 return -ENOMEM;
         r->manager = m;
         memcpy(r->job_id, j->id, sizeof r->job_id);
-        r->owner = j->owner;
+        r->caller = req->caller;
+        r->shim_pid = j->shim_pid;
         r->stream = stream;
         r->follow = req->follow;
         r->position = req->offset[stream];
@@ -438,10 +512,17 @@ void output_free_all(Manager *m) {
                 reader_free(m->readers);
 }
 
-unsigned output_count_for_owner(Manager *m, uid_t owner) {
+unsigned output_count(Manager *m) {
         unsigned n = 0;
         for (OutputReader *r = m->readers; r; r = r->next)
-                if (r->owner == owner)
+                n++;
+        return n;
+}
+
+unsigned output_count_for_caller(Manager *m, uid_t caller) {
+        unsigned n = 0;
+        for (OutputReader *r = m->readers; r; r = r->next)
+                if (r->caller == caller)
                         n++;
         return n;
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 typedef struct Manager Manager;
 typedef struct Job Job;
@@ -13,6 +14,7 @@ typedef struct OutputRequest {
         bool follow;
         bool from_now;
         uint64_t offset[2];   /* per stream: stdout, stderr */
+        uid_t caller;         /* who asks: readers count against them */
 } OutputRequest;
 
 /* Opens one reader per stream and returns the read ends of their pipes. */
@@ -20,4 +22,6 @@ int output_open(Manager *m, Job *j, const OutputRequest *req, int ret_fds[2]);
 /* The job ended: followers may now reach their end. */
 void output_job_finished(Manager *m, const char *job_id);
 void output_free_all(Manager *m);
-unsigned output_count_for_owner(Manager *m, uid_t owner);
+/* Open streams (two per output_open()), in all and opened by one caller. */
+unsigned output_count(Manager *m);
+unsigned output_count_for_caller(Manager *m, uid_t caller);

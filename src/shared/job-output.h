@@ -32,7 +32,12 @@
  *   MESSAGE_ID=JOB_FINISHED_MESSAGE_ID, JOB_ID=<id>, JOB_RESULT=...,
  *   JOB_EXIT_CODE=..., JOB_EXIT_SIGNAL=..., OBJECT_SYSTEMD_UNIT=...
  * Both go through the same journald socket after the output entries, so
- * readers see them last. */
+ * readers see them last.
+ *
+ * Anyone can send these fields. Readers believe an entry only from its
+ * rightful sender, by journald's trusted fields: chunks and the end marker
+ * with _UID=0 and _PID=<the shim's pid>, the finish record with _UID=0 and
+ * _SYSTEMD_UNIT=JOBWORKERD_UNIT (or _PID=<the reading daemon's pid>). */
 #pragma once
 
 #define JOB_OUTPUT_CHUNK_MAX (256U * 1024U)
@@ -40,6 +45,8 @@
 
 #define JOB_OUTPUT_END_MESSAGE_ID "4df766e51f884c879fc0cf4712505332"
 #define JOB_FINISHED_MESSAGE_ID   "f59ba56433e645aa8059e6d3f694ce8a"
+
+#define JOBWORKERD_UNIT "jobworkerd.service"
 
 #define JOB_FIELD_ID     "JOB_ID"
 #define JOB_FIELD_STREAM "JOB_STREAM"

@@ -340,7 +340,10 @@ int job_status_write_file_atomic(const char *path, const JobStatus *s) {
         if (fd < 0)
                 return -errno;
 
-        r = write_all(fd, text, strlen(text));
+        /* A .tmp left behind keeps its mode through O_TRUNC and the rename. */
+        r = fchmod(fd, 0600) < 0 ? -errno : 0;
+        if (r == 0)
+                r = write_all(fd, text, strlen(text));
         if (close(fd) < 0 && r == 0)
                 r = -errno;
         if (r == 0 && rename(tmp, path) < 0)
