@@ -117,9 +117,11 @@ static int on_bus_message(sd_bus_message *m, void *userdata, sd_bus_error *error
 /* Anything a client still waits for, which an exit would drop: running
  * jobs (and starting ones, whose StartJob is unanswered), output readers
  * (their pipes end with us), questions to polkit (an authentication may take
- * a person minutes). */
+ * a person minutes), paths being checked as a caller (their StartJob is
+ * unanswered). */
 static bool manager_busy(Manager *m) {
-        return manager_active_jobs(m) > 0 || m->readers || access_n_pending(m->access) > 0;
+        return manager_active_jobs(m) > 0 || m->readers || access_n_pending(m->access) > 0 ||
+               caller_checks_pending(m) > 0;
 }
 
 /* Runs after every event while exiting: exit once the bus confirmed the
@@ -138,6 +140,11 @@ static int on_exit_check(sd_event_source *s, void *userdata) {
 static int on_name_owner_changed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
 
+        /* Anyone may send us a unicast NameOwnerChanged; only the bus
+         * driver's is news. */
+        const char *sender = sd_bus_message_get_sender(message);
+        if (!sender || strcmp(sender, "org.freedesktop.DBus") != 0)
+                return 0;
         log_debug("The bus confirmed " JOBWORKER_BUS_NAME " is released.");
         m->name_released = true;
         return 0;
