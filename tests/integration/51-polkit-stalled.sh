@@ -47,6 +47,7 @@ pid="$(systemctl show -P MainPID "$POLKIT")"
 wait_until 10 bash -c "[[ \$(ps -o stat= -p $pid) == T* ]]" || fail "polkitd ($pid) did not stop"
 
 info "$U2 probes $U1's job; the call waits for polkit"
+: >/tmp/probe.out; : >/tmp/probe2.out
 (cd / && runuser -u "$U2" -- busctl --timeout=200 get-property "$BUS_NAME" "$p_run1" "$JOB_IFACE" State \
     >/tmp/probe.out 2>&1; echo $? >/tmp/probe.rc) &
 probe=$!
@@ -79,14 +80,24 @@ assert_contains "$out" "running"
 out="$(prompt "$PROMPT" "$U1 jobworkerctl list --all" runuser -u "$U1" -- jobworkerctl list --all)"
 assert_contains "$out" "$done1"
 prompt "$PROMPT" "root reads State" busctl get-property "$BUS_NAME" "$p_run1" "$JOB_IFACE" State >/dev/null
-kill -0 "$probe" 2>/dev/null || fail "the probe was answered while polkitd is stopped: $(cat /tmp/probe.out)"
+# dbus-daemon gives up on a call after 25 s (NoReply, "timed out"): the
+# probes either still wait or got that from the bus, never an answer of ours.
+for f in /tmp/probe.out /tmp/probe2.out; do
+    if [[ -s "$f" ]]; then
+        assert_contains "$(cat "$f")" "timed out" "a probe that ended while polkitd is stopped"
+    fi
+done
 
-info "polkitd resumes; the probes get the answer for a job that does not exist"
+info "polkitd resumes; fresh probes get the answer for a job that does not exist"
+(cd / && runuser -u "$U2" -- busctl get-property "$BUS_NAME" "$p_run1" "$JOB_IFACE" State >/tmp/probe3.out 2>&1) &
+probe3=$!
+(cd / && runuser -u "$U2" -- busctl call "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" GetJob s "$run1" >/tmp/probe4.out 2>&1) &
+probe4=$!
+sleep 3
 systemctl kill -s CONT "$POLKIT"
-wait "$probe" "$probe2" || true
-assert_eq 1 "$(cat /tmp/probe.rc)" "probe's exit status"
-assert_contains "$(cat /tmp/probe.out)" "Unknown object '$p_run1'"
-assert_contains "$(cat /tmp/probe2.out)" "No job $run1."
+wait "$probe" "$probe2" "$probe3" "$probe4" || true
+assert_contains "$(cat /tmp/probe3.out)" "Unknown object '$p_run1'"
+assert_contains "$(cat /tmp/probe4.out)" "No job $run1."
 assert_eq active "$(unit_state "$SERVICE")"
 assert_eq running "$(job_field "$U1" "$run1" state)"
 jctl "$U1" stop --timeout=30 "$run1"
