@@ -38,15 +38,15 @@ USERS=(root "$TEST_USER1" "$TEST_USER2")
 
 # Time split: 60 % of the load with SIGKILLs, then the steady part (a
 # warm-up round and at least two measured rounds). In a long soak rounds
-# are a minute, so that a round's jobs stay few (finished jobs are removed
+# are two minutes, so that a round's jobs stay few (finished jobs are removed
 # after each round; no user's jobs pile up), whatever the total length.
 CHAOS_SEC=$((SOAK_SEC * 6 / 10))
 STEADY_SEC=$((SOAK_SEC - CHAOS_SEC))
 # (In CI the SIGKILL part is one round: every round's end costs a tail of
 # jobs and the checks.)
-ROUND_SEC=$((SOAK_SEC >= 600 ? 60 : 90))
+ROUND_SEC=$((SOAK_SEC >= 600 ? 120 : 90))
 CHAOS_ROUNDS=$(( (CHAOS_SEC + ROUND_SEC - 1) / ROUND_SEC ))
-STEADY_ROUNDS=$(( (STEADY_SEC + 59) / 60 ))
+STEADY_ROUNDS=$(( (STEADY_SEC + ROUND_SEC - 1) / ROUND_SEC ))
 ((STEADY_ROUNDS >= 3)) || STEADY_ROUNDS=3
 CHAOS_ROUND_SEC=$((CHAOS_SEC / CHAOS_ROUNDS))
 STEADY_ROUND_SEC=$((STEADY_SEC / STEADY_ROUNDS))
