@@ -60,6 +60,7 @@ struct OutputReader {
         sd_journal *journal;
         char *cursor;              /* last entry fully handled */
         uint64_t position;         /* stream offset of the next byte to deliver */
+        bool position_unknown;     /* "from now": the next chunk's offset is the position */
         bool follow;
         uint8_t *pending;          /* rest of an entry the pipe did not take */
         size_t pending_len, pending_off;
@@ -255,9 +256,20 @@ static bool job_is_over(Manager *m, const char *id) {
         return !j || !job_is_active(j);
 }
 
+/* Entries one reader looks at per turn of the event loop. Skipping is
+ * cheap but not free: a reader far behind (or past the end of a long
+ * job's output) must not keep everyone else waiting. */
+#define READER_ENTRIES_PER_TURN 256
+
 /* Moves as much as the pipe takes. Frees the reader on EOF or error. */
 static void reader_pump(OutputReader *r) {
-        for (;;) {
+        for (unsigned budget = READER_ENTRIES_PER_TURN;; budget--) {
+                if (budget == 0) {
+                        /* Come back on the next turn: the pipe's EPOLLOUT
+                         * (at once, if it has room) resumes us. */
+                        reader_set_events(r, EPOLLOUT);
+                        return;
+                }
                 if (r->pending) {
                         ssize_t n = reader_write(r, r->pending + r->pending_off, r->pending_len - r->pending_off);
                         if (n < 0) {
@@ -298,14 +310,14 @@ static void reader_pump(OutputReader *r) {
 
                 reader_remember_cursor(r);
                 /* The end of the job's output: the shim's end marker, or our
-                 * own record that the job finished (the shim may have died). */
+                 * own record that the job finished (the shim may have died).
+                 * Nothing after it is the job's, whoever reads: a later entry
+                 * with the shim's pid is from another process that got the
+                 * pid once the shim was gone. */
                 if ((field_equals(r->journal, "MESSAGE_ID", JOB_OUTPUT_END_MESSAGE_ID) && entry_from_shim(r)) ||
                     (field_equals(r->journal, "MESSAGE_ID", JOB_FINISHED_MESSAGE_ID) && entry_from_daemon(r))) {
-                        if (r->follow) {
-                                reader_free(r);
-                                return;
-                        }
-                        continue;
+                        reader_free(r);
+                        return;
                 }
 
                 const char *data;
@@ -313,6 +325,10 @@ static void reader_pump(OutputReader *r) {
                 uint64_t offset;
                 if (!entry_chunk(r, &data, &len, &offset))
                         continue;
+                if (r->position_unknown) {
+                        r->position = offset;
+                        r->position_unknown = false;
+                }
                 /* Offsets make delivery exact: what the client already has
                  * (a resume, or a chunk the shim sent twice) is skipped. */
                 OutputSlice slice = output_slice(r->position, offset, len);
@@ -410,29 +426,20 @@ static int on_reader_io(sd_event_source *s, int fd, uint32_t revents, void *user
         return 0;
 }
 
-/* "From now": start after the last entry the journal holds now, at the
- * stream offset where that stream stood then. */
+/* "From now": start after the last entry the journal holds now. The
+ * stream's position there is whatever offset its next chunk carries: no
+ * walk back through the job's history (which may be millions of entries of
+ * the other stream) to find it. */
 static int reader_seek_now(OutputReader *r) {
         int k = sd_journal_seek_tail(r->journal);
         if (k < 0)
                 return k;
-        bool first = true;
-        while ((k = sd_journal_previous(r->journal)) > 0) {
-                const char *data;
-                size_t len;
-                uint64_t offset;
-
-                if (first) {
-                        reader_remember_cursor(r);
-                        first = false;
-                }
-                if (entry_chunk(r, &data, &len, &offset)) {
-                        r->position = offset + len;
-                        break;
-                }
-        }
+        k = sd_journal_previous(r->journal);
         if (k < 0)
                 return k;
+        if (k > 0)
+                reader_remember_cursor(r);
+        r->position_unknown = true;
         /* Back to where the cursor says, for the first sd_journal_next(). */
         return reader_open_journal(r);
 }
