@@ -37,7 +37,7 @@ WORKERS="${JOBWORKER_SOAK_WORKERS:-$((SOAK_SEC >= 600 ? 2 : 1))}"
 USERS=(root "$TEST_USER1" "$TEST_USER2")
 
 # Time split: 60 % of the load with SIGKILLs, then the steady part (a
-# warm-up round and at least two measured rounds). In a long soak rounds
+# warm-up round and at least one measured round). In a long soak rounds
 # are two minutes, so that a round's jobs stay few (finished jobs are removed
 # after each round; no user's jobs pile up), whatever the total length.
 CHAOS_SEC=$((SOAK_SEC * 6 / 10))
@@ -47,7 +47,7 @@ STEADY_SEC=$((SOAK_SEC - CHAOS_SEC))
 ROUND_SEC=$((SOAK_SEC >= 600 ? 120 : 90))
 CHAOS_ROUNDS=$(( (CHAOS_SEC + ROUND_SEC - 1) / ROUND_SEC ))
 STEADY_ROUNDS=$(( (STEADY_SEC + ROUND_SEC - 1) / ROUND_SEC ))
-((STEADY_ROUNDS >= 3)) || STEADY_ROUNDS=3
+((STEADY_ROUNDS >= 2)) || STEADY_ROUNDS=2
 CHAOS_ROUND_SEC=$((CHAOS_SEC / CHAOS_ROUNDS))
 STEADY_ROUND_SEC=$((STEADY_SEC / STEADY_ROUNDS))
 # SIGKILL every KILL_MIN..KILL_MAX s: at least 5 s apart, so systemd's start
