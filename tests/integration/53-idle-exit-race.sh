@@ -72,7 +72,7 @@ info "${#ids[@]} jobs started, $refused raw calls refused while exiting"
 info "every job is known and ran: ${#ids[@]} (checked with the stock idle timeout)"
 cleanup
 systemctl stop "$SERVICE"
-wait_until 120 bash -c "[[ -z \$(jobworkerctl list) ]]" || fail "jobs still running: $(jobworkerctl list)"
+wait_until 120 bash -c "[[ \$(jobworkerctl list --json | jq length) == 0 ]]" || fail "jobs still running: $(jobworkerctl list)"
 listing="$(jctl "$U1" list --all --json)"
 for id in "${ids[@]}"; do
     got="$(jq -r --arg id "$id" '.[] | select(.id == $id) | "\(.state) \(.result) \(.exit_code)"' <<<"$listing")"
