@@ -120,7 +120,7 @@ static int on_bus_message(sd_bus_message *m, void *userdata, sd_bus_error *error
  * a person minutes), paths being checked as a caller (their StartJob is
  * unanswered). */
 static bool manager_busy(Manager *m) {
-        return manager_active_jobs(m) > 0 || m->readers || access_n_pending(m->access) > 0 ||
+        return manager_active_jobs(m) > 0 || output_any(m) || access_n_pending(m->access) > 0 ||
                caller_checks_pending(m) > 0;
 }
 
@@ -521,6 +521,9 @@ int manager_new(Manager **ret) {
         r = sd_event_add_signal(m->event, NULL, SIGINT | SD_EVENT_SIGNAL_PROCMASK, NULL, NULL);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch SIGINT: %m");
+        r = output_readers_new(m, &m->output);
+        if (r < 0)
+                return r;
 
         *ret = TAKE_PTR(m);
         return 0;
@@ -529,7 +532,7 @@ int manager_new(Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
-        output_free_all(m);
+        output_readers_free(m->output);
         access_free(m->access);
         caller_check_free_all(m);
         sd_event_source_disable_unref(m->exit_check);

@@ -27,12 +27,7 @@ typedef struct Manager {
         char *state_dir;              /* RUNSTATEDIR "/jobs" */
         char *shim_path;
 
-        /* Output readers (output.c) and the one journal handle that tells
-         * followers the journal changed (one inotify instance for all). */
-        struct OutputReader *readers;
-        sd_journal *journal_watch;
-        sd_event_source *journal_watch_source;
-        sd_event_source *journal_poll_timer;
+        struct OutputReaders *output;  /* clients' output streams (output.c) */
 
         struct Access *access;        /* who may see what (access.c) */
         struct CallerCheck *caller_checks;   /* paths being looked at as the caller (caller-check.c) */

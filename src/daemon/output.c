@@ -18,6 +18,7 @@
  * _PID and _UID are in every entry; _SYSTEMD_UNIT is looked up by journald
  * after the fact and is missing when the sender exited at once, which the
  * shim does right after its end marker: so the shim is known by its pid. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -48,6 +49,17 @@
 
 static const char *const stream_names[2] = { "stdout", "stderr" };
 
+/* All readers of the daemon, and the one journal handle that tells
+ * followers the journal changed (one inotify instance for all). */
+struct OutputReaders {
+        Manager *manager;          /* for looking up jobs */
+        sd_event *event;
+        OutputReader *readers;
+        sd_journal *journal_watch;
+        sd_event_source *journal_watch_source;
+        sd_event_source *journal_poll_timer;
+};
+
 struct OutputReader {
         Manager *manager;
         OutputReader *next;
@@ -68,7 +80,7 @@ struct OutputReader {
 };
 
 static void reader_free(OutputReader *r) {
-        Manager *m = r->manager;
+        OutputReaders *m = r->manager->output;
 
         for (OutputReader **p = &m->readers; *p; p = &(*p)->next)
                 if (*p == r) {
@@ -361,7 +373,7 @@ static void reader_pump(OutputReader *r) {
         }
 }
 
-static void pump_followers(Manager *m, bool reopen) {
+static void pump_followers(OutputReaders *m, bool reopen) {
         /* reader_pump() may free the reader it is given, so walk by id. */
         OutputReader *r = m->readers;
         while (r) {
@@ -377,7 +389,7 @@ static void pump_followers(Manager *m, bool reopen) {
 }
 
 static int on_journal_change(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Manager *m = userdata;
+        OutputReaders *m = userdata;
         int k = sd_journal_process(m->journal_watch);
         /* New or rotated files are invisible to handles without inotify. */
         pump_followers(m, k == SD_JOURNAL_INVALIDATE);
@@ -385,7 +397,7 @@ static int on_journal_change(sd_event_source *s, int fd, uint32_t revents, void 
 }
 
 static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
+        OutputReaders *m = userdata;
         pump_followers(m, false);
         /* The last follower may have left, taking this timer with it. */
         if (m->journal_poll_timer != s)
@@ -396,7 +408,7 @@ static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
-static int ensure_watch(Manager *m) {
+static int ensure_watch(OutputReaders *m) {
         int k, fd;
 
         if (m->journal_watch)
@@ -467,8 +479,8 @@ static int reader_new(Manager *m, Job *j, int stream, const OutputRequest *req, 
         r->follow = req->follow;
         r->position = req->offset[stream];
         r->fd = TAKE_FD(p[1]);
-        r->next = m->readers;
-        m->readers = r;
+        r->next = m->output->readers;
+        m->output->readers = r;
 
         k = reader_open_journal(r);
         if (k >= 0 && req->from_now)
@@ -476,7 +488,7 @@ static int reader_new(Manager *m, Job *j, int stream, const OutputRequest *req, 
         if (k >= 0)
                 k = sd_event_add_io(m->event, &r->io, r->fd, 0, on_reader_io, r);
         if (k >= 0 && r->follow)
-                k = ensure_watch(m);
+                k = ensure_watch(m->output);
         if (k < 0) {
                 reader_free(r);
                 return k;
@@ -511,24 +523,47 @@ int output_open(Manager *m, Job *j, const OutputRequest *req, int ret_fds[2]) {
 }
 
 void output_job_finished(Manager *m, const char *job_id) {
-        pump_followers(m, false);
+        pump_followers(m->output, false);
 }
 
-void output_free_all(Manager *m) {
-        while (m->readers)
-                reader_free(m->readers);
+int output_readers_new(Manager *m, OutputReaders **ret) {
+        assert(m);
+        assert(m->event);
+        assert(ret);
+
+        OutputReaders *o = calloc(1, sizeof(OutputReaders));
+        if (!o)
+                return -ENOMEM;
+        o->manager = m;
+        o->event = m->event;
+        *ret = o;
+        return 0;
+}
+
+OutputReaders *output_readers_free(OutputReaders *o) {
+        if (!o)
+                return NULL;
+        /* The last reader also takes the watch with it (reader_free()). */
+        while (o->readers)
+                reader_free(o->readers);
+        free(o);
+        return NULL;
+}
+
+bool output_any(Manager *m) {
+        return m->output && m->output->readers;
 }
 
 unsigned output_count(Manager *m) {
         unsigned n = 0;
-        for (OutputReader *r = m->readers; r; r = r->next)
+        for (OutputReader *r = m->output->readers; r; r = r->next)
                 n++;
         return n;
 }
 
 unsigned output_count_for_caller(Manager *m, uid_t caller) {
         unsigned n = 0;
-        for (OutputReader *r = m->readers; r; r = r->next)
+        for (OutputReader *r = m->output->readers; r; r = r->next)
                 if (r->caller == caller)
                         n++;
         return n;

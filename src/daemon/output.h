@@ -9,6 +9,7 @@
 typedef struct Manager Manager;
 typedef struct Job Job;
 typedef struct OutputReader OutputReader;
+typedef struct OutputReaders OutputReaders;
 
 typedef struct OutputRequest {
         bool follow;
@@ -21,7 +22,13 @@ typedef struct OutputRequest {
 int output_open(Manager *m, Job *j, const OutputRequest *req, int ret_fds[2]);
 /* The job ended: followers may now reach their end. */
 void output_job_finished(Manager *m, const char *job_id);
-void output_free_all(Manager *m);
 /* Open streams (two per output_open()), in all and opened by one caller. */
 unsigned output_count(Manager *m);
 unsigned output_count_for_caller(Manager *m, uid_t caller);
+/* Any stream open (the daemon is not idle while one is). */
+bool output_any(Manager *m);
+
+/* The readers' state, owned by the Manager (m->output); m->event must exist. */
+int output_readers_new(Manager *m, OutputReaders **ret);
+/* Closes every stream still open. */
+OutputReaders *output_readers_free(OutputReaders *o);
