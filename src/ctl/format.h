@@ -35,7 +35,3 @@ char *json_escape(const void *p, size_t n);
  * escapes for unprintable and invalid bytes. NULL on ENOMEM. */
 char *shell_escape(const void *p, size_t n);
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0 when the
- * bytes there are not one. Overlong forms, surrogates and code points above
- * U+10FFFF are invalid. */
-size_t utf8_sequence_length(const uint8_t *p, size_t n, uint32_t *ret_codepoint);

@@ -26,6 +26,7 @@
 #include "fd-util.h"
 #include "job-status.h"
 #include "macro.h"
+#include "utf8.h"
 
 #define SIGNAL_MAX 64
 #define ERRNO_MAX 4095
@@ -409,45 +410,13 @@ int job_init_record_decode(const char *buf, size_t len, JobInitRecord *ret) {
         return 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
-static size_t utf8_sequence_length(const unsigned char *p, size_t n) {
-        unsigned char lo = 0x80, hi = 0xbf;
-        size_t len;
-
-        if (p[0] < 0x80)
-                return 1;
-        if (p[0] >= 0xc2 && p[0] <= 0xdf)
-                len = 2;
-        else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-                len = 3;
-                if (p[0] == 0xe0)
-                        lo = 0xa0;      /* overlong */
-                else if (p[0] == 0xed)
-                        hi = 0x9f;      /* surrogates */
-        } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-                len = 4;
-                if (p[0] == 0xf0)
-                        lo = 0x90;      /* overlong */
-                else if (p[0] == 0xf4)
-                        hi = 0x8f;      /* beyond U+10FFFF */
-        } else
-                return 0;
-
-        if (n < len || p[1] < lo || p[1] > hi)
-                return 0;
-        for (size_t i = 2; i < len; i++)
-                if (p[i] < 0x80 || p[i] > 0xbf)
-                        return 0;
-        return len;
-}
-
 /* The message ends up in a D-Bus string, which must be UTF-8; a path in it
  * need not be. */
 static void utf8_replace_invalid(char *s) {
         size_t n = strlen(s);
 
         for (size_t i = 0; i < n;) {
-                size_t len = utf8_sequence_length((unsigned char *) s + i, n - i);
+                size_t len = utf8_sequence_length((const uint8_t *) s + i, n - i, NULL);
                 if (len == 0) {
                         s[i++] = '?';
                         continue;

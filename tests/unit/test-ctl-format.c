@@ -102,19 +102,6 @@ static void test_shell_escape(void **state) {
         check_shell("\xc2\x85", 2, "$'\\xc2\\x85'");  /* U+0085, a C1 control */
 }
 
-static void test_utf8_sequence_length(void **state) {
-        uint32_t c;
-
-        assert_int_equal(utf8_sequence_length((const uint8_t *) "A", 1, &c), 1);
-        assert_int_equal(c, 'A');
-        assert_int_equal(utf8_sequence_length((const uint8_t *) "\xe2\x82\xac", 3, &c), 3);
-        assert_int_equal(c, 0x20ac);
-        assert_int_equal(utf8_sequence_length((const uint8_t *) "\xe2\x82\xac", 2, &c), 0);
-        assert_int_equal(utf8_sequence_length((const uint8_t *) "\x80", 1, &c), 0);
-        assert_int_equal(utf8_sequence_length((const uint8_t *) "\xe0\x80\x80", 3, &c), 0);
-        assert_int_equal(utf8_sequence_length((const uint8_t *) "", 0, &c), 0);
-}
-
 static void test_limits_text(void **state) {
         JobInfo info = JOB_INFO_INIT;
         _cleanup_free_ char *none = NULL, *text = NULL;
@@ -139,7 +126,6 @@ int main(void) {
                 cmocka_unit_test(test_format_timestamp),
                 cmocka_unit_test(test_json_escape),
                 cmocka_unit_test(test_shell_escape),
-                cmocka_unit_test(test_utf8_sequence_length),
                 cmocka_unit_test(test_limits_text),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
