@@ -12,6 +12,7 @@
 
 #include "fd-util.h"
 #include "log.h"
+#include "parse-util.h"
 #include "shim.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
@@ -32,19 +33,13 @@ int cgroup_path_from_proc_self_cgroup(const char *text, char **ret) {
         return -ENOENT;
 }
 
+/* A number that makes up the rest of the line (the files end in '\n'). */
 static int parse_u64_line(const char *s, uint64_t *ret) {
-        char *end;
+        _cleanup_free_ char *number = strndup(s, (size_t) (strchrnul(s, '\n') - s));
 
-        if (*s < '0' || *s > '9')
-                return -EINVAL;
-        errno = 0;
-        unsigned long long v = strtoull(s, &end, 10);
-        if (errno != 0)
-                return -errno;
-        if (*end != '\n' && *end != 0)
-                return -EINVAL;
-        *ret = v;
-        return 0;
+        if (!number)
+                return -ENOMEM;
+        return parse_uint64(number, ret);
 }
 
 int cpu_stat_usage_usec(const char *text, uint64_t *ret) {

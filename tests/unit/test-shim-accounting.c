@@ -38,6 +38,13 @@ static void test_cgroup_parsers(void **state) {
         assert_true(v == 4096);
         assert_int_equal(memory_peak_parse("max\n", &v), -EINVAL);
         assert_int_equal(memory_peak_parse("", &v), -EINVAL);
+        assert_int_equal(memory_peak_parse("18446744073709551615\n", &v), 0);
+        assert_true(v == UINT64_MAX);
+        assert_int_equal(memory_peak_parse("18446744073709551616\n", &v), -ERANGE);
+        assert_int_equal(memory_peak_parse(" 1\n", &v), -EINVAL);
+        assert_int_equal(memory_peak_parse("+1\n", &v), -EINVAL);
+        assert_int_equal(memory_peak_parse("1", &v), 0);   /* no newline: still the whole line */
+        assert_true(v == 1);
 }
 
 int main(void) {
