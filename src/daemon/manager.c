@@ -20,6 +20,7 @@
 #include "bus-names.h"
 #include "caller-check.h"
 #include "job.h"
+#include "job-recovery.h"
 #include "job-retention.h"
 #include "job-table.h"
 #include "log.h"
@@ -361,9 +362,9 @@ static void on_recovered_unit_state(UnitStateQuery *q, int error, const char *ac
         if (j->state == JOB_STARTING) {
                 _cleanup_free_ char *status = job_status_path(j);
                 struct stat st;
-                /* The go byte may have been written just before we died: a
-                 * live scope or a status file proves the command was released. */
-                if (unit_running || (status && stat(status, &st) >= 0))
+                /* The go byte may have been written just before we died. */
+                if (job_recovery_decide(j->state, unit_running, status && stat(status, &st) >= 0) ==
+                    JOB_RECOVERY_RELEASED)
                         j->state = JOB_RUNNING;
                 else {
                         j->state = JOB_FINISHED;
