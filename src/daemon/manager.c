@@ -366,12 +366,10 @@ static void on_recovered_unit_state(UnitStateQuery *q, int error, const char *ac
                 if (unit_running || (status && stat(status, &st) >= 0))
                         j->state = JOB_RUNNING;
                 else {
-                        j->state = JOB_FINISHED;
-                        j->result = JOB_RESULT_START_FAILED;
-                        free(j->status_text);
-                        j->status_text = strdup("jobworkerd stopped while the job was starting");
-                        (void) job_save(j);
-                        (void) job_send_properties_changed(j);
+                        /* Through the finish path like any job: followers
+                         * see the end marker, retention counts it. */
+                        log_info("Found job %s (%s) half-started, finishing it as start-failed.", j->id, j->unit);
+                        job_finish_unstarted(j, "jobworkerd stopped while the job was starting");
                         return;
                 }
                 (void) job_save(j);
