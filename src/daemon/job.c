@@ -23,6 +23,7 @@
 #include "systemd.h"
 #include "shim-spec.h"
 #include "job-output.h"
+#include "job-retention.h"
 #include "output.h"
 #include <systemd/sd-journal.h>
 
@@ -194,6 +195,10 @@ static void job_finished(Job *j) {
         j->recheck_timer = sd_event_source_disable_unref(j->recheck_timer);
         j->start_timer = sd_event_source_disable_unref(j->start_timer);
         j->state_query = unit_state_query_free(j->state_query);
+        /* A finished record keeps only what is shown (job-retention.h). */
+        strv_free(j->environment);
+        j->environment = NULL;
+        (void) job_argv_shrink(j->argv, JOB_FINISHED_ARGV_BYTES_MAX);
 
         job_set_state(j, JOB_FINISHED);
         job_log_finished(j);
