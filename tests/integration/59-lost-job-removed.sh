@@ -17,7 +17,8 @@ POLICY=/etc/dbus-1/system.d/zz-test-lose-job-removed.conf
 FINISHED_ID=f59ba56433e645aa8059e6d3f694ce8a
 # systemctl as root talks to PID 1 on its private socket, not through the
 # bus: the policy does not take its own JobRemoved away.
-trap 'rm -f "$POLICY"; systemctl reload dbus' EXIT
+dropin=/run/systemd/system/jobworkerd.service.d
+trap 'rm -f "$POLICY" "$dropin/no-restart.conf"; systemctl reload dbus; systemctl daemon-reload; systemctl restart jobworkerd' EXIT
 
 cat >"$POLICY" <<'XML'
 <?xml version="1.0"?>
@@ -57,6 +58,12 @@ has_starting() { [[ -n "$(starting)" ]]; }
 wait_until 25 has_starting || fail "no job of $u is starting"
 id2="$(starting)"
 info "starting: $id2"
+# Not restarted at once (Restart=on-failure): the next daemon comes when
+# called, once the old shim is gone, so it cannot mistake the scope the shim
+# still holds for a released job.
+mkdir -p "$dropin"
+printf '[Service]\nRestart=no\n' >"$dropin/no-restart.conf"
+systemctl daemon-reload
 systemctl kill -s KILL jobworkerd
 wait "$client" 2>/dev/null || true
 # Its shim sees its go pipe close and exits without running anything; the
