@@ -190,7 +190,7 @@ static void job_log_finished(Job *j) {
 /* The one way into JOB_FINISHED, however the job ended: the record is
  * saved, the bus told, the finish record (the followers' end marker)
  * written, and old finished jobs forgotten beyond the caps. */
-static void job_finished(Job *j) {
+static void job_enter_finished(Job *j) {
         j->kill_timer = sd_event_source_disable_unref(j->kill_timer);
         j->recheck_timer = sd_event_source_disable_unref(j->recheck_timer);
         j->start_timer = sd_event_source_disable_unref(j->start_timer);
@@ -240,7 +240,7 @@ static void job_finish(Job *j, const char *unit_result) {
         j->finish_usec = have_status && status.finished_usec > 0 ? status.finished_usec : now_usec(CLOCK_REALTIME);
         job_status_done(&status);
 
-        job_finished(j);
+        job_enter_finished(j);
         if (status_path)
                 (void) unlink(status_path);
 }
@@ -256,7 +256,7 @@ void job_finish_unstarted(Job *j, const char *reason) {
         j->exit_code = -1;
         j->exit_signal = 0;
         j->finish_usec = now_usec(CLOCK_REALTIME);
-        job_finished(j);
+        job_enter_finished(j);
 }
 
 static void job_set_unit_state(Job *j, const char *active_state, const char *result) {
