@@ -34,6 +34,10 @@
  * state instead. Short enough that the client's StartJob (120 s) is still
  * waiting for the answer. */
 #define START_JOB_WAIT_USEC (30 * USEC_PER_SEC)
+/* A scope neither active nor failed may still have its start job queued
+ * (a busy PID 1): look this many times in all, 30 s apart, before giving
+ * up, still within the client's 120 s. */
+#define START_CHECKS_MAX 3U
 #define RECHECK_USEC (2 * USEC_PER_SEC)
 /* After SIGKILL, as long as the job is not over: SIGKILL again. */
 #define KILL_RETRY_USEC (5 * USEC_PER_SEC)
@@ -399,10 +403,19 @@ void job_on_systemd_job_removed(Job *j, const char *result) {
         job_release(j);
 }
 
+static int on_start_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+static int job_arm_start_timer(Job *j) {
+        j->start_timer = sd_event_source_disable_unref(j->start_timer);
+        return sd_event_add_time_relative(j->manager->event, &j->start_timer, CLOCK_MONOTONIC, START_JOB_WAIT_USEC,
+                                          0, on_start_timer, j);
+}
+
 /* JobRemoved did not come in time: what the scope is now decides. Active
  * (and holding the shim, which job_release() checks) means the start job
- * is done and its signal was lost; anything else, or no answer, and the
- * start has failed. */
+ * is done and its signal was lost. Not active yet (or PID 1 away): its
+ * start job may still be queued, look again later, a few times. Failed, no
+ * answer, or still not active at the last look: the start has failed. */
 static void on_start_state_read(UnitStateQuery *q, int error, const char *active_state, const char *result,
                                 void *userdata) {
         Job *j = userdata;
@@ -417,6 +430,15 @@ static void on_start_state_read(UnitStateQuery *q, int error, const char *active
                 log_info("No end of the start job of %s heard, but the scope is active: releasing job %s.",
                          j->unit, j->id);
                 job_release(j);
+                return;
+        }
+        /* Not failed, or no answer while PID 1 is off the bus (reexecuting). */
+        bool pending = error >= 0 ? active_state && strcmp(active_state, "failed") != 0
+                                  : !j->manager->systemd_owner;
+        if (pending && j->start_checks < START_CHECKS_MAX && job_arm_start_timer(j) >= 0) {
+                log_info("Scope %s is %s, its start job has not ended: looking again in %llu s.", j->unit,
+                         active_state ? active_state : "unknown",
+                         (unsigned long long) (START_JOB_WAIT_USEC / USEC_PER_SEC));
                 return;
         }
         _cleanup_free_ char *msg = NULL;
@@ -437,8 +459,9 @@ static int on_start_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         j->start_timer = sd_event_source_disable_unref(j->start_timer);
         if (j->state != JOB_STARTING || j->state_query)
                 return 0;
+        j->start_checks++;
         log_warning("Start job of %s did not end within %llu s, asking for the scope's state.", j->unit,
-                    (unsigned long long) (START_JOB_WAIT_USEC / USEC_PER_SEC));
+                    (unsigned long long) (j->start_checks * START_JOB_WAIT_USEC / USEC_PER_SEC));
         r = systemd_query_unit_state(j->manager, j->unit, on_start_state_read, j, &j->state_query);
         if (r < 0)
                 on_start_state_read(NULL, r, NULL, NULL, j);
@@ -481,9 +504,7 @@ static int on_start_transient_unit_reply(sd_bus_message *reply, void *userdata, 
                 return 0;
         }
         /* Nothing else bounds the wait for JobRemoved. */
-        j->start_timer = sd_event_source_disable_unref(j->start_timer);
-        r = sd_event_add_time_relative(j->manager->event, &j->start_timer, CLOCK_MONOTONIC, START_JOB_WAIT_USEC,
-                                       0, on_start_timer, j);
+        r = job_arm_start_timer(j);
         if (r < 0) {
                 log_warning_errno(r, "Failed to arm the start deadline of job %s: %m", j->id);
                 job_abort_start(j, "cannot bound the wait for systemd");

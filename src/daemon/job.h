@@ -51,7 +51,8 @@ typedef struct Job {
         char *systemd_job;              /* object path of the scope's start job */
         sd_bus_slot *start_slot;        /* pending StartTransientUnit call */
         sd_bus_message *start_request;  /* the StartJob call we answer once running */
-        sd_event_source *start_timer;   /* gives up waiting for JobRemoved of systemd_job */
+        sd_event_source *start_timer;   /* stops waiting for JobRemoved of systemd_job */
+        unsigned start_checks;          /* times the scope's state was read instead */
         bool reset_failed_tried;
         sd_event_source *kill_timer;    /* SIGKILL at the deadline, then again until it is over */
         sd_event_source *recheck_timer;
