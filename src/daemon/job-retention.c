@@ -171,7 +171,7 @@ int job_retention_choose(Job *const *jobs, size_t n, const JobRetention *limits,
                         continue;
                 }
                 if (!full && in_group < limits->per_user && fits(used, c, limits->per_user_bytes)) {
-                        used += c;
+                        used = add_sat(used, c);
                         in_group++;
                         sorted[n_kept++] = j;
                 } else {
@@ -187,7 +187,7 @@ int job_retention_choose(Job *const *jobs, size_t n, const JobRetention *limits,
         for (size_t i = 0; i < n_kept; i++) {
                 uint64_t c = job_record_cost(sorted[i]);
                 if (!full && i < limits->total && fits(used, c, limits->total_bytes))
-                        used += c;
+                        used = add_sat(used, c);
                 else {
                         full = true;
                         victims[n_victims++] = sorted[i];

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Which finished jobs to forget. Finished jobs are kept so that their owner
- * can still ask how they ended, but each one costs memory and a record in
- * /run: at most per_user of one owner and total of all owners stay, the
- * oldest (by finish time) forgotten first. Their output and finish record
- * stay in the journal. Pure, so it is unit-tested. */
+/* Which finished jobs to forget, and whether a new job's record fits.
+ * Finished jobs are kept so that their owner can still ask how they ended,
+ * but each one costs memory and a record in /run: at most per_user of one
+ * owner and total of all owners stay, and records (active ones first) are
+ * bounded in bytes per owner and in all; the oldest (by finish time) are
+ * forgotten first. Their output and finish record stay in the journal.
+ * Pure, so it is unit-tested. */
 #pragma once
 
 #include <stdbool.h>
