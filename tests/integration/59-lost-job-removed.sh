@@ -36,10 +36,10 @@ since="$(date '+%Y-%m-%d %H:%M:%S')"
 
 info "1. $u starts a job; its JobRemoved never reaches jobworkerd"
 t0=$SECONDS
-rc=0; id="$(timeout 110 as_user "$u" jobworkerctl start -- sh -c 'echo ran; exit 3' 2>&1)" || rc=$?
+rc=0; id="$(as_user "$u" timeout 110 jobworkerctl start -- sh -c 'echo ran; exit 3' 2>&1)" || rc=$?
 assert_eq 0 "$rc" "StartJob answered while JobRemoved is lost (output: $id)"
 info "StartJob answered after $((SECONDS - t0)) s: $id"
-rc=0; timeout 60 as_user "$u" jobworkerctl wait "$id" || rc=$?
+rc=0; as_user "$u" timeout 60 jobworkerctl wait "$id" || rc=$?
 assert_eq 3 "$rc" "exit code of the job whose JobRemoved was lost"
 assert_eq exit-code "$(job_field "$u" "$id" result)"
 assert_eq ran "$(timeout 30 jobworkerctl logs "$id")" "the job's output"
