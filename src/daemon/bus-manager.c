@@ -22,7 +22,10 @@
 #include "parse-util.h"
 
 /* The kernel refuses an exec whose argv and environment together pass
- * ARG_MAX (2 MiB with the default stack limit); refuse it up front. */
+ * ARG_MAX (2 MiB with the default stack limit); refuse it up front. A job
+ * that large takes ~4 MiB of record in /run (hex): how many of those one
+ * user and everyone may hold is the byte budget's business
+ * (check_record_budget()), not a count's. */
 #define ARGS_BYTES_MAX (2U * 1024 * 1024)
 #define ARGS_COUNT_MAX 65536U
 #define GROUPS_MAX 65536
