@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +15,17 @@
 #include "bus-names.h"
 #include "caller-check.h"
 #include "job.h"
+#include "job-retention.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
 #include "parse-util.h"
 
 /* The kernel refuses an exec whose argv and environment together pass
- * ARG_MAX (2 MiB with the default stack limit); refuse it up front. */
+ * ARG_MAX (2 MiB with the default stack limit); refuse it up front. A job
+ * that large takes ~4 MiB of record in /run (hex): how many of those one
+ * user and everyone may hold is the byte budget's business
+ * (check_record_budget()), not a count's. */
 #define ARGS_BYTES_MAX (2U * 1024 * 1024)
 #define ARGS_COUNT_MAX 65536U
 #define GROUPS_MAX 65536
@@ -295,6 +300,31 @@ static int check_active_jobs_of(Manager *m, uid_t uid, sd_bus_error *error) {
         return 0;
 }
 
+/* /run and our memory are bounded in bytes, not only in jobs: the new
+ * job's record must fit next to the active ones (finished ones make room,
+ * retention forgets them). */
+static int check_record_budget(Manager *m, const Job *j, sd_bus_error *error) {
+        JobRetention limits;
+        uint64_t cost = job_record_cost(j), used;
+        int r;
+
+        manager_retention_limits(m, &limits);
+        r = job_budget_check(m->jobs, m->n_jobs, j->owner, cost, &limits, &used);
+        if (r == -EDQUOT)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_LIMIT_EXCEEDED,
+                                         "The job's record would take %" PRIu64 " bytes; the running jobs of user %u "
+                                         "hold %" PRIu64 " of the %" PRIu64 " bytes one user may have "
+                                         "(command lines, environments, directories).",
+                                         cost, (unsigned) j->owner, used, limits.per_user_bytes);
+        if (r == -ENOSPC)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_LIMIT_EXCEEDED,
+                                         "The job's record would take %" PRIu64 " bytes; running jobs hold %" PRIu64
+                                         " of the %" PRIu64 " bytes all users may have "
+                                         "(command lines, environments, directories).",
+                                         cost, used, limits.total_bytes);
+        return r;
+}
+
 /* Why a path could not be checked, when the check itself did not finish. */
 static const char *check_failure(int error) {
         return error == -ETIMEDOUT ? "no answer in time (a hung file system?)" :
@@ -368,6 +398,11 @@ static int start_job_checked(PendingStart *p, const CallerCheckResult *result, s
         j->working_directory = TAKE_PTR(p->workdir);
         j->limits = p->limits;
         job_limits_init(&p->limits);
+        r = check_record_budget(m, j, error);
+        if (r < 0) {
+                job_free(j);
+                return r;
+        }
         r = manager_add_job(m, j);
         if (r < 0) {
                 job_free(j);
@@ -379,6 +414,9 @@ static int start_job_checked(PendingStart *p, const CallerCheckResult *result, s
                 return sd_bus_error_setf(error, JOBWORKER_ERROR_START_FAILED,
                                          "Failed to start the job: %s", strerror(-r));
         }
+        /* Its record counts against the byte budgets: finished jobs of its
+         * owner may have to make room. */
+        manager_schedule_retention(m);
         return 0;
 }
 

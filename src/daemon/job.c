@@ -23,10 +23,21 @@
 #include "systemd.h"
 #include "shim-spec.h"
 #include "job-output.h"
+#include "job-retention.h"
 #include "output.h"
 #include <systemd/sd-journal.h>
 
 #define START_TIMEOUT_USEC (90 * USEC_PER_SEC)
+/* From systemd's answer to the end of its start job: normally milliseconds.
+ * JobRemoved can be lost (ignored while PID 1 reexecutes, dropped when our
+ * queue on the bus is full), so after this long we ask for the scope's
+ * state instead. Short enough that the client's StartJob (120 s) is still
+ * waiting for the answer. */
+#define START_JOB_WAIT_USEC (30 * USEC_PER_SEC)
+/* A scope neither active nor failed may still have its start job queued
+ * (a busy PID 1): look this many times in all, 30 s apart, before giving
+ * up, still within the client's 120 s. */
+#define START_CHECKS_MAX 3U
 #define RECHECK_USEC (2 * USEC_PER_SEC)
 /* After SIGKILL, as long as the job is not over: SIGKILL again. */
 #define KILL_RETRY_USEC (5 * USEC_PER_SEC)
@@ -62,6 +73,7 @@ Job *job_free(Job *j) {
         sd_event_source_disable_unref(j->shim_source);
         sd_event_source_disable_unref(j->kill_timer);
         sd_event_source_disable_unref(j->recheck_timer);
+        sd_event_source_disable_unref(j->start_timer);
         unit_state_query_free(j->state_query);
         sd_bus_slot_unref(j->start_slot);
         sd_bus_message_unref(j->start_request);
@@ -179,6 +191,27 @@ static void job_log_finished(Job *j) {
         output_job_finished(j->manager, j->id);
 }
 
+/* The one way into JOB_FINISHED, however the job ended: the record is
+ * saved, the bus told, the finish record (the followers' end marker)
+ * written, and old finished jobs forgotten beyond the caps. */
+static void job_enter_finished(Job *j) {
+        j->kill_timer = sd_event_source_disable_unref(j->kill_timer);
+        j->recheck_timer = sd_event_source_disable_unref(j->recheck_timer);
+        j->start_timer = sd_event_source_disable_unref(j->start_timer);
+        j->state_query = unit_state_query_free(j->state_query);
+        /* A finished record keeps only what is shown (job-retention.h). */
+        strv_free(j->environment);
+        j->environment = NULL;
+        (void) job_argv_shrink(j->argv, JOB_FINISHED_ARGV_BYTES_MAX);
+
+        job_set_state(j, JOB_FINISHED);
+        job_log_finished(j);
+        manager_schedule_retention(j->manager);
+        /* An OOM kill or timeout leaves the scope failed; we have recorded
+         * how it ended, so clear it and keep systemctl --failed clean. */
+        (void) systemd_reset_failed_unit(j->manager, j->unit);
+}
+
 static void job_finish(Job *j, const char *unit_result) {
         _cleanup_free_ char *status_path = job_status_path(j);
         JobStatus status = JOB_STATUS_INIT;
@@ -211,18 +244,23 @@ static void job_finish(Job *j, const char *unit_result) {
         j->finish_usec = have_status && status.finished_usec > 0 ? status.finished_usec : now_usec(CLOCK_REALTIME);
         job_status_done(&status);
 
-        j->kill_timer = sd_event_source_disable_unref(j->kill_timer);
-        j->recheck_timer = sd_event_source_disable_unref(j->recheck_timer);
-        j->state_query = unit_state_query_free(j->state_query);
-
-        job_set_state(j, JOB_FINISHED);
-        job_log_finished(j);
-        manager_schedule_retention(j->manager);
-        /* An OOM kill or timeout leaves the scope failed; we have recorded
-         * how it ended, so clear it and keep systemctl --failed clean. */
-        (void) systemd_reset_failed_unit(j->manager, j->unit);
+        job_enter_finished(j);
         if (status_path)
                 (void) unlink(status_path);
+}
+
+void job_finish_unstarted(Job *j, const char *reason) {
+        char *text = strdup(reason);
+
+        if (text) {
+                free(j->status_text);
+                j->status_text = text;
+        }
+        j->result = JOB_RESULT_START_FAILED;
+        j->exit_code = -1;
+        j->exit_signal = 0;
+        j->finish_usec = now_usec(CLOCK_REALTIME);
+        job_enter_finished(j);
 }
 
 static void job_set_unit_state(Job *j, const char *active_state, const char *result) {
@@ -312,6 +350,10 @@ static void job_release(Job *j) {
         ssize_t n;
         int r;
 
+        j->start_timer = sd_event_source_disable_unref(j->start_timer);
+        free(j->systemd_job);
+        j->systemd_job = NULL;
+
         /* systemd said the scope is ready; the kernel must agree before the
          * command may run, or it would run outside its limits. */
         r = systemd_scope_holds_pid(j->unit, j->shim_pid);
@@ -350,6 +392,7 @@ void job_on_systemd_job_removed(Job *j, const char *result) {
                 return;
         free(j->systemd_job);
         j->systemd_job = NULL;
+        j->start_timer = sd_event_source_disable_unref(j->start_timer);
         if (strcmp(result, "done") != 0) {
                 _cleanup_free_ char *msg = NULL;
                 if (asprintf(&msg, "systemd could not start %s (job result: %s)", j->unit, result) < 0)
@@ -358,6 +401,71 @@ void job_on_systemd_job_removed(Job *j, const char *result) {
                 return;
         }
         job_release(j);
+}
+
+static int on_start_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+static int job_arm_start_timer(Job *j) {
+        j->start_timer = sd_event_source_disable_unref(j->start_timer);
+        return sd_event_add_time_relative(j->manager->event, &j->start_timer, CLOCK_MONOTONIC, START_JOB_WAIT_USEC,
+                                          0, on_start_timer, j);
+}
+
+/* JobRemoved did not come in time: what the scope is now decides. Active
+ * (and holding the shim, which job_release() checks) means the start job
+ * is done and its signal was lost. Not active yet (or PID 1 away): its
+ * start job may still be queued, look again later, a few times. Failed, no
+ * answer, or still not active at the last look: the start has failed. */
+static void on_start_state_read(UnitStateQuery *q, int error, const char *active_state, const char *result,
+                                void *userdata) {
+        Job *j = userdata;
+
+        j->state_query = unit_state_query_free(j->state_query);
+        if (j->state != JOB_STARTING) {
+                /* JobRemoved came after all, meanwhile. */
+                job_check(j);
+                return;
+        }
+        if (error >= 0 && active_state && strcmp(active_state, "active") == 0) {
+                log_info("No end of the start job of %s heard, but the scope is active: releasing job %s.",
+                         j->unit, j->id);
+                job_release(j);
+                return;
+        }
+        /* Not failed, or no answer while PID 1 is off the bus (reexecuting). */
+        bool pending = error >= 0 ? active_state && strcmp(active_state, "failed") != 0
+                                  : !j->manager->systemd_owner;
+        if (pending && j->start_checks < START_CHECKS_MAX && job_arm_start_timer(j) >= 0) {
+                log_info("Scope %s is %s, its start job has not ended: looking again in %llu s.", j->unit,
+                         active_state ? active_state : "unknown",
+                         (unsigned long long) (START_JOB_WAIT_USEC / USEC_PER_SEC));
+                return;
+        }
+        _cleanup_free_ char *msg = NULL;
+        if (error < 0) {
+                if (asprintf(&msg, "systemd did not start %s in time, and its state cannot be read: %s", j->unit,
+                             strerror(-error)) < 0)
+                        msg = NULL;
+        } else if (asprintf(&msg, "systemd did not start %s in time (unit state: %s)", j->unit,
+                            active_state ? active_state : "unknown") < 0)
+                msg = NULL;
+        job_abort_start(j, msg ? msg : "systemd did not start the scope in time");
+}
+
+static int on_start_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Job *j = userdata;
+        int r;
+
+        j->start_timer = sd_event_source_disable_unref(j->start_timer);
+        if (j->state != JOB_STARTING || j->state_query)
+                return 0;
+        j->start_checks++;
+        log_warning("Start job of %s did not end within %llu s, asking for the scope's state.", j->unit,
+                    (unsigned long long) (j->start_checks * START_JOB_WAIT_USEC / USEC_PER_SEC));
+        r = systemd_query_unit_state(j->manager, j->unit, on_start_state_read, j, &j->state_query);
+        if (r < 0)
+                on_start_state_read(NULL, r, NULL, NULL, j);
+        return 0;
 }
 
 static int start_transient_scope(Job *j);
@@ -391,8 +499,16 @@ static int on_start_transient_unit_reply(sd_bus_message *reply, void *userdata, 
                 return 0;
         }
         j->systemd_job = strdup(path);
-        if (!j->systemd_job)
+        if (!j->systemd_job) {
                 job_abort_start(j, "out of memory");
+                return 0;
+        }
+        /* Nothing else bounds the wait for JobRemoved. */
+        r = job_arm_start_timer(j);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to arm the start deadline of job %s: %m", j->id);
+                job_abort_start(j, "cannot bound the wait for systemd");
+        }
         return 0;
 }
 

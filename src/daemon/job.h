@@ -51,6 +51,8 @@ typedef struct Job {
         char *systemd_job;              /* object path of the scope's start job */
         sd_bus_slot *start_slot;        /* pending StartTransientUnit call */
         sd_bus_message *start_request;  /* the StartJob call we answer once running */
+        sd_event_source *start_timer;   /* stops waiting for JobRemoved of systemd_job */
+        unsigned start_checks;          /* times the scope's state was read instead */
         bool reset_failed_tried;
         sd_event_source *kill_timer;    /* SIGKILL at the deadline, then again until it is over */
         sd_event_source *recheck_timer;
@@ -94,6 +96,9 @@ int job_stop(Job *j, uint64_t timeout_usec, sd_bus_error *error);
 /* A Stop() that came while the job was starting, applied once it runs. */
 void job_apply_pending_stop(Job *j);
 void job_on_systemd_job_removed(Job *j, const char *result);
+/* Finishes a job that never ran (found half-started at start-up) as
+ * start-failed, the way every job finishes: record, bus, journal, retention. */
+void job_finish_unstarted(Job *j, const char *reason);
 /* What PID 1 says of the scope; NULL leaves that part as it was. */
 void job_on_unit_state(Job *j, const char *active_state, const char *result);
 /* Looks at the scope's last known state and the shim's status file and

@@ -39,6 +39,13 @@ static void closedirp(DIR **d) {
 #define DEFAULT_MAX_JOBS_PER_USER 64
 #define DEFAULT_MAX_FINISHED_JOBS_PER_USER 100
 #define DEFAULT_MAX_FINISHED_JOBS 1000
+/* Records cost about twice their strings in /run (job_record_cost()).
+ * One job may take ~4 MiB (ARG_MAX of command line and environment), so a
+ * user can still start a few of the largest; /run (a tmpfs of 10-20% of
+ * RAM) keeps room for everyone else. */
+#define DEFAULT_MAX_RECORD_BYTES_PER_USER (UINT64_C(16) * 1024 * 1024)
+#define DEFAULT_MAX_RECORD_BYTES (UINT64_C(64) * 1024 * 1024)
+#define MIN_RECORD_BYTES (UINT64_C(64) * 1024)
 #define DEFAULT_MAX_OUTPUT_READERS_PER_USER 256
 #define DEFAULT_MAX_OUTPUT_READERS 1024
 
@@ -83,6 +90,14 @@ static int parse_limits(Manager *m) {
         if (r < 0)
                 return r;
         m->max_finished_jobs = (size_t) v;
+        r = parse_env_number("JOBWORKERD_MAX_RECORD_BYTES_PER_USER", DEFAULT_MAX_RECORD_BYTES_PER_USER,
+                             MIN_RECORD_BYTES, UINT64_MAX / 2, &m->max_record_bytes_per_user);
+        if (r < 0)
+                return r;
+        r = parse_env_number("JOBWORKERD_MAX_RECORD_BYTES", DEFAULT_MAX_RECORD_BYTES, MIN_RECORD_BYTES,
+                             UINT64_MAX / 2, &m->max_record_bytes);
+        if (r < 0)
+                return r;
         r = parse_env_number("JOBWORKERD_MAX_OUTPUT_READERS_PER_USER", DEFAULT_MAX_OUTPUT_READERS_PER_USER, 2,
                              1000000, &v);
         if (r < 0)
@@ -275,30 +290,46 @@ void manager_remove_job(Manager *m, Job *j) {
         job_free(j);
 }
 
-/* Forgets the oldest finished jobs beyond the caps: record, object, id.
- * Their output and finish record stay in the journal. Finished jobs also
- * let go of their environment, which is never shown and only needed to
- * start them. */
+void manager_retention_limits(Manager *m, JobRetention *ret) {
+        *ret = (JobRetention) {
+                .per_user = m->max_finished_jobs_per_user,
+                .total = m->max_finished_jobs,
+                .per_user_bytes = m->max_record_bytes_per_user,
+                .total_bytes = m->max_record_bytes,
+        };
+}
+
+/* Forgets the oldest finished jobs beyond the caps (numbers and bytes):
+ * record, object, id. Their output and finish record stay in the journal.
+ * Finished jobs also let go of their environment, which is never shown and
+ * only needed to start them, and of all but the first few KiB of their
+ * command line (records of older versions kept it all). */
 static void manager_apply_retention(Manager *m) {
         _cleanup_free_ Job **victims = NULL;
         size_t n_victims = 0;
-        JobRetention limits = {
-                .per_user = m->max_finished_jobs_per_user,
-                .total = m->max_finished_jobs,
-        };
+        JobRetention limits;
 
-        for (size_t i = 0; i < m->n_jobs; i++)
-                if (m->jobs[i]->state == JOB_FINISHED && m->jobs[i]->environment) {
-                        strv_free(m->jobs[i]->environment);
-                        m->jobs[i]->environment = NULL;
+        manager_retention_limits(m, &limits);
+        for (size_t i = 0; i < m->n_jobs; i++) {
+                Job *j = m->jobs[i];
+                if (j->state != JOB_FINISHED)
+                        continue;
+                if (j->environment) {
+                        strv_free(j->environment);
+                        j->environment = NULL;
                 }
+                if (job_argv_shrink(j->argv, JOB_FINISHED_ARGV_BYTES_MAX))
+                        (void) job_save(j);
+        }
         if (job_retention_choose(m->jobs, m->n_jobs, &limits, &victims, &n_victims) < 0) {
                 log_warning("Out of memory while forgetting old finished jobs; trying again later.");
                 return;
         }
         for (size_t i = 0; i < n_victims; i++) {
-                log_info("Forgetting finished job %s of uid %u (more than %zu finished jobs of that user or %zu in all).",
-                         victims[i]->id, (unsigned) victims[i]->owner, limits.per_user, limits.total);
+                log_info("Forgetting finished job %s of uid %u (more than %zu finished jobs or %" PRIu64
+                         " bytes of records of that user, or %zu jobs or %" PRIu64 " bytes in all).",
+                         victims[i]->id, (unsigned) victims[i]->owner, limits.per_user, limits.per_user_bytes,
+                         limits.total, limits.total_bytes);
                 job_forget_files(victims[i]);
                 manager_remove_job(m, victims[i]);
         }
@@ -367,12 +398,10 @@ static void on_recovered_unit_state(UnitStateQuery *q, int error, const char *ac
                     JOB_RECOVERY_RELEASED)
                         j->state = JOB_RUNNING;
                 else {
-                        j->state = JOB_FINISHED;
-                        j->result = JOB_RESULT_START_FAILED;
-                        free(j->status_text);
-                        j->status_text = strdup("jobworkerd stopped while the job was starting");
-                        (void) job_save(j);
-                        (void) job_send_properties_changed(j);
+                        /* Through the finish path like any job: followers
+                         * see the end marker, retention counts it. */
+                        log_info("Found job %s (%s) half-started, finishing it as start-failed.", j->id, j->unit);
+                        job_finish_unstarted(j, "jobworkerd stopped while the job was starting");
                         return;
                 }
                 (void) job_save(j);

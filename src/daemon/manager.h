@@ -23,6 +23,10 @@ typedef struct Manager {
         /* Finished jobs kept (job-retention.h), and the deferred pass that
          * forgets the oldest beyond that once a job has finished. */
         size_t max_finished_jobs_per_user, max_finished_jobs;
+        /* Bytes of job records (job_record_cost()), in /run and in memory,
+         * of one user and of all: StartJob refuses a job past them and
+         * retention forgets finished jobs to stay within them. */
+        uint64_t max_record_bytes_per_user, max_record_bytes;
         sd_event_source *retention_event;
         char *state_dir;              /* RUNSTATEDIR "/jobs" */
         char *shim_path;
@@ -63,6 +67,9 @@ void manager_check_jobs(Manager *m);
 /* A job finished: forget the oldest finished jobs beyond the caps, soon
  * (from the event loop, so that no caller's job is freed under it). */
 void manager_schedule_retention(Manager *m);
+/* The caps on finished jobs and record bytes, as configured. */
+struct JobRetention;
+void manager_retention_limits(Manager *m, struct JobRetention *ret);
 
 static inline void manager_freep(Manager **m) {
         manager_free(*m);

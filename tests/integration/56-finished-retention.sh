@@ -2,7 +2,9 @@
 # Finished jobs are bounded: a user who creates many finished jobs (with
 # large command lines) cannot grow /run/jobworker/jobs or jobworkerd's
 # memory past the caps; the oldest are forgotten first, the newest kept,
-# per user and in total (JOBWORKERD_MAX_FINISHED_JOBS[_PER_USER]).
+# per user and in total (JOBWORKERD_MAX_FINISHED_JOBS[_PER_USER]). Records
+# are bounded in bytes as well (JOBWORKERD_MAX_RECORD_BYTES[_PER_USER]): a
+# user cannot start jobs past that, and finished jobs keep 4 KiB of argv.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-jobs.sh"
 
@@ -81,6 +83,40 @@ info "RSS ${rss0} KiB -> ${rss1} KiB after 8 more; /run/jobworker/jobs ${size} K
 # Kept, 8 more would be 6400 KB at least.
 (( rss1 - rss0 < 3000 )) || fail "jobworkerd's RSS grew by $((rss1 - rss0)) KiB over 8 finished jobs of 800 KB"
 (( $(records) <= 8 )) || fail "$(records) records with a total cap of 8"
+
+info "record bytes: running jobs are bounded in bytes too, per user and in all"
+# Before, only counts bounded records: 64 running jobs of 2 MiB each (4 MiB
+# in /run) per user were allowed.
+printf '[Service]\nEnvironment=JOBWORKERD_MAX_RECORD_BYTES_PER_USER=3000000\nEnvironment=JOBWORKERD_MAX_RECORD_BYTES=5000000\n' \
+    >"$dropin/retention.conf"
+systemctl daemon-reload
+systemctl restart jobworkerd
+mb=(); for k in $(seq 10); do mb+=("$big"); done   # 1 MB of arguments: a ~2 MB record
+start_mb() { jctl "$1" start -- sh -c 'sleep 300' sh "${mb[@]}"; }
+a="$(start_mb "$u1")"
+rc=0; out="$(start_mb "$u1" 2>&1)" || rc=$?
+(( rc != 0 )) || { jctl "$u1" stop "$out" >/dev/null 2>&1 || true; fail "$u1 started a second 2 MB job past a 3 MB budget"; }
+assert_contains "$out" "bytes one user may have" "why $u1's second large job was refused"
+b="$(start_mb "$u2")"    # another user's share is their own...
+rc=0; out="$(start_mb root 2>&1)" || rc=$?
+(( rc != 0 )) || { jctl root stop "$out" >/dev/null 2>&1 || true; fail "root started a 2 MB job past a 5 MB total"; }
+assert_contains "$out" "bytes all users may have" "...but the total is shared (root included)"
+size="$(du -sk /run/jobworker/jobs | cut -f1)"
+(( size <= 5000 )) || fail "/run/jobworker/jobs holds ${size} KiB with a total budget of 5 MB"
+# Once finished, a job keeps 4 KiB of its command line: it makes room.
+jctl "$u1" stop "$a" >/dev/null
+rc=0; jctl "$u1" wait "$a" || rc=$?
+assert_eq finished "$(job_field "$u1" "$a" state)"
+rsize="$(stat -c %s "/run/jobworker/jobs/$a.job")"
+(( rsize <= 16384 )) || fail "a finished job's record keeps ${rsize} bytes"
+csize="$(job_json "$u1" "$a" | jq -r '.command | join(" ") | length')"
+(( csize <= 4096 )) || fail "a finished job's command is ${csize} bytes long"
+assert_eq sh "$(job_json "$u1" "$a" | jq -r '.command[0]')" "a finished job's command starts as it did"
+a2="$(start_mb "$u1")"
+jctl "$u1" stop "$a2" >/dev/null
+jctl "$u2" stop "$b" >/dev/null
+jctl "$u1" wait "$a2" || true
+jctl "$u2" wait "$b" || true
 
 info "a lower cap applies at start-up"
 printf '[Service]\nEnvironment=JOBWORKERD_MAX_FINISHED_JOBS_PER_USER=2\nEnvironment=JOBWORKERD_MAX_FINISHED_JOBS=3\n' \
