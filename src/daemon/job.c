@@ -645,6 +645,9 @@ int job_start(Job *j, sd_bus_message *request, const gid_t *groups, int n_groups
                 job_forget_files(j);
                 return r;
         }
+        /* Again, now with the shim's pid: output readers believe only that
+         * process, also those of a daemon restarted before the release. */
+        (void) job_save(j);
         r = start_transient_scope(j);
         if (r < 0) {
                 job_discard_shim(j);
