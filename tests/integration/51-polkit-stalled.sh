@@ -47,6 +47,7 @@ pid="$(systemctl show -P MainPID "$POLKIT")"
 wait_until 10 bash -c "[[ \$(ps -o stat= -p $pid) == T* ]]" || fail "polkitd ($pid) did not stop"
 
 info "$U2 probes $U1's job; the call waits for polkit"
+probe_start=$SECONDS
 (cd / && runuser -u "$U2" -- busctl --timeout=200 get-property "$BUS_NAME" "$p_run1" "$JOB_IFACE" State \
     >/tmp/probe.out 2>&1; echo $? >/tmp/probe.rc) &
 probe=$!
@@ -79,7 +80,10 @@ assert_contains "$out" "running"
 out="$(prompt "$PROMPT" "$U1 jobworkerctl list --all" runuser -u "$U1" -- jobworkerctl list --all)"
 assert_contains "$out" "$done1"
 prompt "$PROMPT" "root reads State" busctl get-property "$BUS_NAME" "$p_run1" "$JOB_IFACE" State >/dev/null
-kill -0 "$probe" 2>/dev/null || fail "the probe was answered while polkitd is stopped: $(cat /tmp/probe.out)"
+# Reading never prompts: the probe's question gives up after 25 s (a "no").
+if ((SECONDS - probe_start < 20)); then
+    kill -0 "$probe" 2>/dev/null || fail "the probe was answered while polkitd is stopped: $(cat /tmp/probe.out)"
+fi
 
 info "polkitd resumes; the probes get the answer for a job that does not exist"
 systemctl kill -s CONT "$POLKIT"
