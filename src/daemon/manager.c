@@ -102,6 +102,13 @@ static int parse_limits(Manager *m) {
  * question to polkit (access.c). They would keep a daemon that no longer
  * owns the name alive, and the client's next call reaches the next
  * instance. Everything else already sent to us is answered. */
+/* interface.member, or member alone: D-Bus lets a call leave out its
+ * interface, and sd-bus then finds the method by name. */
+static bool is_call_to(sd_bus_message *m, const char *interface, const char *member) {
+        const char *i = sd_bus_message_get_interface(m);
+        return (!i || strcmp(i, interface) == 0) && sd_bus_message_is_method_call(m, NULL, member) > 0;
+}
+
 static int on_bus_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Manager *manager = userdata;
 
@@ -110,7 +117,7 @@ static int on_bus_message(sd_bus_message *m, void *userdata, sd_bus_error *error
         manager->last_activity_usec = now_usec(CLOCK_MONOTONIC);
         if (!manager->exiting)
                 return 0;
-        if (sd_bus_message_is_method_call(m, JOBWORKER_MANAGER_INTERFACE, "StartJob") > 0) {
+        if (is_call_to(m, JOBWORKER_MANAGER_INTERFACE, "StartJob")) {
                 log_info("Refusing StartJob from %s while exiting.", sd_bus_message_get_sender(m) ?: "?");
                 (void) sd_bus_reply_method_errorf(m, JOBWORKER_ERROR_SHUTTING_DOWN,
                                                   "jobworkerd is exiting and started nothing; call again.");
@@ -118,7 +125,7 @@ static int on_bus_message(sd_bus_message *m, void *userdata, sd_bus_error *error
         }
         /* Whatever the path: answered alike for every job id, so it tells
          * nothing about other users' jobs. */
-        if (sd_bus_message_is_method_call(m, JOBWORKER_JOB_INTERFACE, "GetOutput") > 0) {
+        if (is_call_to(m, JOBWORKER_JOB_INTERFACE, "GetOutput")) {
                 log_info("Refusing GetOutput from %s while exiting.", sd_bus_message_get_sender(m) ?: "?");
                 (void) sd_bus_reply_method_errorf(m, JOBWORKER_ERROR_SHUTTING_DOWN,
                                                   "jobworkerd is exiting and opened nothing; call again.");
