@@ -51,7 +51,17 @@ info "$U2 fires $FLOOD interactive Stop calls at $U1's job"
     wait') &
 echo $! >"$dir/outer"
 wait_until 60 bash -c "[[ \$(wc -l <$dir/pids) -ge $FLOOD ]]" || fail "the flood did not start"
-sleep 5
+# answered_flood: how many of the flood's calls have their answer.
+answered_flood() {
+    local i n=0
+    for i in $(seq "$FLOOD"); do [[ -s "$dir/flood.$i.out" ]] && n=$((n + 1)); done
+    echo "$n"
+}
+flood_refused() { (($(answered_flood) >= FLOOD - 20)); }
+# Past 4 out and 16 waiting, the rest is answered at once (so by then all
+# of them have reached the daemon); the old daemon answers none.
+wait_until 90 flood_refused ||
+    fail "only $(answered_flood) of $U2's $FLOOD calls answered while polkitd is stopped (at most 20 may wait)"
 
 # refused_at_once ARGS...: busctl ARGS as U2 fails within 10 s while polkitd
 # is frozen; prints the error.
