@@ -116,7 +116,10 @@ int access_check(Access *a, sd_bus_message *call, const char *action, bool inter
                 return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
         if (uid == 0)
                 return 1;
-        return polkit_check(a->polkit, call, uid, action, interactive ? POLKIT_INTERACTIVE : 0, error);
+        /* Only StartJob and its like come here, from a handler that read
+         * and bounded the arguments: they may queue longer. */
+        return polkit_check(a->polkit, call, uid, action, POLKIT_BOUNDED | (interactive ? POLKIT_INTERACTIVE : 0),
+                            error);
 }
 
 void access_refuse_new_questions(Access *a) {

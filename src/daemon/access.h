@@ -35,9 +35,10 @@ int access_caller_uid(Access *a, sd_bus_message *call, uid_t *ret);
  * < 0 = no. Each uid has a few questions out and waiting at most
  * (polkit.h); past that a check says no at once. */
 
-/* An action on no particular job (start-job, privileged-options): root may,
+/* An action on no particular job (start-job, privileged-options), asked
+ * from a handler that has read and bounded the call's arguments: root may,
  * anyone else as polkit says. < 0 with error set (LimitExceeded past the
- * per-uid limit). */
+ * per-uid limit, which is longer for these: POLKIT_BOUNDED). */
 int access_check(Access *a, sd_bus_message *call, const char *action, bool interactive, sd_bus_error *error);
 
 /* May the caller see the job j, which is NULL when no job has the id they

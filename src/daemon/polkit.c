@@ -270,10 +270,9 @@ static int parse_answer(sd_bus_message *reply) {
 
 static int set_denied(int result, const char *action, sd_bus_error *error) {
         if (result == -EUSERS)
-                return sd_bus_error_setf(error, JOBWORKER_ERROR_LIMIT_EXCEEDED,
-                                         "Too many of your calls are waiting for polkit (%u at most); "
-                                         "try again once they are answered.",
-                                         POLKIT_ASKED_PER_UID_MAX + POLKIT_WAITING_PER_UID_MAX);
+                return sd_bus_error_set(error, JOBWORKER_ERROR_LIMIT_EXCEEDED,
+                                        "Too many of your calls are waiting for polkit; "
+                                        "try again once they are answered.");
         if (result == -EBUSY)
                 return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired",
                                          "Authentication is required for %s.", action);
@@ -470,7 +469,9 @@ int polkit_check(Polkit *p, sd_bus_message *call, uid_t uid, const char *action,
         PolkitUser *u = user_find(p, uid);
         unsigned n_asked = u ? u->n_asked : 0, n_waiting = u ? u->n_waiting : 0;
         bool send_now = n_asked < POLKIT_ASKED_PER_UID_MAX && p->n_asked < POLKIT_CALLS_MAX;
-        if (!send_now && n_waiting >= POLKIT_WAITING_PER_UID_MAX) {
+        unsigned waiting_max = (flags & POLKIT_BOUNDED) ? POLKIT_WAITING_BOUNDED_PER_UID_MAX :
+                                                          POLKIT_WAITING_PER_UID_MAX;
+        if (!send_now && n_waiting >= waiting_max) {
                 log_debug("uid %u has %u questions to polkit out and %u waiting, refusing %s.", (unsigned) uid,
                           n_asked, n_waiting, action);
                 return set_denied(-EUSERS, action, error);

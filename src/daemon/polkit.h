@@ -22,6 +22,11 @@ typedef enum PolkitFlags {
          * in a listing?): give polkit a few seconds, not minutes, so a slow
          * or stopped polkitd delays a listing only briefly. */
         POLKIT_QUICK = 1 << 1,
+        /* The call's arguments were read and bounded before asking
+         * (StartJob's handler, not a filter that holds any message): it may
+         * wait in a longer queue, so that a user's many parallel starts are
+         * not refused while polkitd is slow. */
+        POLKIT_BOUNDED = 1 << 2,
 } PolkitFlags;
 
 /* Fairness: one user must not hold up everyone's answers. Questions of one
@@ -31,6 +36,7 @@ typedef enum PolkitFlags {
  * the moment it is put, not from when it is sent. */
 #define POLKIT_ASKED_PER_UID_MAX   4U
 #define POLKIT_WAITING_PER_UID_MAX 16U
+#define POLKIT_WAITING_BOUNDED_PER_UID_MAX 64U
 
 int polkit_new(sd_bus *bus, Polkit **ret);
 Polkit *polkit_free(Polkit *p);

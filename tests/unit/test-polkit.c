@@ -268,6 +268,29 @@ static void test_per_uid_limits(void **state) {
         teardown(&c);
 }
 
+/* StartJob's questions (bounded arguments) may wait longer: a user's many
+ * parallel starts are not refused while polkitd is slow. */
+static void test_per_uid_limits_bounded(void **state) {
+        Context c;
+        unsigned n = POLKIT_ASKED_PER_UID_MAX + POLKIT_WAITING_BOUNDED_PER_UID_MAX + 2;
+        setup(&c);
+        c.hold = true;
+        for (unsigned i = 0; i < n; i++)
+                call_as(&c, 777, POLKIT_BOUNDED | POLKIT_INTERACTIVE);
+        run_until_counts(&c, POLKIT_ASKED_PER_UID_MAX, n, 2);
+        assert_int_equal(c.n_limit, 2);
+        assert_int_equal(polkit_n_queries(c.polkit), n - 2);
+        /* A question that holds any message still waits in the short queue. */
+        call_as(&c, 777, 0);
+        run_until_counts(&c, 0, n + 1, 3);
+        assert_int_equal(c.n_limit, 3);
+        release_held(&c);
+        run_until_counts(&c, n - 2, 0, n + 1);
+        assert_int_equal(c.n_ok, n - 2);
+        assert_int_equal(polkit_n_queries(c.polkit), 0);
+        teardown(&c);
+}
+
 /* With every slot taken, a quick question does not wait longer than its 3 s
  * in the queue: it is denied then. */
 static void test_waiting_deadline(void **state) {
@@ -385,6 +408,7 @@ int main(void) {
                 cmocka_unit_test(test_unclaimed_answer_freed),
                 cmocka_unit_test(test_bounded_in_flight),
                 cmocka_unit_test(test_per_uid_limits),
+                cmocka_unit_test(test_per_uid_limits_bounded),
                 cmocka_unit_test(test_waiting_deadline),
                 cmocka_unit_test(test_round_robin_over_uids),
                 cmocka_unit_test(test_refuse_new),
