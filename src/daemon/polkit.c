@@ -64,7 +64,8 @@ struct PolkitQuery {
         sd_bus_message *request;
         char *action;
         bool interactive;             /* asked with ALLOW_USER_INTERACTION */
-        uint64_t deadline_usec;       /* CLOCK_MONOTONIC: denied if no answer by then */
+        bool quick;                   /* POLKIT_QUICK: the deadline includes the wait */
+        uint64_t deadline_usec;       /* CLOCK_MONOTONIC: denied if not asked (quick: answered) by then */
         QueryState state;
         sd_event_source *timer;       /* while waiting: the deadline */
         sd_bus_slot *slot;            /* while asked */
@@ -350,8 +351,15 @@ static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
         return 0;
 }
 
-/* CheckAuthorization for the sender of the call, by its bus name, with
- * what is left of the question's time. */
+static uint64_t query_timeout(const PolkitQuery *q) {
+        return q->interactive ? POLKIT_INTERACTIVE_TIMEOUT_USEC :
+               q->quick ? POLKIT_QUICK_TIMEOUT_USEC : POLKIT_TIMEOUT_USEC;
+}
+
+/* CheckAuthorization for the sender of the call, by its bus name. polkit
+ * gets the question's full time, except a quick one, whose few seconds
+ * count from when it was put (a listing must not wait long in all); a
+ * question that waited for a slot has at most its time again. */
 static int query_send(PolkitQuery *q) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *check = NULL;
         Polkit *p = q->polkit;
@@ -360,6 +368,7 @@ static int query_send(PolkitQuery *q) {
 
         if (now >= q->deadline_usec)
                 return -ETIME;
+        uint64_t timeout = q->quick ? q->deadline_usec - now : query_timeout(q);
         r = sd_bus_message_new_method_call(p->bus, &check, POLKIT_DEST, POLKIT_PATH, POLKIT_INTERFACE,
                                            "CheckAuthorization");
         if (r < 0)
@@ -370,7 +379,7 @@ static int query_send(PolkitQuery *q) {
                                   q->interactive ? POLKIT_ALLOW_USER_INTERACTION : 0U, "");
         if (r < 0)
                 return r;
-        r = sd_bus_call_async(p->bus, &q->slot, check, on_check_reply, q, q->deadline_usec - now);
+        r = sd_bus_call_async(p->bus, &q->slot, check, on_check_reply, q, timeout);
         if (r < 0)
                 return r;
         query_set_state(q, QUERY_ASKED);
@@ -413,18 +422,13 @@ static void polkit_send_waiting(Polkit *p) {
 
 /* A waiting question that got no slot in its time is a "no", like one
  * polkit did not answer in time: a listing, say, then shows one's own jobs
- * after seconds, not minutes. */
+ * after 3 seconds, not minutes. */
 static int on_query_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
         PolkitQuery *q = userdata;
 
         log_debug("No free slot to ask polkit %s for uid %u in time, denied.", q->action, (unsigned) q->user->uid);
         query_answer(q, -EACCES);
         return 0;
-}
-
-static uint64_t query_timeout(PolkitFlags flags, bool interactive) {
-        return interactive ? POLKIT_INTERACTIVE_TIMEOUT_USEC :
-               (flags & POLKIT_QUICK) ? POLKIT_QUICK_TIMEOUT_USEC : POLKIT_TIMEOUT_USEC;
 }
 
 int polkit_check(Polkit *p, sd_bus_message *call, uid_t uid, const char *action, PolkitFlags flags,
@@ -485,7 +489,7 @@ int polkit_check(Polkit *p, sd_bus_message *call, uid_t uid, const char *action,
                 .request = sd_bus_message_ref(call),
                 .action = strdup(action),
                 .interactive = interactive,
-                .deadline_usec = now_usec(CLOCK_MONOTONIC) + query_timeout(flags, interactive),
+                .quick = flags & POLKIT_QUICK,
                 .state = QUERY_NEW,
                 .prev = p->queries_tail,
         };
@@ -495,6 +499,7 @@ int polkit_check(Polkit *p, sd_bus_message *call, uid_t uid, const char *action,
                 p->queries = q;
         p->queries_tail = q;
         p->n_queries++;
+        q->deadline_usec = now_usec(CLOCK_MONOTONIC) + query_timeout(q);
         q->user = user_get(p, uid);
         if (q->user)
                 q->user->n_queries++;

@@ -32,8 +32,8 @@ typedef enum PolkitFlags {
 /* Fairness: one user must not hold up everyone's answers. Questions of one
  * uid out with polkit at once, and waiting for a free slot; a question past
  * both is refused at once (-EUSERS, LimitExceeded). Waiting questions are
- * asked round-robin over uids, and every question has its deadline from
- * the moment it is put, not from when it is sent. */
+ * asked round-robin over uids, and wait no longer than their own timeout
+ * (a quick one's few seconds include the wait). */
 #define POLKIT_ASKED_PER_UID_MAX   4U
 #define POLKIT_WAITING_PER_UID_MAX 16U
 #define POLKIT_WAITING_BOUNDED_PER_UID_MAX 64U
