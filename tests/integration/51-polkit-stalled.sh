@@ -48,10 +48,10 @@ wait_until 10 bash -c "[[ \$(ps -o stat= -p $pid) == T* ]]" || fail "polkitd ($p
 
 info "$U2 probes $U1's job; the call waits for polkit"
 probe_start=$SECONDS
-(cd / && runuser -u "$U2" -- busctl --timeout=200 get-property "$BUS_NAME" "$p_run1" "$JOB_IFACE" State \
+(trap - ERR; set +e; cd / && runuser -u "$U2" -- busctl --timeout=200 get-property "$BUS_NAME" "$p_run1" "$JOB_IFACE" State \
     >/tmp/probe.out 2>&1; echo $? >/tmp/probe.rc) &
 probe=$!
-(cd / && runuser -u "$U2" -- busctl --timeout=200 call "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" GetJob s "$run1" \
+(trap - ERR; set +e; cd / && runuser -u "$U2" -- busctl --timeout=200 call "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" GetJob s "$run1" \
     >/tmp/probe2.out 2>&1; echo $? >/tmp/probe2.rc) &
 probe2=$!
 sleep 2
