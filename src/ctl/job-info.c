@@ -219,8 +219,15 @@ int job_info_get(sd_bus *bus, const char *path, JobInfo *ret, sd_bus_error *erro
         JobInfo info = JOB_INFO_INIT;
         int r;
 
-        r = sd_bus_call_method(bus, JOBWORKER_BUS_NAME, path, "org.freedesktop.DBus.Properties",
-                               "GetAll", error, &reply, "s", JOBWORKER_JOB_INTERFACE);
+        /* An exiting daemon refuses what needs a new polkit question (an
+         * admin reading another user's job); the next instance answers. */
+        for (unsigned attempt = 0;; attempt++) {
+                r = sd_bus_call_method(bus, JOBWORKER_BUS_NAME, path, "org.freedesktop.DBus.Properties",
+                                       "GetAll", error, &reply, "s", JOBWORKER_JOB_INTERFACE);
+                if (r >= 0 || attempt > 0 || !sd_bus_error_has_name(error, JOBWORKER_ERROR_SHUTTING_DOWN))
+                        break;
+                sd_bus_error_free(error);
+        }
         if (r < 0)
                 return r;
         r = job_info_parse(reply, &info);
@@ -240,12 +247,14 @@ int job_path_get(sd_bus *bus, const char *id, char **ret_path, sd_bus_error *err
         int r;
 
         /* A daemon that is exiting (restart, idle exit, crash) may take the
-         * call and leave without an answer; the next call activates a new
-         * one, which knows the job. GetJob only reads, so ask again. */
+         * call and leave without an answer, or refuse it (ShuttingDown) once
+         * it gave its name back; the next call activates a new one, which
+         * knows the job. GetJob only reads, so ask again. */
         for (unsigned attempt = 0;; attempt++) {
                 r = sd_bus_call_method(bus, JOBWORKER_BUS_NAME, JOBWORKER_MANAGER_PATH,
                                        JOBWORKER_MANAGER_INTERFACE, "GetJob", error, &reply, "s", id);
-                if (r >= 0 || attempt >= 4 || !sd_bus_error_has_name(error, SD_BUS_ERROR_NO_REPLY))
+                if (r >= 0 || attempt >= 4 ||
+                    !sd_bus_error_has_names(error, SD_BUS_ERROR_NO_REPLY, JOBWORKER_ERROR_SHUTTING_DOWN))
                         break;
                 sd_bus_error_free(error);
                 (void) usleep(200 * 1000);

@@ -46,6 +46,22 @@ static int call_job_method(CtlContext *c, const char *id, char **ret_path, const
         /* A job that has already ended is an error for Stop (JobNotRunning):
          * the caller may want to know it was not their stop that ended it. */
         r = sd_bus_call(bus, m, 0, &error, &reply);
+        if (r < 0 && sd_bus_error_has_name(&error, JOBWORKER_ERROR_SHUTTING_DOWN)) {
+                /* Refused by a daemon that is exiting, before it did
+                 * anything (it asks polkit nothing new): the next instance
+                 * does it. */
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *again = NULL;
+
+                sd_bus_error_free(&error);
+                r = sd_bus_message_new_method_call(bus, &again, JOBWORKER_BUS_NAME, path,
+                                                   JOBWORKER_JOB_INTERFACE, method);
+                if (r >= 0)
+                        r = sd_bus_message_rewind(m, true);
+                if (r >= 0)
+                        r = sd_bus_message_copy(again, m, true);
+                if (r >= 0)
+                        r = sd_bus_call(bus, again, 0, &error, &reply);
+        }
         if (r < 0) {
                 r = ctl_report_bus_error(what, &error, r);
                 goto finish;

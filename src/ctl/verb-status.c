@@ -188,8 +188,15 @@ static int list_fetch(sd_bus *bus, bool all, JobInfo **ret, size_t *ret_n) {
         int64_t status;
         int r;
 
-        r = sd_bus_call_method(bus, JOBWORKER_BUS_NAME, JOBWORKER_MANAGER_PATH,
-                               JOBWORKER_MANAGER_INTERFACE, "ListJobs", &error, &reply, NULL);
+        /* An exiting daemon refuses a listing that needs a new polkit
+         * question; the next instance answers it. */
+        for (unsigned attempt = 0;; attempt++) {
+                r = sd_bus_call_method(bus, JOBWORKER_BUS_NAME, JOBWORKER_MANAGER_PATH,
+                                       JOBWORKER_MANAGER_INTERFACE, "ListJobs", &error, &reply, NULL);
+                if (r >= 0 || attempt > 0 || !sd_bus_error_has_name(&error, JOBWORKER_ERROR_SHUTTING_DOWN))
+                        break;
+                sd_bus_error_free(&error);
+        }
         if (r < 0) {
                 r = -ctl_report_bus_error("Failed to list jobs", &error, r);
                 goto finish;

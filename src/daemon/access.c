@@ -116,7 +116,30 @@ int access_check(Access *a, sd_bus_message *call, const char *action, bool inter
                 return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
         if (uid == 0)
                 return 1;
-        return polkit_check(a->polkit, call, action, interactive ? POLKIT_INTERACTIVE : 0, error);
+        /* Only StartJob and its like come here, from a handler that read
+         * and bounded the arguments: they may queue longer. */
+        return polkit_check(a->polkit, call, uid, action, POLKIT_BOUNDED | (interactive ? POLKIT_INTERACTIVE : 0),
+                            error);
+}
+
+void access_refuse_new_questions(Access *a) {
+        assert(a);
+        polkit_refuse_new(a->polkit);
+}
+
+/* Only acting on another user's job (an admin's Stop, GetOutput, Remove)
+ * may prompt for a password. A question that only decides whether a job is
+ * visible (GetJob, property reads, introspection, Peer, ...) never does: a
+ * prompt holds one of the caller's few polkit slots for minutes, and its
+ * "no" is as good as a missing job anyway. */
+static bool call_acts_on_job(sd_bus_message *call) {
+        const char *interface = sd_bus_message_get_interface(call);
+
+        if (!interface || strcmp(interface, JOBWORKER_JOB_INTERFACE) != 0)
+                return false;
+        return sd_bus_message_is_method_call(call, NULL, "Stop") > 0 ||
+               sd_bus_message_is_method_call(call, NULL, "GetOutput") > 0 ||
+               sd_bus_message_is_method_call(call, NULL, "Remove") > 0;
 }
 
 int access_see_job(Access *a, sd_bus_message *call, const Job *j) {
@@ -134,7 +157,11 @@ int access_see_job(Access *a, sd_bus_message *call, const Job *j) {
                 return 1;
         if (a->decided == call)
                 return a->decided_all && j ? 1 : -ENOENT;
-        r = polkit_check(a->polkit, call, ACTION_MANAGE_ALL_JOBS, POLKIT_INTERACTIVE, &error);
+        /* A "no" of any kind, the per-uid limit on questions included, is
+         * the answer for a missing job: it depends on the caller alone,
+         * never on whether the job exists. */
+        r = polkit_check(a->polkit, call, uid, ACTION_MANAGE_ALL_JOBS,
+                         call_acts_on_job(call) ? POLKIT_INTERACTIVE : 0, &error);
         sd_bus_error_free(&error);
         if (r == 0)
                 return 0;
@@ -153,7 +180,7 @@ int access_manage_job(Access *a, sd_bus_message *call, const Job *j, sd_bus_erro
         if (uid == 0)
                 return 1;
         if (uid == j->owner)
-                return polkit_check(a->polkit, call, ACTION_MANAGE_OWN_JOBS, POLKIT_INTERACTIVE, error);
+                return polkit_check(a->polkit, call, uid, ACTION_MANAGE_OWN_JOBS, POLKIT_INTERACTIVE, error);
         return access_see_job(a, call, j);
 }
 
@@ -170,7 +197,7 @@ int access_see_all(Access *a, sd_bus_message *call) {
                 return 1;
         if (a->decided == call)
                 return a->decided_all ? 1 : -EACCES;
-        r = polkit_check(a->polkit, call, ACTION_MANAGE_ALL_JOBS, POLKIT_QUICK, &error);
+        r = polkit_check(a->polkit, call, uid, ACTION_MANAGE_ALL_JOBS, POLKIT_QUICK, &error);
         sd_bus_error_free(&error);
         if (r == 0)
                 return 0;

@@ -21,24 +21,34 @@ static inline void access_freep(Access **a) {
 
 /* Questions to polkit not yet settled: the idle exit waits for them. */
 unsigned access_n_pending(const Access *a);
+/* Exiting: a call that needs a new question is answered ShuttingDown (the
+ * check returns 0, the call is taken care of). */
+void access_refuse_new_questions(Access *a);
 
 /* The caller's effective uid, from the bus broker (never from /proc). */
 int access_caller_uid(Access *a, sd_bus_message *call, uid_t *ret);
 
 /* The return convention of all checks that may ask polkit: 1 = yes; 0 =
- * polkit is being asked: return 1 from the bus callback without replying,
- * the call is dispatched again from the start once it answered; < 0 = no. */
+ * the call is taken care of, return 1 from the bus callback without
+ * replying (polkit is being asked, and the call is dispatched again from the
+ * start once it answered; or, while exiting, it was answered ShuttingDown);
+ * < 0 = no. Each uid has a few questions out and waiting at most
+ * (polkit.h); past that a check says no at once. */
 
-/* An action on no particular job (start-job, privileged-options): root may,
- * anyone else as polkit says. < 0 with error set. */
+/* An action on no particular job (start-job, privileged-options), asked
+ * from a handler that has read and bounded the call's arguments: root may,
+ * anyone else as polkit says. < 0 with error set (LimitExceeded past the
+ * per-uid limit, which is longer for these: POLKIT_BOUNDED). */
 int access_check(Access *a, sd_bus_message *call, const char *action, bool interactive, sd_bus_error *error);
 
 /* May the caller see the job j, which is NULL when no job has the id they
  * named? Its owner and root see it without asking anyone. Anyone else is
- * asked manage-all-jobs (interactively if the client allowed it), whether
- * the job exists or not, so the answer and its timing tell nothing about
- * other users' jobs. -ENOENT: answer exactly as for a job that does not
- * exist. The decision is remembered for this call (see below). */
+ * asked manage-all-jobs, whether the job exists or not, so the answer and
+ * its timing tell nothing about other users' jobs: interactively (if the
+ * client allowed it) only for the Job methods Stop, GetOutput and Remove,
+ * never for what only reads. -ENOENT: answer exactly as for a job that does
+ * not exist (also past the per-uid limit on questions). The decision is
+ * remembered for this call (see below). */
 int access_see_job(Access *a, sd_bus_message *call, const Job *j);
 
 /* May the caller act on the visible job j (Stop, GetOutput, Remove)? The
@@ -49,8 +59,10 @@ int access_manage_job(Access *a, sd_bus_message *call, const Job *j, sd_bus_erro
 
 /* For listings (ListJobs, introspection of the job tree): does the caller see
  * every user's jobs (root, admins) or only their own? Never prompts, and
- * asks polkit with a short timeout: a slow polkitd delays a user's listing
- * of their own jobs by seconds only. 1 = all, -EACCES = only their own. */
+ * gives polkit a few seconds, counted from the question (waiting for a free
+ * slot included): a slow polkitd, or a busy one, delays a user's listing of
+ * their own jobs by seconds only. 1 = all, -EACCES = only their own (also
+ * past the per-uid limit on questions). */
 int access_see_all(Access *a, sd_bus_message *call);
 
 /* What the last two decided for call, for sd-bus's callbacks that run later

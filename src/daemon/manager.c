@@ -112,19 +112,39 @@ static int parse_limits(Manager *m) {
 
 /* Every call from a client counts as activity, so the idle timer only fires
  * after a whole quiet period. Signals do not: as a subscriber of systemd we
- * hear about every unit on the host. Once exiting, StartJob is refused
- * before it does anything: the job would belong to a daemon that is about
- * to go, and the client's next call reaches the next instance. */
+ * hear about every unit on the host. Once exiting, nothing that would
+ * outlive the call is begun: StartJob (a job) and GetOutput (a reader) are
+ * refused before they do anything, and so is any call that needs a new
+ * question to polkit (access.c). They would keep a daemon that no longer
+ * owns the name alive, and the client's next call reaches the next
+ * instance. Everything else already sent to us is answered. */
+/* interface.member, or member alone: D-Bus lets a call leave out its
+ * interface, and sd-bus then finds the method by name. */
+static bool is_call_to(sd_bus_message *m, const char *interface, const char *member) {
+        const char *i = sd_bus_message_get_interface(m);
+        return (!i || strcmp(i, interface) == 0) && sd_bus_message_is_method_call(m, NULL, member) > 0;
+}
+
 static int on_bus_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Manager *manager = userdata;
 
         if (sd_bus_message_is_method_call(m, NULL, NULL) <= 0)
                 return 0;
         manager->last_activity_usec = now_usec(CLOCK_MONOTONIC);
-        if (manager->exiting && sd_bus_message_is_method_call(m, JOBWORKER_MANAGER_INTERFACE, "StartJob") > 0) {
+        if (!manager->exiting)
+                return 0;
+        if (is_call_to(m, JOBWORKER_MANAGER_INTERFACE, "StartJob")) {
                 log_info("Refusing StartJob from %s while exiting.", sd_bus_message_get_sender(m) ?: "?");
                 (void) sd_bus_reply_method_errorf(m, JOBWORKER_ERROR_SHUTTING_DOWN,
                                                   "jobworkerd is exiting and started nothing; call again.");
+                return 1;
+        }
+        /* Whatever the path: answered alike for every job id, so it tells
+         * nothing about other users' jobs. */
+        if (is_call_to(m, JOBWORKER_JOB_INTERFACE, "GetOutput")) {
+                log_info("Refusing GetOutput from %s while exiting.", sd_bus_message_get_sender(m) ?: "?");
+                (void) sd_bus_reply_method_errorf(m, JOBWORKER_ERROR_SHUTTING_DOWN,
+                                                  "jobworkerd is exiting and opened nothing; call again.");
                 return 1;
         }
         return 0;
@@ -153,6 +173,37 @@ static int on_exit_check(sd_event_source *s, void *userdata) {
         return 0;
 }
 
+/* Once the name is gone, new activations queue behind our STOPPING=1: what
+ * was in flight gets this long to finish (nothing new is begun while
+ * exiting), then we go regardless, as bus_event_loop_with_idle() does. */
+#define EXIT_DEADLINE_USEC (5 * USEC_PER_SEC)
+
+static int on_exit_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        log_warning("Still busy %llu s after giving the bus name back (%u active jobs, %s, %u polkit questions, "
+                    "%u path checks), exiting anyway.",
+                    (unsigned long long) (EXIT_DEADLINE_USEC / USEC_PER_SEC), manager_active_jobs(m),
+                    m->readers ? "output readers" : "no output readers", access_n_pending(m->access),
+                    caller_checks_pending(m));
+        return sd_event_exit(m->event, 0);
+}
+
+static void manager_name_released(Manager *m) {
+        int r;
+
+        if (m->name_released)
+                return;
+        m->name_released = true;
+        /* Floating: the event loop owns it, and it goes with the loop. */
+        r = sd_event_add_time(m->event, NULL, CLOCK_MONOTONIC, now_usec(CLOCK_MONOTONIC) + EXIT_DEADLINE_USEC, 0,
+                              on_exit_deadline, m);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to arm the exit deadline, exiting now: %m");
+                (void) sd_event_exit(m->event, 0);
+        }
+}
+
 static int on_name_owner_changed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
 
@@ -162,7 +213,7 @@ static int on_name_owner_changed(sd_bus_message *message, void *userdata, sd_bus
         if (!sender || strcmp(sender, "org.freedesktop.DBus") != 0)
                 return 0;
         log_debug("The bus confirmed " JOBWORKER_BUS_NAME " is released.");
-        m->name_released = true;
+        manager_name_released(m);
         return 0;
 }
 
@@ -173,7 +224,7 @@ static int on_exit_step_reply(sd_bus_message *reply, void *userdata, sd_bus_erro
 
         if (e) {
                 log_warning("Releasing the bus name on idle exit failed: %s", e->message ? e->message : e->name);
-                m->name_released = true;
+                manager_name_released(m);
         }
         return 0;
 }
@@ -188,6 +239,7 @@ static int manager_begin_exit(Manager *m) {
         int r;
 
         m->exiting = true;
+        access_refuse_new_questions(m->access);
         (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_OFF);
         (void) sd_notify(false, "STOPPING=1");
 
@@ -210,7 +262,7 @@ static int manager_begin_exit(Manager *m) {
                 r = sd_bus_release_name_async(m->bus, NULL, JOBWORKER_BUS_NAME, on_exit_step_reply, m);
         if (r < 0) {
                 log_warning_errno(r, "Failed to release the bus name asynchronously, exiting now: %m");
-                m->name_released = true;
+                manager_name_released(m);
         }
         return 0;
 }

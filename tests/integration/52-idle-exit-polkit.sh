@@ -26,10 +26,11 @@ systemctl stop "$SERVICE"
 
 done1="$(jctl "$U1" start -- true)"
 jctl "$U1" wait "$done1"
-info "polkitd frozen; $U2 asks for $U1's job (an interactive question, up to minutes)"
+# Acting on another user's job may prompt (only reading never does).
+info "polkitd frozen; $U2 removes $U1's job (an interactive question, up to minutes)"
 systemctl kill -s STOP "$POLKIT"
 (cd / && runuser -u "$U2" -- busctl --timeout=300 --allow-interactive-authorization=yes \
-    call "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" GetJob s "$done1" >/tmp/idle-probe.out 2>&1
+    call "$BUS_NAME" "/org/jobworker1/job/$done1" org.jobworker1.Job Remove >/tmp/idle-probe.out 2>&1
  echo $? >/tmp/idle-probe.rc) &
 probe=$!
 
@@ -44,6 +45,6 @@ assert_eq "$pid" "$(systemctl show -P MainPID "$SERVICE")" "the same jobworkerd"
 info "polkitd back: the call is answered, then the daemon idles out"
 systemctl kill -s CONT "$POLKIT"
 wait "$probe" || true
-assert_contains "$(cat /tmp/idle-probe.out)" "No job $done1."
+assert_contains "$(cat /tmp/idle-probe.out)" "Unknown object '/org/jobworker1/job/$done1'."
 wait_until 60 unit_is "$SERVICE" inactive || fail "jobworkerd did not idle out after the answer ($(unit_state "$SERVICE"))"
 assert_eq success "$(systemctl show -P Result "$SERVICE")" "service result after idle exit"
