@@ -31,13 +31,14 @@
 /* From systemd's answer to the end of its start job: normally milliseconds.
  * JobRemoved can be lost (ignored while PID 1 reexecutes, dropped when our
  * queue on the bus is full), so after this long we ask for the scope's
- * state instead. Short enough that the client's StartJob (120 s) is still
- * waiting for the answer. */
-#define START_JOB_WAIT_USEC (30 * USEC_PER_SEC)
+ * state instead. Well inside the 25 s a D-Bus client (busctl, and the bus
+ * itself for pending replies) waits by default, so a lost signal costs the
+ * caller 10 s, not an unanswered StartJob. */
+#define START_JOB_WAIT_USEC (10 * USEC_PER_SEC)
 /* A scope neither active nor failed may still have its start job queued
- * (a busy PID 1): look this many times in all, 30 s apart, before giving
- * up, still within the client's 120 s. */
-#define START_CHECKS_MAX 3U
+ * (a busy PID 1): look this many times in all, 10 s apart, before giving
+ * up. */
+#define START_CHECKS_MAX 6U
 #define RECHECK_USEC (2 * USEC_PER_SEC)
 /* After SIGKILL, as long as the job is not over: SIGKILL again. */
 #define KILL_RETRY_USEC (5 * USEC_PER_SEC)

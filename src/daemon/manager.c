@@ -184,7 +184,7 @@ static int on_exit_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
         log_warning("Still busy %llu s after giving the bus name back (%u active jobs, %s, %u polkit questions, "
                     "%u path checks), exiting anyway.",
                     (unsigned long long) (EXIT_DEADLINE_USEC / USEC_PER_SEC), manager_active_jobs(m),
-                    m->readers ? "output readers" : "no output readers", access_n_pending(m->access),
+                    output_any(m) ? "output readers" : "no output readers", access_n_pending(m->access),
                     caller_checks_pending(m));
         return sd_event_exit(m->event, 0);
 }

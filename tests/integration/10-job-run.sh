@@ -30,7 +30,7 @@ check_user() {
     if [[ "$u" != root ]]; then
         [[ "$(jctl "$other" list --all)" != *"$id"* ]] || fail "$other sees $u's job"
         out="$(jctl "$other" stop "$id" 2>&1)" && fail "$other stopped $u's job"
-        assert_contains "$out" "another user"
+        assert_contains "$out" "No job $id."
         out="$(busctl call org.jobworker1 /org/jobworker1 org.jobworker1.Manager GetJob s "$id" 2>&1)" \
             || fail "root cannot get $u's job: $out"
     fi

@@ -65,4 +65,4 @@ assert_eq "$(seq 1 5)" "$(timeout 120 jobworkerctl logs -f "$id")" "logs -f"
 
 # Only the owner (or root) reads a job's output.
 out="$(jctl "$TEST_USER2" logs "$id" 2>&1)" && fail "$TEST_USER2 read $u's output"
-assert_contains "$out" "another user"
+assert_contains "$out" "No job $id."

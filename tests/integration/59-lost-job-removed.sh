@@ -50,20 +50,20 @@ assert_contains "$(journalctl -u "$SERVICE" --since "$since" -o cat)" \
 assert_no_failed_job_units
 
 info "2. jobworkerd is SIGKILLed while a job waits for its JobRemoved"
-as_user "$u" jobworkerctl start -- sleep 300 >/dev/null 2>&1 &
-client=$!
-starting() { jctl "$u" list --all --json | jq -r '.[] | select(.state == "starting") | .id'; }
-has_starting() { [[ -n "$(starting)" ]]; }
-# Well within the 30 s start deadline, which would release it.
-wait_until 25 has_starting || fail "no job of $u is starting"
-id2="$(starting)"
-info "starting: $id2"
-# Not restarted at once (Restart=on-failure): the next daemon comes when
+# Set up first (the deadline leaves a few seconds). Not restarted at once (Restart=on-failure): the next daemon comes when
 # called, once the old shim is gone, so it cannot mistake the scope the shim
 # still holds for a released job.
 mkdir -p "$dropin"
 printf '[Service]\nRestart=no\n' >"$dropin/no-restart.conf"
 systemctl daemon-reload
+as_user "$u" jobworkerctl start -- sleep 300 >/dev/null 2>&1 &
+client=$!
+starting() { jctl "$u" list --all --json | jq -r '.[] | select(.state == "starting") | .id'; }
+has_starting() { [[ -n "$(starting)" ]]; }
+# Within the 10 s start deadline, which would release it.
+wait_until 8 has_starting || fail "no job of $u is starting"
+id2="$(starting)"
+info "starting: $id2"
 systemctl kill -s KILL jobworkerd
 wait "$client" 2>/dev/null || true
 # Its shim sees its go pipe close and exits without running anything; the

@@ -77,6 +77,8 @@ int main(int argc, char **argv) {
         while (now_usec() < until && !terminated) {
                 while ((r = sd_bus_process(bus, NULL)) > 0)
                         ;
+                if (r == -EINTR)
+                        continue;
                 if (r < 0) {
                         fprintf(stderr, "forge-job-removed: bus: %s\n", strerror(-r));
                         return 2;
@@ -107,6 +109,8 @@ int main(int argc, char **argv) {
                 }
                 /* Keep the queue short: a flood the bus drops proves nothing. */
                 r = sd_bus_flush(bus);
+                if (r == -EINTR)
+                        continue;       /* our SIGTERM: the loop ends, the count is printed */
                 if (r < 0) {
                         fprintf(stderr, "forge-job-removed: flush: %s\n", strerror(-r));
                         return 2;
