@@ -23,24 +23,12 @@ wait_finished() {
 #    policy keeps systemd's JobRemoved from jobworkerd, so the job stays
 #    "starting" until its start deadline (10 s) releases it: the stop surely
 #    comes while it starts, however fast the host.
-LOSE=/etc/dbus-1/system.d/zz-test-46-lose-job-removed.conf
-trap 'rm -f "$POLICY" "$LOSE"; systemctl reload dbus' EXIT
-cat >"$LOSE" <<'XML'
-<?xml version="1.0"?>
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
-        "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <policy context="mandatory">
-    <deny receive_interface="org.freedesktop.systemd1.Manager" receive_member="JobRemoved"/>
-  </policy>
-</busconfig>
-XML
-systemctl reload dbus
+trap 'rm -f "$POLICY"; give_back_job_removed' EXIT
+lose_job_removed
 out="$(as_user "$TEST_USER1" "$STOP_WHILE_STARTING" 2 200 env --ignore-signal=TERM sleep 1000)"
 info "stop while starting: $out"
 read -r when caught <<<"$out"
-rm -f "$LOSE"
-systemctl reload dbus
+give_back_job_removed
 assert_eq starting "$when" "when the stop reached job $caught"
 [[ -n "$caught" ]] || fail "never managed to stop a job while it was starting"
 wait_finished root "$caught" 120 || fail "job $caught stopped while starting with a 2 s timeout still runs after 120 s"

@@ -70,3 +70,26 @@ bus_error() {
         || fail "busctl $* as $user failed without an error reply: $(tail -3 <<<"$out")"
     sed -e 's/.* error-name=\([^ ]*\) error-message=\(.*\)$/\1: \2/' <<<"$line"
 }
+
+# lose_job_removed / give_back_job_removed: a mandatory bus policy takes
+# systemd's JobRemoved away from every receiver, as a lost signal would (PID 1
+# reexecuting, a full queue), and gives it back. systemctl as root talks to
+# PID 1 on its private socket, so it is not affected.
+JOB_REMOVED_POLICY=/etc/dbus-1/system.d/zz-test-lose-job-removed.conf
+lose_job_removed() {
+    cat >"$JOB_REMOVED_POLICY" <<'XML'
+<?xml version="1.0"?>
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+        "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <policy context="mandatory">
+    <deny receive_interface="org.freedesktop.systemd1.Manager" receive_member="JobRemoved"/>
+  </policy>
+</busconfig>
+XML
+    systemctl reload dbus
+}
+give_back_job_removed() {
+    rm -f "$JOB_REMOVED_POLICY"
+    systemctl reload dbus
+}
