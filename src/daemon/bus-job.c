@@ -207,9 +207,11 @@ static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *er
         if (timeout > JOB_TIMEOUT_MAX_USEC)
                 return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
                                          "Stop timeout is absurdly large (more than a year).");
-        r = job_stop(j, timeout, error);
+        r = job_stop(j, timeout);
+        if (r == -EALREADY)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_NOT_RUNNING, "Job %s has already finished.", j->id);
         if (r < 0)
-                return r;
+                return sd_bus_error_set_errnof(error, r, "Failed to stop job %s: %m", j->id);
         return sd_bus_reply_method_return(message, NULL);
 }
 

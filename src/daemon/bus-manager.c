@@ -333,6 +333,31 @@ static const char *check_failure(int error) {
 
 /* The check is done: refuse, or make the job and start it (which answers
  * the call once the job runs). */
+static void start_request_unref(void *userdata) {
+        sd_bus_message_unref(userdata);
+}
+
+/* The core tells us how the start ended: the caller hears of it, and of the
+ * new job (JobNew goes to that caller only), once it runs. */
+static void on_job_started(Job *j, int error, const char *reason, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata;
+        int r;
+
+        assert(j);
+        assert(request);
+
+        if (error < 0)
+                r = sd_bus_reply_method_errorf(request, JOBWORKER_ERROR_START_FAILED, "%s",
+                                               reason ?: "The job failed to start.");
+        else {
+                (void) bus_send_signal_to(j->manager->bus, sd_bus_message_get_sender(request), "JobNew", j->id,
+                                          j->object_path);
+                r = sd_bus_reply_method_return(request, "so", j->id, j->object_path);
+        }
+        if (r < 0)
+                log_warning_errno(r, "Failed to answer StartJob for %s: %m", j->id);
+}
+
 static int start_job_checked(PendingStart *p, const CallerCheckResult *result, sd_bus_error *error) {
         Manager *m;
         const char *why;
@@ -408,8 +433,9 @@ static int start_job_checked(PendingStart *p, const CallerCheckResult *result, s
                 job_free(j);
                 return r;
         }
-        r = job_start(j, p->request, p->groups, p->n_groups);
+        r = job_start(j, p->groups, p->n_groups, on_job_started, sd_bus_message_ref(p->request), start_request_unref);
         if (r < 0) {
+                sd_bus_message_unref(p->request);
                 manager_remove_job(m, j);
                 return sd_bus_error_setf(error, JOBWORKER_ERROR_START_FAILED,
                                          "Failed to start the job: %s", strerror(-r));

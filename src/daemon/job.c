@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A job's lifecycle: spawn the shim, put it in its scope, release it, stop
  * it, and find out how it ended. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -77,7 +78,8 @@ Job *job_free(Job *j) {
         sd_event_source_disable_unref(j->start_timer);
         unit_state_query_free(j->state_query);
         sd_bus_slot_unref(j->start_slot);
-        sd_bus_message_unref(j->start_request);
+        if (j->start_userdata && j->start_userdata_free)
+                j->start_userdata_free(j->start_userdata);
         if (j->go_fd >= 0)
                 close(j->go_fd);
         free(j->unit);
@@ -116,18 +118,15 @@ static void job_set_state(Job *j, JobState state) {
         (void) job_send_properties_changed(j);
 }
 
-static void job_reply_start(Job *j, const char *error_name, const char *message) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = TAKE_PTR(j->start_request);
-        int r;
+/* Tells whoever started the job how the start ended, once. */
+static void job_report_start(Job *j, int error, const char *reason) {
+        job_started_t done = j->start_done;
+        void *userdata = j->start_userdata;
 
-        if (!request)
-                return;
-        if (error_name)
-                r = sd_bus_reply_method_errorf(request, error_name, "%s", message);
-        else
-                r = sd_bus_reply_method_return(request, "so", j->id, j->object_path);
-        if (r < 0)
-                log_warning_errno(r, "Failed to answer StartJob for %s: %m", j->id);
+        j->start_done = NULL;
+        j->start_userdata = NULL;
+        if (done)
+                done(j, error, reason, userdata);
 }
 
 static int on_discarded_shim_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
@@ -164,7 +163,7 @@ static void job_abort_start(Job *j, const char *reason) {
         if (j->go_fd >= 0)
                 j->go_fd = (close(j->go_fd), -1);
         j->start_slot = sd_bus_slot_unref(j->start_slot);
-        job_reply_start(j, JOBWORKER_ERROR_START_FAILED, reason);
+        job_report_start(j, -ECANCELED, reason);
         job_discard_shim(j);
         (void) systemd_reset_failed_unit(j->manager, j->unit);
         job_forget_files(j);
@@ -381,10 +380,7 @@ static void job_release(Job *j) {
         }
         log_info("Job %s started in %s as uid %u: %s", j->id, j->unit, (unsigned) j->owner, j->argv[0]);
         job_set_state(j, JOB_RUNNING);
-        if (j->start_request)
-                (void) bus_send_signal_to(j->manager->bus, sd_bus_message_get_sender(j->start_request),
-                                          "JobNew", j->id, j->object_path);
-        job_reply_start(j, NULL, NULL);
+        job_report_start(j, 0, NULL);
         job_apply_pending_stop(j);
 }
 
@@ -633,8 +629,12 @@ static int spawn_shim(Job *j, const gid_t *groups, int n_groups) {
         return 0;
 }
 
-int job_start(Job *j, sd_bus_message *request, const gid_t *groups, int n_groups) {
+int job_start(Job *j, const gid_t *groups, int n_groups, job_started_t done, void *userdata,
+              void (*userdata_free)(void *userdata)) {
         int r;
+
+        assert(j);
+        assert(done);
 
         j->state = JOB_STARTING;
         j->start_usec = now_usec(CLOCK_REALTIME);
@@ -655,7 +655,9 @@ int job_start(Job *j, sd_bus_message *request, const gid_t *groups, int n_groups
                 job_forget_files(j);
                 return r;
         }
-        j->start_request = sd_bus_message_ref(request);
+        j->start_done = done;
+        j->start_userdata = userdata;
+        j->start_userdata_free = userdata_free;
         return 0;
 }
 
@@ -700,15 +702,15 @@ int job_arm_kill_timer(Job *j) {
 void job_apply_pending_stop(Job *j) {
         if (j->state != JOB_RUNNING || !j->stop_requested)
                 return;
-        (void) job_stop(j, j->pending_stop_timeout_usec, NULL);
+        (void) job_stop(j, j->pending_stop_timeout_usec);
 }
 
-int job_stop(Job *j, uint64_t timeout_usec, sd_bus_error *error) {
+int job_stop(Job *j, uint64_t timeout_usec) {
         uint64_t now = now_usec(CLOCK_REALTIME);
 
+        assert(j);
         if (j->state == JOB_FINISHED)
-                return sd_bus_error_setf(error, JOBWORKER_ERROR_NOT_RUNNING,
-                                         "Job %s has already finished.", j->id);
+                return -EALREADY;
         if (timeout_usec == 0)
                 timeout_usec = j->limits.stop_timeout_usec;
 
@@ -743,7 +745,7 @@ int job_stop(Job *j, uint64_t timeout_usec, sd_bus_error *error) {
          * may fail), the SIGKILL timer ends the job. */
         (void) systemd_kill_unit(j->manager, j->unit, SIGTERM);
         int r = job_arm_kill_timer(j);
-        if (r < 0 && error)
-                return sd_bus_error_set_errnof(error, r, "Failed to arm the SIGKILL timer of job %s: %m", j->id);
-        return r;
+        if (r < 0)
+                return log_error_errno(r, "Failed to arm the SIGKILL timer of job %s: %m", j->id);
+        return 0;
 }

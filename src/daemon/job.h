@@ -12,8 +12,14 @@
 #include "job-result.h"
 
 typedef struct Manager Manager;
+typedef struct Job Job;
 
-typedef struct Job {
+/* How a start ended, for whoever asked for it (the API layer answers its
+ * StartJob call): error 0 means the job runs; else a negative errno and a
+ * reason a person understands. Called at most once. */
+typedef void (*job_started_t)(Job *j, int error, const char *reason, void *userdata);
+
+struct Job {
         Manager *manager;
 
         /* The spec: fixed when the job is created, persisted. */
@@ -50,7 +56,9 @@ typedef struct Job {
         int go_fd;                      /* write end of the shim's go pipe */
         char *systemd_job;              /* object path of the scope's start job */
         sd_bus_slot *start_slot;        /* pending StartTransientUnit call */
-        sd_bus_message *start_request;  /* the StartJob call we answer once running */
+        job_started_t start_done;       /* told once the job runs or failed to start */
+        void *start_userdata;           /* start_done's; start_userdata_free drops it unused */
+        void (*start_userdata_free)(void *userdata);
         sd_event_source *start_timer;   /* stops waiting for JobRemoved of systemd_job */
         unsigned start_checks;          /* times the scope's state was read instead */
         bool reset_failed_tried;
@@ -62,7 +70,7 @@ typedef struct Job {
         char *unit_result;
         struct UnitStateQuery *state_query;  /* a pending read of that state */
         bool recovering;                     /* found at start-up, state not read yet */
-} Job;
+};
 
 int job_new(Manager *m, const char *id, Job **ret);
 Job *job_free(Job *j);
@@ -88,11 +96,16 @@ void job_forget_files(const Job *j);
 char *job_status_path(const Job *j);
 
 /* Lifecycle. */
-/* Spawns the shim, asks systemd for the scope, and answers request (the
- * StartJob call) once the job runs or failed to start. */
-int job_start(Job *j, sd_bus_message *request, const gid_t *groups, int n_groups);
+/* Spawns the shim, asks systemd for the scope, and calls done once the job
+ * runs or failed to start (userdata_free(userdata) instead, if the job is
+ * freed first, e.g. when the daemon exits). On an error returned here done
+ * is not called and userdata stays the caller's. */
+int job_start(Job *j, const gid_t *groups, int n_groups, job_started_t done, void *userdata,
+              void (*userdata_free)(void *userdata));
 int job_arm_kill_timer(Job *j);
-int job_stop(Job *j, uint64_t timeout_usec, sd_bus_error *error);
+/* SIGTERM now, SIGKILL after timeout_usec (0: the job's own stop timeout);
+ * -EALREADY if it has finished. */
+int job_stop(Job *j, uint64_t timeout_usec);
 /* A Stop() that came while the job was starting, applied once it runs. */
 void job_apply_pending_stop(Job *j);
 void job_on_systemd_job_removed(Job *j, const char *result);
