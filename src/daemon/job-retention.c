@@ -148,7 +148,8 @@ int job_retention_choose(Job *const *jobs, size_t n, const JobRetention *limits,
         victims = malloc(sizeof(Job *) * (n ? n : 1));
         if (!sorted || !victims)
                 return -ENOMEM;
-        memcpy(sorted, jobs, sizeof(Job *) * n);
+        if (n > 0)      /* memcpy() from NULL is undefined even for 0 bytes */
+                memcpy(sorted, jobs, sizeof(Job *) * n);
 
         /* Per owner: the active records first, then the newest finished
          * while count and bytes fit; from the first that does not, all go.
