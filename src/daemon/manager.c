@@ -632,6 +632,35 @@ Manager *manager_free(Manager *m) {
         return NULL;
 }
 
+/* How long start-up waits for PID 1 to tell how the jobs found in the
+ * records are doing. */
+#define RECOVERY_WAIT_USEC (20 * USEC_PER_SEC)
+
+/* The recovery asks PID 1 without blocking; until the answers are in, a
+ * job that ended while we were away would still look running. So the
+ * event loop runs them in before the name is requested: no client can
+ * reach us yet (the one that activated us waits for the name), and none
+ * ever sees a job's fate half read. */
+static int manager_wait_recovered(Manager *m) {
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + RECOVERY_WAIT_USEC;
+
+        for (;;) {
+                size_t n = 0;
+                for (size_t i = 0; i < m->n_jobs; i++)
+                        n += m->jobs[i]->recovering;
+                if (n == 0)
+                        return 0;
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
+                if (now >= deadline || sd_event_get_state(m->event) == SD_EVENT_FINISHED) {
+                        log_warning("systemd has not told how %zu job(s) are doing; going on, they are asked again.", n);
+                        return 0;
+                }
+                int r = sd_event_run(m->event, deadline - now);
+                if (r < 0)
+                        return log_error_errno(r, "Event loop failed while recovering jobs: %m");
+        }
+}
+
 int manager_startup(Manager *m) {
         int r;
 
@@ -668,6 +697,9 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return r;
         r = manager_load_jobs(m);
+        if (r < 0)
+                return r;
+        r = manager_wait_recovered(m);
         if (r < 0)
                 return r;
 
