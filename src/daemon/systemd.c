@@ -287,24 +287,33 @@ static bool error_means_no_unit(const sd_bus_error *e) {
                                       "org.freedesktop.DBus.Error.UnknownProperty");
 }
 
+/* An error reply ends the query: a unit that is gone is simply over;
+ * anything else is reported as a failure to the handler. Returns true if
+ * reply was an error (the handler has run, and may have freed q). */
+static bool query_handled_error(UnitStateQuery *q, sd_bus_message *reply, const char *what) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        if (!e)
+                return false;
+        if (error_means_no_unit(e))
+                q->handler(q, 0, "inactive", NULL, q->userdata);
+        else {
+                log_warning("Failed to read the %s of %s: %s", what, q->unit, e->message ? e->message : e->name);
+                q->handler(q, -sd_bus_message_get_errno(reply) ?: -EIO, NULL, NULL, q->userdata);
+        }
+        return true;
+}
+
 static int on_unit_result_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error);
 
 static int on_active_state_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         UnitStateQuery *q = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
         const char *active;
         int r;
 
         q->slot = sd_bus_slot_unref(q->slot);
-        if (e) {
-                if (error_means_no_unit(e)) {
-                        q->handler(q, 0, "inactive", NULL, q->userdata);
-                        return 0;
-                }
-                log_warning("Failed to read the state of %s: %s", q->unit, e->message ? e->message : e->name);
-                q->handler(q, -sd_bus_message_get_errno(reply) ?: -EIO, NULL, NULL, q->userdata);
+        if (query_handled_error(q, reply, "state"))
                 return 0;
-        }
         r = sd_bus_message_read(reply, "v", "s", &active);
         if (r >= 0) {
                 q->active_state = strdup(active);
@@ -323,21 +332,13 @@ static int on_active_state_reply(sd_bus_message *reply, void *userdata, sd_bus_e
 
 static int on_unit_result_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         UnitStateQuery *q = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
         const char *result;
         int r;
 
         q->slot = sd_bus_slot_unref(q->slot);
-        if (e) {
-                /* Gone between the two reads: over, however it ended. */
-                if (error_means_no_unit(e)) {
-                        q->handler(q, 0, "inactive", NULL, q->userdata);
-                        return 0;
-                }
-                log_warning("Failed to read the result of %s: %s", q->unit, e->message ? e->message : e->name);
-                q->handler(q, -sd_bus_message_get_errno(reply) ?: -EIO, NULL, NULL, q->userdata);
+        /* Gone between the two reads: over, however it ended. */
+        if (query_handled_error(q, reply, "result"))
                 return 0;
-        }
         r = sd_bus_message_read(reply, "v", "s", &result);
         if (r < 0) {
                 log_warning_errno(r, "Failed to parse the result of %s: %m", q->unit);
