@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fd-util.h"
 #include "job.h"
 #include "log.h"
 #include "macro.h"
@@ -396,19 +397,13 @@ int job_record_read(Job *j) {
         buf = malloc(JOB_RECORD_SIZE_MAX + 1);
         if (!buf)
                 return -ENOMEM;
-        for (;;) {
-                ssize_t n = read(fd, buf + size, JOB_RECORD_SIZE_MAX + 1 - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-                if (size > JOB_RECORD_SIZE_MAX)
-                        return log_warning_errno(E2BIG, "Record %s is too large.", path);
-        }
+        /* One byte more than a record may have tells a too large one. */
+        ssize_t n = read_full(fd, buf, JOB_RECORD_SIZE_MAX + 1);
+        if (n < 0)
+                return (int) n;
+        size = (size_t) n;
+        if (size > JOB_RECORD_SIZE_MAX)
+                return log_warning_errno(E2BIG, "Record %s is too large.", path);
         int r = job_record_parse(j, buf, size);
         if (r < 0)
                 return log_warning_errno(r, "Record %s is malformed: %m", path);
