@@ -170,20 +170,6 @@ int job_record_format(const Job *j, char **ret, size_t *ret_size) {
         return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
-
 int job_save(const Job *j) {
         _cleanup_free_ char *path = record_path(j, ".job"), *tmp = record_path(j, ".job.tmp"), *text = NULL;
         _cleanup_close_ int fd = -1;

@@ -95,3 +95,19 @@ int memfd_read_sealed(int fd, size_t max, char **ret, size_t *ret_size) {
         *ret_size = done;
         return 0;
 }
+
+int write_all(int fd, const void *buf, size_t size) {
+        const char *p = buf;
+
+        while (size > 0) {
+                ssize_t k = write(fd, p, size);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += k;
+                size -= (size_t) k;
+        }
+        return 0;
+}

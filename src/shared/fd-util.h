@@ -9,6 +9,8 @@
 /* Reads until EOF or until size bytes are in buf, retrying EINTR. Returns
  * the number of bytes read (== size means there may be more), or -errno. */
 ssize_t read_full(int fd, void *buf, size_t size);
+/* Writes all of buf (retrying EINTR and short writes); 0 or -errno. */
+int write_all(int fd, const void *buf, size_t size);
 
 /* A new memfd (O_CLOEXEC) holding size bytes of data, sealed so nobody
  * can change, grow, shrink or unseal it. Returns the fd or -errno. */

@@ -309,20 +309,6 @@ int job_status_read_file(const char *path, JobStatus *ret) {
         return job_status_parse(buf, (size_t) len, ret);
 }
 
-static int write_all(int fd, const char *p, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
-
 int job_status_write_file_atomic(const char *path, const JobStatus *s) {
         _cleanup_free_ char *text = NULL, *tmp = NULL;
         int r;
