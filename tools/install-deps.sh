@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_pkgs=(meson ninja-build gcc clang pkg-config libsystemd-dev libcap-dev libcmocka-dev
-            libdbus-1-dev systemd dbus)
+            libdbus-1-dev libmnl-dev libinih-dev libjson-c-dev systemd dbus)
 test_pkgs=(qemu-system-x86 qemu-utils debootstrap e2fsprogs jq libclang-rt-14-dev)
 
 pkgs=("${build_pkgs[@]}")

@@ -13,7 +13,7 @@ set -euo pipefail
 
 # Everything the guest needs.  Later features add packages HERE (only here):
 # the hash below changes and a fresh image is built automatically.
-PACKAGES="systemd,systemd-sysv,dbus,libpam-systemd,polkitd,linux-image-amd64,udev,iproute2,procps,man-db,jq,util-linux,kmod"
+PACKAGES="systemd,systemd-sysv,dbus,libpam-systemd,polkitd,linux-image-amd64,udev,iproute2,procps,man-db,jq,util-linux,kmod,libmnl0,libinih1,libjson-c5,busybox-static,bubblewrap,netcat-openbsd,iputils-ping,openssh-server,openssh-client"
 SUITE=bookworm
 # Same mirror as the host's apt configuration (deb.debian.org).
 MIRROR="${JOBWORKER_VM_MIRROR:-http://deb.debian.org/debian}"
