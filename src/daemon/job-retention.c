@@ -171,6 +171,10 @@ int job_retention_choose(Job *const *jobs, size_t n, const JobRetention *limits,
                         active_total = add_sat(active_total, c);
                         continue;
                 }
+                if (limits->forget_finished_before_usec > 0 && j->finish_usec <= limits->forget_finished_before_usec) {
+                        victims[n_victims++] = j;
+                        continue;
+                }
                 if (!full && in_group < limits->per_user && fits(used, c, limits->per_user_bytes)) {
                         used = add_sat(used, c);
                         in_group++;
@@ -206,4 +210,26 @@ int job_retention_choose(Job *const *jobs, size_t n, const JobRetention *limits,
         *ret_n = n_victims;
         *ret = n_victims > 0 ? TAKE_PTR(victims) : NULL;
         return 0;
+}
+
+uint64_t job_retention_cutoff(uint64_t now_usec, uint64_t retention_usec) {
+        if (retention_usec == UINT64_MAX || now_usec <= retention_usec)
+                return 0;
+        return now_usec - retention_usec;
+}
+
+uint64_t job_retention_next_expiry(Job *const *jobs, size_t n, uint64_t retention_usec) {
+        uint64_t next = UINT64_MAX;
+
+        assert(jobs || n == 0);
+        if (retention_usec == UINT64_MAX)
+                return UINT64_MAX;
+        for (size_t i = 0; i < n; i++) {
+                if (jobs[i]->state != JOB_FINISHED)
+                        continue;
+                uint64_t t = add_sat(jobs[i]->finish_usec, retention_usec);
+                if (t < next)
+                        next = t;
+        }
+        return next;
 }

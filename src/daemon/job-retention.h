@@ -22,10 +22,22 @@ typedef struct JobRetention {
          * may hold, active and finished jobs together; 0 = no budget. */
         uint64_t per_user_bytes;
         uint64_t total_bytes;
+        /* FinishedRetentionSec=: finished jobs that finished at or before
+         * this time (CLOCK_REALTIME) go whatever the counts; 0 = none. */
+        uint64_t forget_finished_before_usec;
 } JobRetention;
 
+/* forget_finished_before_usec for "now" and a retention time (UINT64_MAX =
+ * forever gives 0). */
+uint64_t job_retention_cutoff(uint64_t now_usec, uint64_t retention_usec);
+/* When the next finished job of jobs[0..n) becomes older than retention_usec
+ * (CLOCK_REALTIME), or UINT64_MAX when none will. */
+uint64_t job_retention_next_expiry(Job *const *jobs, size_t n, uint64_t retention_usec);
+
 /* Picks from jobs[0..n) the finished jobs to forget, oldest first, into a
- * newly allocated array *ret (NULL when none) of *ret_n entries. Unfinished
+ * newly allocated array *ret (NULL when none) of *ret_n entries: those that
+ * finished at or before forget_finished_before_usec, and of the rest as
+ * follows. Unfinished
  * jobs are never picked, and do not count against the numbers, but their
  * records use up the byte budgets first: of one owner's finished jobs the
  * newest are kept as long as both the count and the bytes fit, the rest

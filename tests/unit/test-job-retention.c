@@ -107,6 +107,37 @@ static void make_sized(size_t i, uid_t owner, JobState state, uint64_t finish, s
         jobs[i].working_directory = big + sizeof big - 1 - len;
 }
 
+static void test_age(void **state) {
+        _cleanup_free_ Job **victims = NULL;
+        size_t n;
+        /* Counts that keep everything; the age alone decides. */
+        JobRetention limits = { .per_user = 100, .total = 100 };
+
+        make(0, 1, JOB_FINISHED, 100);
+        make(1, 1, JOB_FINISHED, 300);
+        make(2, 2, JOB_FINISHED, 200);
+        make(3, 1, JOB_RUNNING, 0);   /* finish time 0: never too old */
+        make(4, 2, JOB_FINISHED, 201);
+        assert_true(job_retention_cutoff(1000, 800) == 200);
+        assert_true(job_retention_cutoff(1000, UINT64_MAX) == 0);
+        assert_true(job_retention_cutoff(100, 800) == 0);
+        limits.forget_finished_before_usec = job_retention_cutoff(1000, 800);
+        assert_int_equal(job_retention_choose(table, 5, &limits, &victims, &n), 0);
+        assert_int_equal(n, 2);
+        assert_ptr_equal(victims[0], &jobs[0]);
+        assert_ptr_equal(victims[1], &jobs[2]);
+        free(victims);
+        victims = NULL;
+        /* None too old: nothing goes. */
+        limits.forget_finished_before_usec = 0;
+        assert_int_equal(job_retention_choose(table, 5, &limits, &victims, &n), 0);
+        assert_int_equal(n, 0);
+        /* The next to expire: the oldest finished one's time plus retention. */
+        assert_true(job_retention_next_expiry(table, 5, 50) == 150);
+        assert_true(job_retention_next_expiry(table, 5, UINT64_MAX) == UINT64_MAX);
+        assert_true(job_retention_next_expiry(table + 3, 1, 50) == UINT64_MAX);
+}
+
 static void test_record_cost(void **state) {
         char *argv[] = { (char *) "ab", (char *) "c", NULL };
         char *env[] = { (char *) "A=1", NULL };
@@ -276,6 +307,7 @@ int main(void) {
                 cmocka_unit_test(test_per_user),
                 cmocka_unit_test(test_total),
                 cmocka_unit_test(test_ties_and_nothing),
+                cmocka_unit_test(test_age),
                 cmocka_unit_test(test_record_cost),
                 cmocka_unit_test(test_bytes_per_user),
                 cmocka_unit_test(test_bytes_total),
