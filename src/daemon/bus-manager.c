@@ -15,6 +15,7 @@
 #include "bus-names.h"
 #include "caller-check.h"
 #include "job.h"
+#include "job-policy.h"
 #include "job-retention.h"
 #include "log.h"
 #include "macro.h"
@@ -283,6 +284,33 @@ static inline void pending_start_freep(PendingStart **p) {
         pending_start_free(*p);
 }
 
+/* [Ceilings] of jobworkerd.conf: what l asks above one needs
+ * privileged-options (polkit, asked only then; root passes). Then, for a
+ * new job (fill_defaults), what l does not ask is filled in from the [Jobs]
+ * Default* keys, capped by the ceilings. The access_check() convention: 1 go on, 0 the call is held
+ * (polkit asked, dispatched again from the start), < 0 refused. */
+int check_ceilings(Manager *m, sd_bus_message *message, JobLimits *l, bool fill_defaults, sd_bus_error *error) {
+        _cleanup_free_ char *why = NULL;
+        int r;
+
+        r = job_limits_check_ceilings(l, &m->settings.ceilings, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                r = access_check(m->access, message, ACTION_PRIVILEGED_OPTIONS, true, error);
+                if (r == 0)
+                        return 0;
+                if (r < 0) {
+                        sd_bus_error_free(error);
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_LIMIT_EXCEEDED, "%s",
+                                                 why ?: "A limit is above its ceiling.");
+                }
+        }
+        if (fill_defaults)
+                job_limits_fill_defaults(l, &m->settings);
+        return 1;
+}
+
 /* Root is exempt; counted again when the job is made, since other starts
  * of the same user may have finished their checks meanwhile. */
 static int check_active_jobs_of(Manager *m, uid_t uid, sd_bus_error *error) {
@@ -476,6 +504,8 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         int r, n_groups = GROUPS_MAX;
 
         job_limits_init(&limits);
+        /* Not asked for until an option says: DefaultStopTimeoutSec= then. */
+        limits.stop_timeout_usec = UINT64_MAX;
 
         r = sd_bus_message_rewind(message, true);
         if (r < 0)
@@ -511,6 +541,9 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
                 return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED,
                                         "Cannot determine the caller's user.");
         r = access_check(m->access, message, ACTION_START_JOB, true, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = check_ceilings(m, message, &limits, true, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = check_active_jobs_of(m, uid, error);
@@ -659,14 +692,37 @@ static int property_get_version(sd_bus *bus, const char *path, const char *inter
 static int property_get_default_stop_timeout(sd_bus *bus, const char *path, const char *interface,
                                              const char *property, sd_bus_message *reply,
                                              void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "t", (uint64_t) JOB_STOP_TIMEOUT_DEFAULT_USEC);
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "t", m->settings.default_stop_timeout_usec);
+}
+
+/* systemctl reload jobworkerd (ExecReload=) lands here, and waits for the
+ * answer: the new settings are in use once it returns, or the call fails
+ * naming the file, line and key, and the old settings stay. Root only. */
+static int method_reload(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_free_ char *why = NULL;
+        uid_t uid;
+        int r;
+
+        r = access_caller_uid(m->access, message, &uid);
+        if (r < 0 || uid != 0)
+                return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED,
+                                        "Only root may reload the configuration of jobworkerd.");
+        r = manager_reload(m, &why);
+        if (r == -ENOMEM && !why)
+                return r;
+        if (r < 0)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_CONFIGURATION,
+                                         "%s; the configuration in use is unchanged.", why ?: strerror(-r));
+        return sd_bus_reply_method_return(message, NULL);
 }
 
 const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("DefaultStopTimeoutUSec", "t", property_get_default_stop_timeout, 0,
-                        SD_BUS_VTABLE_PROPERTY_CONST),
+                        SD_BUS_VTABLE_PROPERTY_EXPLICIT),
         SD_BUS_METHOD_WITH_ARGS("StartJob",
                                 SD_BUS_ARGS("aay", argv, "aay", environment, "ay", working_directory,
                                             "a{sv}", options),
@@ -677,6 +733,8 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_list_jobs, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetJob", SD_BUS_ARGS("s", id), SD_BUS_RESULT("o", job),
                                 method_get_job, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,
+                                method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("JobNew", SD_BUS_ARGS("s", id, "o", job), 0),
         SD_BUS_SIGNAL_WITH_ARGS("JobRemoved", SD_BUS_ARGS("s", id, "o", job), 0),
         SD_BUS_VTABLE_END

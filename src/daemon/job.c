@@ -356,7 +356,8 @@ static void job_release(Job *j) {
 
         /* systemd said the scope is ready; the kernel must agree before the
          * command may run, or it would run outside its limits. */
-        r = systemd_scope_holds_pid(j->unit, j->shim_pid);
+        char slice[JOBWORKER_USER_SLICE_NAME_MAX];
+        r = systemd_scope_holds_pid(user_slice_name(j->owner, slice), j->unit, j->shim_pid);
         if (r <= 0) {
                 _cleanup_free_ char *msg = NULL;
                 if (r < 0)
@@ -520,7 +521,9 @@ static int start_transient_scope(Job *j) {
          * its command line or owner. */
         if (asprintf(&description, "jobworker job %s", j->id) < 0)
                 return -ENOMEM;
-        r = scope_properties_build(&j->limits, description, j->shim_pid, props, ELEMENTSOF(props), &n_props);
+        char slice[JOBWORKER_USER_SLICE_NAME_MAX];
+        r = scope_properties_build(&j->limits, description, user_slice_name(j->owner, slice), j->shim_pid, props,
+                                   ELEMENTSOF(props), &n_props);
         if (r < 0)
                 return log_error_errno(r, "Failed to build scope properties for %s: %m", j->unit);
 
@@ -538,6 +541,11 @@ static int start_transient_scope(Job *j) {
         r = sd_bus_message_append(m, "a(sa(sv))", 0);
         if (r < 0)
                 return r;
+        /* The owner's slice is made by PID 1 on demand as the scope names
+         * it; [UserSlice] goes to it first, on the same connection, so PID 1
+         * has set it before the scope is in it. A failure there is logged
+         * and does not stop the job: the admin's jobworker.slice still caps. */
+        (void) systemd_apply_user_slice(j->manager, j->owner);
         r = sd_bus_call_async(j->manager->bus, &j->start_slot, m, on_start_transient_unit_reply, j,
                               START_TIMEOUT_USEC);
         if (r < 0)
@@ -665,7 +673,7 @@ int job_start(Job *j, const gid_t *groups, int n_groups, job_started_t done, voi
  * cgroup directly (cgroup.kill), which needs nobody's answer. */
 static void job_kill_now(Job *j) {
         (void) systemd_kill_unit(j->manager, j->unit, SIGKILL);
-        (void) systemd_kill_scope_cgroup(j->unit);
+        (void) systemd_kill_scope_cgroup(j->owner, j->unit);
 }
 
 static int on_kill_timer(sd_event_source *s, uint64_t usec, void *userdata) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The manager object: bus set-up, the org.jobworker1.Manager vtable and the
  * idle exit. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -10,6 +11,7 @@
 
 #include <dirent.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,8 +38,6 @@ static void closedirp(DIR **d) {
 }
 
 #define DEFAULT_IDLE_TIMEOUT_USEC (30 * USEC_PER_SEC)
-#define DEFAULT_MAX_JOBS_PER_USER 64
-#define DEFAULT_MAX_FINISHED_JOBS_PER_USER 100
 #define DEFAULT_MAX_FINISHED_JOBS 1000
 /* Records cost about twice their strings in /run (job_record_cost()).
  * One job may take ~4 MiB (ARG_MAX of command line and environment), so a
@@ -77,15 +77,16 @@ static int parse_limits(Manager *m) {
         if (r < 0)
                 return r;
         m->idle_timeout_usec = v * USEC_PER_SEC;
-        r = parse_env_number("JOBWORKERD_MAX_JOBS_PER_USER", DEFAULT_MAX_JOBS_PER_USER, 1, 1000000, &v);
+        /* These two are jobworkerd.conf's [Jobs] MaxRunningPerUser= and
+         * MaxFinishedPerUser= now; set here, they override it. */
+        r = parse_env_number("JOBWORKERD_MAX_JOBS_PER_USER", 0, 1, 1000000, &v);
         if (r < 0)
                 return r;
-        m->max_jobs_per_user = (unsigned) v;
-        r = parse_env_number("JOBWORKERD_MAX_FINISHED_JOBS_PER_USER", DEFAULT_MAX_FINISHED_JOBS_PER_USER, 1,
-                             1000000, &v);
+        m->env_max_jobs_per_user = (unsigned) v;
+        r = parse_env_number("JOBWORKERD_MAX_FINISHED_JOBS_PER_USER", 0, 1, 1000000, &v);
         if (r < 0)
                 return r;
-        m->max_finished_jobs_per_user = (size_t) v;
+        m->env_max_finished_jobs_per_user = (unsigned) v;
         r = parse_env_number("JOBWORKERD_MAX_FINISHED_JOBS", DEFAULT_MAX_FINISHED_JOBS, 1, 1000000, &v);
         if (r < 0)
                 return r;
@@ -348,7 +349,42 @@ void manager_retention_limits(Manager *m, JobRetention *ret) {
                 .total = m->max_finished_jobs,
                 .per_user_bytes = m->max_record_bytes_per_user,
                 .total_bytes = m->max_record_bytes,
+                .forget_finished_before_usec = job_retention_cutoff(now_usec(CLOCK_REALTIME),
+                                                                    m->settings.finished_retention_usec),
         };
+}
+
+static int on_retention_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        manager_schedule_retention(m);
+        return 0;
+}
+
+/* FinishedRetentionSec=: wake up when the next finished job becomes too
+ * old (a second late at most, so that jobs finishing together go together). */
+static void manager_arm_retention_timer(Manager *m) {
+        uint64_t next = job_retention_next_expiry(m->jobs, m->n_jobs, m->settings.finished_retention_usec);
+        int r;
+
+        if (next == UINT64_MAX) {
+                (void) sd_event_source_set_enabled(m->retention_timer, SD_EVENT_OFF);
+                return;
+        }
+        if (!m->retention_timer) {
+                r = sd_event_add_time(m->event, &m->retention_timer, CLOCK_REALTIME, next, USEC_PER_SEC,
+                                      on_retention_timer, m);
+                if (r < 0) {
+                        log_warning_errno(r, "Failed to arm the timer that forgets old finished jobs: %m");
+                        return;
+                }
+        } else {
+                r = sd_event_source_set_time(m->retention_timer, next);
+                if (r < 0) {
+                        log_warning_errno(r, "Failed to arm the timer that forgets old finished jobs: %m");
+                        return;
+                }
+        }
+        (void) sd_event_source_set_enabled(m->retention_timer, SD_EVENT_ONESHOT);
 }
 
 /* Forgets the oldest finished jobs beyond the caps (numbers and bytes):
@@ -378,13 +414,20 @@ static void manager_apply_retention(Manager *m) {
                 return;
         }
         for (size_t i = 0; i < n_victims; i++) {
-                log_info("Forgetting finished job %s of uid %u (more than %zu finished jobs or %" PRIu64
-                         " bytes of records of that user, or %zu jobs or %" PRIu64 " bytes in all).",
-                         victims[i]->id, (unsigned) victims[i]->owner, limits.per_user, limits.per_user_bytes,
-                         limits.total, limits.total_bytes);
+                if (limits.forget_finished_before_usec > 0 &&
+                    victims[i]->finish_usec <= limits.forget_finished_before_usec)
+                        log_info("Forgetting finished job %s of uid %u (finished more than FinishedRetentionSec=%"
+                                 PRIu64 "s ago).", victims[i]->id, (unsigned) victims[i]->owner,
+                                 m->settings.finished_retention_usec / USEC_PER_SEC);
+                else
+                        log_info("Forgetting finished job %s of uid %u (more than %zu finished jobs or %" PRIu64
+                                 " bytes of records of that user, or %zu jobs or %" PRIu64 " bytes in all).",
+                                 victims[i]->id, (unsigned) victims[i]->owner, limits.per_user,
+                                 limits.per_user_bytes, limits.total, limits.total_bytes);
                 job_forget_files(victims[i]);
                 manager_remove_job(m, victims[i]);
         }
+        manager_arm_retention_timer(m);
 }
 
 static int on_retention_event(sd_event_source *s, void *userdata) {
@@ -571,15 +614,86 @@ static int manager_load_jobs(Manager *m) {
         return 0;
 }
 
+void manager_apply_settings(Manager *m) {
+        m->max_jobs_per_user = m->env_max_jobs_per_user ?: m->settings.max_running_per_user;
+        m->max_finished_jobs_per_user = m->env_max_finished_jobs_per_user ?: m->settings.max_finished_per_user;
+}
+
+static int manager_load_settings(Manager *m, char **ret_message) {
+        static const char *const dirs[] = CONFIG_DIRS_DEFAULT;
+        _cleanup_(config_error_done) ConfigError error = {};
+        Settings s;
+        int r;
+
+        settings_init(&s);
+        r = config_load(dirs, &s, &error);
+        if (r < 0) {
+                /* Like systemd: "FILE:LINE: message", the key in the message. */
+                log_error("%s:%u: %s%s%s Configuration not loaded; keeping the settings in use.",
+                          error.file ?: "jobworkerd.conf", error.line, error.key ?: "", error.key ? ": " : "",
+                          error.message ?: strerror(-r));
+                if (ret_message && asprintf(ret_message, "%s:%u: %s%s%s", error.file ?: "jobworkerd.conf",
+                                            error.line, error.key ?: "", error.key ? ": " : "",
+                                            error.message ?: strerror(-r)) < 0)
+                        *ret_message = NULL;
+                settings_done(&s);
+                return r;
+        }
+        size_t n = 0;
+        for (char **f = s.files; f && *f; f++, n++)
+                log_info("Configuration file %s read.", *f);
+        if (n == 0)
+                log_debug("No configuration file, using built-in settings.");
+        settings_move(&m->settings, &s);
+        manager_apply_settings(m);
+        return 0;
+}
+
+void manager_apply_user_slices(Manager *m) {
+        for (size_t i = 0; i < m->n_jobs; i++) {
+                bool seen = false;
+                if (!job_is_active(m->jobs[i]))
+                        continue;
+                for (size_t k = 0; k < i && !seen; k++)
+                        seen = job_is_active(m->jobs[k]) && m->jobs[k]->owner == m->jobs[i]->owner;
+                if (!seen)
+                        (void) systemd_apply_user_slice(m, m->jobs[i]->owner);
+        }
+}
+
+int manager_reload(Manager *m, char **ret_message) {
+        int r;
+
+        assert(m);
+        log_info("Reloading configuration.");
+        r = manager_load_settings(m, ret_message);
+        if (r < 0)
+                return r;
+        /* New caps and retention apply to what is kept now; running jobs
+         * keep their limits; user slices get the new [UserSlice]. */
+        manager_schedule_retention(m);
+        manager_apply_user_slices(m);
+        return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        (void) manager_reload(userdata, NULL);
+        return 0;
+}
+
 int manager_new(Manager **ret) {
         _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(Manager));
         int r;
 
         if (!m)
                 return -ENOMEM;
+        settings_init(&m->settings);
         r = parse_limits(m);
         if (r < 0)
                 return r;
+        /* A bad file leaves the built-in settings (logged); never half. */
+        (void) manager_load_settings(m, NULL);
+        manager_apply_settings(m);
         m->state_dir = strdup(RUNSTATEDIR "/jobs");
         m->shim_path = strdup(getenv("JOBWORKER_SHIM") ?: PKGLIBEXECDIR "/jobworker-shim");
         if (!m->state_dir || !m->shim_path)
@@ -603,6 +717,9 @@ int manager_new(Manager **ret) {
         r = sd_event_add_signal(m->event, NULL, SIGINT | SD_EVENT_SIGNAL_PROCMASK, NULL, NULL);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch SIGINT: %m");
+        r = sd_event_add_signal(m->event, NULL, SIGHUP | SD_EVENT_SIGNAL_PROCMASK, on_sighup, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch SIGHUP: %m");
         r = output_readers_new(m, &m->output);
         if (r < 0)
                 return r;
@@ -625,6 +742,8 @@ Manager *manager_free(Manager *m) {
         free(m->shim_path);
         free(m->systemd_owner);
         sd_event_source_disable_unref(m->retention_event);
+        sd_event_source_disable_unref(m->retention_timer);
+        settings_done(&m->settings);
         sd_event_source_unref(m->idle_timer);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);

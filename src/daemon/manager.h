@@ -9,6 +9,8 @@
 #include <systemd/sd-event.h>
 #include <systemd/sd-journal.h>
 
+#include "config.h"
+
 typedef struct Job Job;
 
 typedef struct Manager {
@@ -43,6 +45,14 @@ typedef struct Manager {
         sd_event_source *exit_check;  /* post source: exit once nothing is in flight */
         unsigned max_jobs_per_user;          /* active jobs; root is exempt */
 
+        /* jobworkerd.conf as last read successfully (built-in values if
+         * never); a reload replaces it whole or not at all. Jobs keep the
+         * limits they were started with. The environment variables for the
+         * two counts, when set, override the file (for tests). */
+        Settings settings;
+        unsigned env_max_jobs_per_user, env_max_finished_jobs_per_user;  /* 0 = not set */
+        sd_event_source *retention_timer;    /* FinishedRetentionSec: the next job to expire */
+
         /* The unique bus name of PID 1 (systemd.c): its signals are believed
          * only from there. NULL while systemd is off the bus. */
         char *systemd_owner;
@@ -70,6 +80,21 @@ void manager_schedule_retention(Manager *m);
 /* The caps on finished jobs and record bytes, as configured. */
 struct JobRetention;
 void manager_retention_limits(Manager *m, struct JobRetention *ret);
+
+/* Reads jobworkerd.conf again (systemctl reload, SIGHUP, Manager.Reload):
+ * 0, or a negative errno with the error logged (file, line, key) and, if
+ * ret_message is not NULL, in a sentence there; the settings are then
+ * those before. */
+int manager_reload(Manager *m, char **ret_message);
+/* bus-manager.c: [Ceilings] and Default* onto limits asked for in a call
+ * (StartJob, Job.SetLimits): 1 go on, 0 held for polkit, < 0 refused. */
+struct JobLimits;
+int check_ceilings(Manager *m, sd_bus_message *message, struct JobLimits *l, bool fill_defaults,
+                   sd_bus_error *error);
+/* [UserSlice] again onto the slice of every user with active jobs. */
+void manager_apply_user_slices(Manager *m);
+/* The settings that depend on the configuration, taken from m->settings. */
+void manager_apply_settings(Manager *m);
 
 static inline void manager_freep(Manager **m) {
         manager_free(*m);

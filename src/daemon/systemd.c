@@ -451,22 +451,19 @@ int systemd_reset_failed_unit(Manager *m, const char *unit) {
         return 0;
 }
 
-/* Our scopes live in a top-level slice, so the cgroup of one is
- * CGROUP_ROOT/jobworker.slice/<unit> (we set Slice= ourselves). */
-static char *scope_cgroup_path(const char *unit, const char *file) {
+/* Our scopes live in their owner's slice, a child of jobworker.slice, so
+ * the cgroup of one is CGROUP_ROOT/jobworker.slice/<slice>/<unit> (we set
+ * Slice= ourselves); those of an older version were in jobworker.slice. */
+static char *scope_cgroup_path(const char *slice, const char *unit, const char *file) {
         char *p;
-        if (asprintf(&p, CGROUP_ROOT "/" JOBWORKER_SLICE "/%s/%s", unit, file) < 0)
-                return NULL;
-        return p;
+        int k = slice ? asprintf(&p, CGROUP_ROOT "/" JOBWORKER_SLICE "/%s/%s/%s", slice, unit, file)
+                      : asprintf(&p, CGROUP_ROOT "/" JOBWORKER_SLICE "/%s/%s", unit, file);
+        return k < 0 ? NULL : p;
 }
 
-int systemd_kill_scope_cgroup(const char *unit) {
-        _cleanup_free_ char *path = scope_cgroup_path(unit, "cgroup.kill");
+static int kill_cgroup(const char *path, const char *unit) {
         _cleanup_close_ int fd = -1;
 
-        assert(unit);
-        if (!path)
-                return -ENOMEM;
         fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0) {
                 /* No cgroup: the scope is gone, so is every process in it. */
@@ -479,11 +476,112 @@ int systemd_kill_scope_cgroup(const char *unit) {
         return 1;
 }
 
-int systemd_scope_holds_pid(const char *unit, pid_t pid) {
+int systemd_kill_scope_cgroup(uid_t owner, const char *unit) {
+        char slice[JOBWORKER_USER_SLICE_NAME_MAX];
+        int r;
+
+        assert(unit);
+        _cleanup_free_ char *path = scope_cgroup_path(user_slice_name(owner, slice), unit, "cgroup.kill");
+        _cleanup_free_ char *old = scope_cgroup_path(NULL, unit, "cgroup.kill");
+        if (!path || !old)
+                return -ENOMEM;
+        r = kill_cgroup(path, unit);
+        if (r != 0)
+                return r;
+        return kill_cgroup(old, unit);
+}
+
+typedef struct PropertiesRequest {
+        char *unit;
+        systemd_properties_done_t done;
+        void *userdata;
+} PropertiesRequest;
+
+static void properties_request_free(void *userdata) {
+        PropertiesRequest *p = userdata;
+        if (!p)
+                return;
+        free(p->unit);
+        free(p);
+}
+
+static int on_set_properties_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        PropertiesRequest *p = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        if (p->done)
+                p->done(e ? (-sd_bus_message_get_errno(reply) ?: -EIO) : 0, e ? (e->message ?: e->name) : NULL,
+                        p->userdata);
+        else if (e)
+                log_warning("Failed to set properties of %s: %s", p->unit, e->message ?: e->name);
+        return 0;
+}
+
+int systemd_set_unit_properties(Manager *m, const char *unit, const ScopeProperty *props, size_t n,
+                                systemd_properties_done_t done, void *userdata, sd_bus_slot **ret_slot) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        PropertiesRequest *p;
+        int r;
+
+        assert(m);
+        assert(unit);
+        assert(props || n == 0);
+
+        r = sd_bus_message_new_method_call(m->bus, &call, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                           "SetUnitProperties");
+        if (r >= 0)
+                r = sd_bus_message_append(call, "sb", unit, 1);
+        if (r >= 0)
+                r = scope_properties_append(call, props, n);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to build the properties of %s: %m", unit);
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        *p = (PropertiesRequest) { .unit = strdup(unit), .done = done, .userdata = userdata };
+        if (!p->unit) {
+                properties_request_free(p);
+                return -ENOMEM;
+        }
+        r = sd_bus_call_async(m->bus, &slot, call, on_set_properties_reply, p, 0);
+        if (r < 0) {
+                properties_request_free(p);
+                return log_warning_errno(r, "Failed to ask systemd to set properties of %s: %m", unit);
+        }
+        /* The request goes with the slot, whether answered or dropped. */
+        r = sd_bus_slot_set_destroy_callback(slot, properties_request_free);
+        if (r < 0) {
+                properties_request_free(p);
+                return r;
+        }
+        if (ret_slot)
+                *ret_slot = TAKE_PTR(slot);
+        else
+                (void) sd_bus_slot_set_floating(slot, 1);
+        return 0;
+}
+
+int systemd_apply_user_slice(Manager *m, uid_t uid) {
+        char slice[JOBWORKER_USER_SLICE_NAME_MAX];
+        ScopeProperty props[4];
+        size_t n;
+
+        assert(m);
+        n = user_slice_properties_build(m->settings.user_slice_memory_max,
+                                        m->settings.user_slice_cpu_quota_per_sec_usec,
+                                        m->settings.user_slice_tasks_max, m->settings.user_slice_io_weight, props);
+        if (n == 0)
+                return 0;
+        return systemd_set_unit_properties(m, user_slice_name(uid, slice), props, n, NULL, NULL, NULL);
+}
+
+int systemd_scope_holds_pid(const char *slice, const char *unit, pid_t pid) {
         char path[64], buf[4096];
         _cleanup_close_ int fd = -1;
         ssize_t n;
 
+        assert(slice);
         assert(unit);
         assert(pid > 0);
         snprintf(path, sizeof path, "/proc/%d/cgroup", (int) pid);
@@ -497,5 +595,5 @@ int systemd_scope_holds_pid(const char *unit, pid_t pid) {
                 return -errno;
         if ((size_t) n == sizeof buf)
                 return 0;  /* far longer than any one-line v2 path of ours */
-        return scope_cgroup_file_matches(buf, (size_t) n, unit);
+        return scope_cgroup_file_matches(buf, (size_t) n, slice, unit);
 }

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
+#include <systemd/sd-bus.h>
 
 typedef struct Manager Manager;
 
@@ -33,9 +35,26 @@ int systemd_kill_unit(Manager *m, const char *unit, int signo);
 int systemd_reset_failed_unit(Manager *m, const char *unit);
 
 /* SIGKILL to every process of one of our scopes through its cgroup
- * (cgroup.kill, Linux >= 5.14), without asking PID 1. */
-int systemd_kill_scope_cgroup(const char *unit);
+ * (cgroup.kill, Linux >= 5.14), without asking PID 1: in its owner's slice,
+ * or (jobs of an older version) straight in jobworker.slice. */
+int systemd_kill_scope_cgroup(uid_t owner, const char *unit);
 
-/* 1 if pid (our child, not yet reaped) is in the cgroup of the scope, 0 if
- * it is elsewhere, < 0 if that cannot be read. */
-int systemd_scope_holds_pid(const char *unit, pid_t pid);
+/* 1 if pid (our child, not yet reaped) is in the cgroup of the scope in
+ * slice, 0 if it is elsewhere, < 0 if that cannot be read. */
+int systemd_scope_holds_pid(const char *slice, const char *unit, pid_t pid);
+
+/* SetUnitProperties(unit, runtime=true, props), asynchronously. done (may
+ * be NULL: failures are then logged) runs once with 0 or a negative errno
+ * and systemd's message, unless the returned slot (ret_slot may be NULL:
+ * floating) is unreferenced first. */
+struct ScopeProperty;
+typedef void (*systemd_properties_done_t)(int error, const char *message, void *userdata);
+int systemd_set_unit_properties(Manager *m, const char *unit, const struct ScopeProperty *props, size_t n,
+                                systemd_properties_done_t done, void *userdata, sd_bus_slot **ret_slot);
+
+/* [UserSlice] of the settings onto uid's slice (nothing if none is set),
+ * asynchronously and before a job's StartTransientUnit on the same
+ * connection, so PID 1 sets them first. Runtime properties, as
+ * `systemctl set-property --runtime`: an admin's persistent set-property
+ * of the same slice wins. */
+int systemd_apply_user_slice(Manager *m, uid_t uid);

@@ -15,6 +15,8 @@
 #define JOBWORKER_ERROR_STILL_RUNNING    "org.jobworker1.Error.JobStillRunning"
 #define JOBWORKER_ERROR_LIMIT_EXCEEDED   "org.jobworker1.Error.LimitExceeded"
 #define JOBWORKER_ERROR_START_FAILED     "org.jobworker1.Error.StartFailed"
+/* Manager.Reload: jobworkerd.conf has an error; the settings stay. */
+#define JOBWORKER_ERROR_INVALID_CONFIGURATION "org.jobworker1.Error.InvalidConfiguration"
 /* StartJob reached a daemon that is exiting (idle): nothing was started,
  * and the same call now reaches the next instance. */
 #define JOBWORKER_ERROR_SHUTTING_DOWN    "org.jobworker1.Error.ShuttingDown"
@@ -22,3 +24,7 @@
 #define JOBWORKER_UNIT_PREFIX  "jobworker-"
 #define JOBWORKER_UNIT_SUFFIX  ".scope"
 #define JOBWORKER_SLICE        "jobworker.slice"
+/* Each user's jobs together: a child of jobworker.slice by systemd's dash
+ * naming (cgroup jobworker.slice/jobworker-u1000.slice). */
+#define JOBWORKER_USER_SLICE_FORMAT "jobworker-u%u.slice"
+#define JOBWORKER_USER_SLICE_NAME_MAX sizeof("jobworker-u4294967295.slice")

@@ -2,6 +2,7 @@
 /* StartTransientUnit properties of a job scope: the list, then the a(sv). */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bus-names.h"
@@ -49,13 +50,13 @@ static void add_device_u64(Builder *b, const char *name, const char *path, uint6
         }
 }
 
-int scope_properties_build(const JobLimits *l, const char *description, pid_t pid,
+int scope_properties_build(const JobLimits *l, const char *description, const char *slice, pid_t pid,
                            ScopeProperty *out, size_t out_max, size_t *ret_n) {
         Builder b = { .out = out, .max = out_max };
         const char *io_device;
         ScopeProperty *p;
 
-        if (!l || !description || pid <= 0 || (!out && out_max > 0) || !ret_n)
+        if (!l || !description || !slice || pid <= 0 || (!out && out_max > 0) || !ret_n)
                 return -EINVAL;
 
         /* The device as the caller resolved it, never a path for root to
@@ -63,7 +64,7 @@ int scope_properties_build(const JobLimits *l, const char *description, pid_t pi
         io_device = l->io_device_node ?: l->io_device ?: "/";
 
         add_string(&b, "Description", description);
-        add_string(&b, "Slice", JOBWORKER_SLICE);
+        add_string(&b, "Slice", slice);
         p = builder_add(&b, "PIDs", "au");
         if (p)
                 p->u = (uint32_t) pid;
@@ -168,22 +169,84 @@ int scope_properties_append(sd_bus_message *m, const ScopeProperty *p, size_t n)
         return sd_bus_message_close_container(m);
 }
 
-bool scope_cgroup_file_matches(const char *contents, size_t len, const char *unit) {
+bool scope_cgroup_file_matches(const char *contents, size_t len, const char *slice, const char *unit) {
         static const char prefix[] = "0::";
-        static const char parent[] = "/" JOBWORKER_SLICE "/";
-        size_t lp = strlen(parent), lu;
+        char suffix[256];
+        size_t ls;
 
-        if (!contents || !unit || memchr(contents, '\0', len))
+        if (!contents || !unit || !slice || !*unit || memchr(contents, '\0', len))
                 return false;
-        lu = strlen(unit);
+        /* The cgroup of a scope in jobworker.slice, or in a child of it. */
+        if (strcmp(slice, JOBWORKER_SLICE) == 0)
+                ls = (size_t) snprintf(suffix, sizeof suffix, "/" JOBWORKER_SLICE "/%s", unit);
+        else
+                ls = (size_t) snprintf(suffix, sizeof suffix, "/" JOBWORKER_SLICE "/%s/%s", slice, unit);
+        if (ls >= sizeof suffix)
+                return false;
         /* Exactly one line, with or without its newline. */
         if (len > 0 && contents[len - 1] == '\n')
                 len--;
         if (len < sizeof prefix - 1 || memcmp(contents, prefix, sizeof prefix - 1) != 0 ||
             memchr(contents, '\n', len))
                 return false;
-        if (lu == 0 || len < sizeof prefix - 1 + lp + lu)
+        if (len < sizeof prefix - 1 + ls)
                 return false;
-        return memcmp(contents + len - lu - lp, parent, lp) == 0 &&
-                memcmp(contents + len - lu, unit, lu) == 0;
+        return memcmp(contents + len - ls, suffix, ls) == 0;
+}
+
+const char *user_slice_name(uid_t uid, char buf[static JOBWORKER_USER_SLICE_NAME_MAX]) {
+        snprintf(buf, JOBWORKER_USER_SLICE_NAME_MAX, JOBWORKER_USER_SLICE_FORMAT, (unsigned) uid);
+        return buf;
+}
+
+size_t user_slice_properties_build(uint64_t memory_max, uint64_t cpu_quota_per_sec_usec, uint64_t tasks_max,
+                                   uint64_t io_weight, ScopeProperty out[static 4]) {
+        Builder b = { .out = out, .max = 4 };
+
+        if (memory_max != UINT64_MAX)
+                add_u64(&b, "MemoryMax", memory_max);
+        if (cpu_quota_per_sec_usec != UINT64_MAX)
+                add_u64(&b, "CPUQuotaPerSecUSec", cpu_quota_per_sec_usec);
+        if (tasks_max != UINT64_MAX)
+                add_u64(&b, "TasksMax", tasks_max);
+        if (io_weight != UINT64_MAX)
+                add_u64(&b, "IOWeight", io_weight);
+        return b.n;
+}
+
+int scope_properties_build_changes(const JobLimits *old, const JobLimits *l, ScopeProperty *out, size_t out_max,
+                                   size_t *ret_n) {
+        Builder b = { .out = out, .max = out_max };
+        const char *io_device;
+
+        if (!old || !l || (!out && out_max > 0) || !ret_n)
+                return -EINVAL;
+        io_device = l->io_device_node ?: l->io_device ?: "/";
+        /* UINT64_MAX is systemd's "infinity" for all of these. */
+        if (l->cpu_quota_per_sec_usec != old->cpu_quota_per_sec_usec)
+                add_u64(&b, "CPUQuotaPerSecUSec", l->cpu_quota_per_sec_usec);
+        if (l->memory_max != old->memory_max)
+                add_u64(&b, "MemoryMax", l->memory_max);
+        if (l->memory_swap_max != old->memory_swap_max)
+                add_u64(&b, "MemorySwapMax", l->memory_swap_max);
+        if (l->tasks_max != old->tasks_max)
+                add_u64(&b, "TasksMax", l->tasks_max);
+        if (l->io_read_bandwidth_max != old->io_read_bandwidth_max)
+                add_device_u64(&b, "IOReadBandwidthMax", io_device, l->io_read_bandwidth_max);
+        if (l->io_write_bandwidth_max != old->io_write_bandwidth_max)
+                add_device_u64(&b, "IOWriteBandwidthMax", io_device, l->io_write_bandwidth_max);
+        if (l->allowed_cpus && (!old->allowed_cpus || old->allowed_cpus_size != l->allowed_cpus_size ||
+                                memcmp(old->allowed_cpus, l->allowed_cpus, l->allowed_cpus_size) != 0)) {
+                ScopeProperty *p = builder_add(&b, "AllowedCPUs", "ay");
+                if (p) {
+                        p->ay.bytes = l->allowed_cpus;
+                        p->ay.size = l->allowed_cpus_size;
+                }
+        }
+        if (l->runtime_max_usec != old->runtime_max_usec)
+                add_u64(&b, "RuntimeMaxUSec", l->runtime_max_usec);
+        if (b.overflow)
+                return -ENOBUFS;
+        *ret_n = b.n;
+        return 0;
 }

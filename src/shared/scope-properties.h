@@ -11,6 +11,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "bus-names.h"
 #include "job-limits.h"
 
 /* Enough room for every property scope_properties_build() can emit. */
@@ -43,7 +44,7 @@ typedef struct ScopeProperty {
 } ScopeProperty;
 
 /* Fills out[0..*ret_n) with the properties of the scope holding pid.
- * Always: Description, Slice (jobworker.slice), PIDs, CPU/Memory/Tasks/IO
+ * Always: Description, Slice (slice: the owner's, user_slice_name()), PIDs, CPU/Memory/Tasks/IO
  * accounting, KillMode=control-group, SendSIGKILL, TimeoutStopUSec,
  * MemorySwapMax. Only when set in l: CPUQuotaPerSecUSec, MemoryMax,
  * IOReadBandwidthMax, IOWriteBandwidthMax (on l->io_device_node, else
@@ -51,8 +52,24 @@ typedef struct ScopeProperty {
  * AllowedCPUs, TasksMax, RuntimeMaxUSec.
  * Returns 0, -EINVAL (no description, pid <= 0: systemd reads PID 0 as "the
  * sender"), -ENOBUFS when out_max is too small. */
-int scope_properties_build(const JobLimits *l, const char *description, pid_t pid,
+int scope_properties_build(const JobLimits *l, const char *description, const char *slice, pid_t pid,
                            ScopeProperty *out, size_t out_max, size_t *ret_n);
+
+/* The slice of uid's jobs, "jobworker-u<UID>.slice", into buf. */
+const char *user_slice_name(uid_t uid, char buf[static JOBWORKER_USER_SLICE_NAME_MAX]);
+
+/* The properties of a user's slice from [UserSlice] (UINT64_MAX = not set,
+ * not sent): MemoryMax, CPUQuotaPerSecUSec, TasksMax, IOWeight, in that
+ * order. Returns how many were filled in (at most 4). */
+size_t user_slice_properties_build(uint64_t memory_max, uint64_t cpu_quota_per_sec_usec, uint64_t tasks_max,
+                                   uint64_t io_weight, ScopeProperty out[static 4]);
+
+/* The properties Job.SetLimits changes on a running scope: those of l that
+ * differ from old (CPUQuotaPerSecUSec, MemoryMax, MemorySwapMax, TasksMax,
+ * IO bandwidths on the job's IO device, AllowedCPUs, RuntimeMaxUSec).
+ * Borrowed from l. Returns the number, or -ENOBUFS. */
+int scope_properties_build_changes(const JobLimits *old, const JobLimits *l, ScopeProperty *out, size_t out_max,
+                                   size_t *ret_n);
 
 /* Appends the whole a(sv) array (opening and closing it) to m, which must
  * be positioned where StartTransientUnit's properties argument goes.
@@ -61,6 +78,7 @@ int scope_properties_build(const JobLimits *l, const char *description, pid_t pi
 int scope_properties_append(sd_bus_message *m, const ScopeProperty *p, size_t n);
 
 /* Whether a /proc/PID/cgroup text (cgroup v2: one "0::PATH" line) puts the
- * process in the scope unit, i.e. PATH ends in "/" JOBWORKER_SLICE "/" unit.
- * Any other text, including v1 or hybrid layouts, is not in the scope. */
-bool scope_cgroup_file_matches(const char *contents, size_t len, const char *unit);
+ * process in the scope unit of slice (JOBWORKER_SLICE or a child of it),
+ * i.e. PATH ends in "/" JOBWORKER_SLICE "/" [slice "/"] unit. Any other
+ * text, including v1 or hybrid layouts, is not in the scope. */
+bool scope_cgroup_file_matches(const char *contents, size_t len, const char *slice, const char *unit);

@@ -40,7 +40,7 @@ static const ScopeProperty *get(const ScopeProperty *p, size_t n, const char *na
 static void assert_always_present(const ScopeProperty *p, size_t n, uint64_t stop_timeout,
                                   uint64_t swap) {
         assert_string_equal(get(p, n, "Description", "s")->s, "jobworker job 0123456789ab: sleep 1");
-        assert_string_equal(get(p, n, "Slice", "s")->s, "jobworker.slice");
+        assert_string_equal(get(p, n, "Slice", "s")->s, "jobworker-u1000.slice");
         assert_int_equal(get(p, n, "PIDs", "au")->u, 4242);
         assert_true(get(p, n, "CPUAccounting", "b")->b);
         assert_true(get(p, n, "MemoryAccounting", "b")->b);
@@ -65,7 +65,7 @@ static void test_build_defaults(void **state) {
         size_t n = 999;
 
         job_limits_init(&l);
-        assert_int_equal(scope_properties_build(&l, DESCRIPTION, 4242, p, ELEMENTSOF(p), &n), 0);
+        assert_int_equal(scope_properties_build(&l, DESCRIPTION, "jobworker-u1000.slice", 4242, p, ELEMENTSOF(p), &n), 0);
         assert_int_equal(n, 11);
         assert_always_present(p, n, 10000000, 0);
 
@@ -103,7 +103,7 @@ static void test_build_all(void **state) {
         size_t n;
 
         fill_all(&l);
-        assert_int_equal(scope_properties_build(&l, DESCRIPTION, 4242, p, ELEMENTSOF(p), &n), 0);
+        assert_int_equal(scope_properties_build(&l, DESCRIPTION, "jobworker-u1000.slice", 4242, p, ELEMENTSOF(p), &n), 0);
         assert_int_equal(n, 18);
         assert_always_present(p, n, 2000000, 1 << 20);
 
@@ -122,20 +122,20 @@ static void test_build_all(void **state) {
         assert_true(get(p, n, "RuntimeMaxUSec", "t")->t == 60000000);
 
         set(&l, "IODevice", (JobOptionValue) { .type = 's', .s = "/dev/vdb" });
-        assert_int_equal(scope_properties_build(&l, DESCRIPTION, 4242, p, ELEMENTSOF(p), &n), 0);
+        assert_int_equal(scope_properties_build(&l, DESCRIPTION, "jobworker-u1000.slice", 4242, p, ELEMENTSOF(p), &n), 0);
         assert_string_equal(get(p, n, "IOReadBandwidthMax", "a(st)")->st.path, "/dev/vdb");
         assert_string_equal(get(p, n, "IOWriteBandwidthMax", "a(st)")->st.path, "/dev/vdb");
 
         /* The daemon's resolution as the caller wins over the path... */
         l.io_device_node = strdup("/dev/block/254:16");
         assert_non_null(l.io_device_node);
-        assert_int_equal(scope_properties_build(&l, DESCRIPTION, 4242, p, ELEMENTSOF(p), &n), 0);
+        assert_int_equal(scope_properties_build(&l, DESCRIPTION, "jobworker-u1000.slice", 4242, p, ELEMENTSOF(p), &n), 0);
         assert_string_equal(get(p, n, "IOReadBandwidthMax", "a(st)")->st.path, "/dev/block/254:16");
         assert_string_equal(get(p, n, "IOWriteBandwidthMax", "a(st)")->st.path, "/dev/block/254:16");
         /* ...and is dropped when IODevice names another path. */
         set(&l, "IODevice", (JobOptionValue) { .type = 's', .s = "/dev/vdc" });
         assert_null(l.io_device_node);
-        assert_int_equal(scope_properties_build(&l, DESCRIPTION, 4242, p, ELEMENTSOF(p), &n), 0);
+        assert_int_equal(scope_properties_build(&l, DESCRIPTION, "jobworker-u1000.slice", 4242, p, ELEMENTSOF(p), &n), 0);
         assert_string_equal(get(p, n, "IOReadBandwidthMax", "a(st)")->st.path, "/dev/vdc");
 
         job_limits_done(&l);
@@ -147,13 +147,13 @@ static void test_build_errors(void **state) {
         size_t n = 77;
 
         fill_all(&l);
-        assert_int_equal(scope_properties_build(&l, DESCRIPTION, 0, p, ELEMENTSOF(p), &n), -EINVAL);
-        assert_int_equal(scope_properties_build(&l, DESCRIPTION, -1, p, ELEMENTSOF(p), &n), -EINVAL);
-        assert_int_equal(scope_properties_build(&l, NULL, 4242, p, ELEMENTSOF(p), &n), -EINVAL);
-        assert_int_equal(scope_properties_build(&l, DESCRIPTION, 4242, p, 17, &n), -ENOBUFS);
-        assert_int_equal(scope_properties_build(&l, DESCRIPTION, 4242, p, 0, &n), -ENOBUFS);
+        assert_int_equal(scope_properties_build(&l, DESCRIPTION, "jobworker-u1000.slice", 0, p, ELEMENTSOF(p), &n), -EINVAL);
+        assert_int_equal(scope_properties_build(&l, DESCRIPTION, "jobworker-u1000.slice", -1, p, ELEMENTSOF(p), &n), -EINVAL);
+        assert_int_equal(scope_properties_build(&l, NULL, "jobworker-u1000.slice", 4242, p, ELEMENTSOF(p), &n), -EINVAL);
+        assert_int_equal(scope_properties_build(&l, DESCRIPTION, "jobworker-u1000.slice", 4242, p, 17, &n), -ENOBUFS);
+        assert_int_equal(scope_properties_build(&l, DESCRIPTION, "jobworker-u1000.slice", 4242, p, 0, &n), -ENOBUFS);
         assert_int_equal(n, 77);
-        assert_int_equal(scope_properties_build(&l, DESCRIPTION, 4242, p, 18, &n), 0);
+        assert_int_equal(scope_properties_build(&l, DESCRIPTION, "jobworker-u1000.slice", 4242, p, 18, &n), 0);
         assert_int_equal(n, 18);
         job_limits_done(&l);
 }
@@ -199,7 +199,7 @@ static void test_append(void **state) {
 
         fill_all(&l);
         set(&l, "IODevice", (JobOptionValue) { .type = 's', .s = "/dev/vdb" });
-        assert_int_equal(scope_properties_build(&l, DESCRIPTION, 4242, p, ELEMENTSOF(p), &n), 0);
+        assert_int_equal(scope_properties_build(&l, DESCRIPTION, "jobworker-u1000.slice", 4242, p, ELEMENTSOF(p), &n), 0);
 
         assert_int_equal(sd_bus_message_new_method_call(bus, &m, "org.freedesktop.systemd1",
                                                         "/org/freedesktop/systemd1",
@@ -280,7 +280,7 @@ static void test_append(void **state) {
                         } else if (strcmp(name, "Slice") == 0) {
                                 const char *s;
                                 assert_int_equal(sd_bus_message_read(m, "v", "s", &s), 1);
-                                assert_string_equal(s, "jobworker.slice");
+                                assert_string_equal(s, "jobworker-u1000.slice");
                                 seen++;
                         } else
                                 assert_int_equal(sd_bus_message_skip(m, "v"), 1);
@@ -323,23 +323,68 @@ static void test_append_empty_and_bad(void **state) {
 
 static void test_cgroup_file_matches(void **state) {
         const char *u = "jobworker-0123456789ab.scope";
-#define M(text) scope_cgroup_file_matches(text, strlen(text), u)
-        assert_true(M("0::/jobworker.slice/jobworker-0123456789ab.scope\n"));
-        assert_true(M("0::/jobworker.slice/jobworker-0123456789ab.scope"));
-        /* Still in the daemon's cgroup, or another job's scope. */
+#define M(text) scope_cgroup_file_matches(text, strlen(text), "jobworker-u1000.slice", u)
+#define OLD(text) scope_cgroup_file_matches(text, strlen(text), "jobworker.slice", u)
+        assert_true(M("0::/jobworker.slice/jobworker-u1000.slice/jobworker-0123456789ab.scope\n"));
+        assert_true(M("0::/jobworker.slice/jobworker-u1000.slice/jobworker-0123456789ab.scope"));
+        /* Jobs of an older version, straight in jobworker.slice. */
+        assert_true(OLD("0::/jobworker.slice/jobworker-0123456789ab.scope\n"));
+        assert_false(OLD("0::/jobworker.slice/jobworker-u1000.slice/jobworker-0123456789ab.scope\n"));
+        /* Another user's slice, the top slice, the daemon's cgroup, another job. */
+        assert_false(M("0::/jobworker.slice/jobworker-u1001.slice/jobworker-0123456789ab.scope\n"));
+        assert_false(M("0::/jobworker.slice/jobworker-0123456789ab.scope\n"));
         assert_false(M("0::/system.slice/jobworkerd.service\n"));
-        assert_false(M("0::/jobworker.slice/jobworker-0123456789ac.scope\n"));
+        assert_false(M("0::/jobworker.slice/jobworker-u1000.slice/jobworker-0123456789ac.scope\n"));
         /* A scope of the same name elsewhere, or a cgroup below it. */
-        assert_false(M("0::/user.slice/jobworker-0123456789ab.scope\n"));
-        assert_false(M("0::/jobworker.slice/jobworker-0123456789ab.scope/sub\n"));
-        assert_false(M("0::/xjobworker.slice/jobworker-0123456789ab.scope\n"));
+        assert_false(M("0::/user.slice/jobworker-u1000.slice/jobworker-0123456789ab.scope\n"));
+        assert_false(M("0::/jobworker.slice/jobworker-u1000.slice/jobworker-0123456789ab.scope/sub\n"));
+        assert_false(M("0::/xjobworker.slice/jobworker-u1000.slice/jobworker-0123456789ab.scope\n"));
         /* cgroup v1 / hybrid, two lines, empty, NUL inside. */
-        assert_false(M("1:name=systemd:/jobworker.slice/jobworker-0123456789ab.scope\n"));
-        assert_false(M("1:pids:/x\n0::/jobworker.slice/jobworker-0123456789ab.scope\n"));
+        assert_false(M("1:name=systemd:/jobworker.slice/jobworker-u1000.slice/jobworker-0123456789ab.scope\n"));
+        assert_false(M("1:pids:/x\n0::/jobworker.slice/jobworker-u1000.slice/jobworker-0123456789ab.scope\n"));
         assert_false(M(""));
-        assert_false(scope_cgroup_file_matches("0::/jobworker.slice/\0jobworker-0123456789ab.scope", 50, u));
-        assert_false(scope_cgroup_file_matches(NULL, 0, u));
+        assert_false(scope_cgroup_file_matches("0::/jobworker.slice/\0jobworker-0123456789ab.scope", 50,
+                                               "jobworker.slice", u));
+        assert_false(scope_cgroup_file_matches(NULL, 0, "jobworker.slice", u));
 #undef M
+#undef OLD
+}
+
+static void test_user_slice(void **state) {
+        char buf[JOBWORKER_USER_SLICE_NAME_MAX];
+        ScopeProperty p[4];
+
+        assert_string_equal(user_slice_name(1000, buf), "jobworker-u1000.slice");
+        assert_string_equal(user_slice_name(4294967295U, buf), "jobworker-u4294967295.slice");
+        assert_int_equal(user_slice_properties_build(UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, p), 0);
+        assert_int_equal(user_slice_properties_build(1 << 20, UINT64_MAX, 5, 50, p), 3);
+        assert_string_equal(p[0].name, "MemoryMax");
+        assert_true(p[0].t == 1 << 20);
+        assert_string_equal(p[1].name, "TasksMax");
+        assert_string_equal(p[2].name, "IOWeight");
+        assert_true(p[2].t == 50);
+}
+
+static void test_build_changes(void **state) {
+        ScopeProperty p[SCOPE_PROPERTIES_MAX];
+        JobLimits old, l;
+        size_t n = 99;
+
+        job_limits_init(&old);
+        job_limits_init(&l);
+        assert_int_equal(scope_properties_build_changes(&old, &l, p, ELEMENTSOF(p), &n), 0);
+        assert_int_equal(n, 0);
+        l.memory_max = 100 << 20;
+        l.io_read_bandwidth_max = 1000;
+        l.io_device = (char *) "/srv";
+        l.io_device_node = (char *) "/dev/block/8:1";
+        assert_int_equal(scope_properties_build_changes(&old, &l, p, ELEMENTSOF(p), &n), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(p[0].name, "MemoryMax");
+        assert_true(p[0].t == 100 << 20);
+        assert_string_equal(p[1].name, "IOReadBandwidthMax");
+        assert_string_equal(p[1].st.path, "/dev/block/8:1");
+        assert_int_equal(scope_properties_build_changes(&old, &l, p, 1, &n), -ENOBUFS);
 }
 
 int main(void) {
@@ -350,6 +395,8 @@ int main(void) {
                 cmocka_unit_test(test_append),
                 cmocka_unit_test(test_append_empty_and_bad),
                 cmocka_unit_test(test_cgroup_file_matches),
+                cmocka_unit_test(test_user_slice),
+                cmocka_unit_test(test_build_changes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
