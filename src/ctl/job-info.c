@@ -16,6 +16,7 @@
 void job_info_done(JobInfo *info) {
         free(info->id);
         free(info->unit);
+        free(info->slice);
         free(info->state);
         free(info->result);
         free(info->status_text);
@@ -47,6 +48,7 @@ static const struct {
         { "Owner",                  "u",   PROPERTY_UINT32,      offsetof(JobInfo, owner) },
         { "Command",                "aay", PROPERTY_BYTES_ARRAY, offsetof(JobInfo, command) },
         { "Unit",                   "s",   PROPERTY_STRING,      offsetof(JobInfo, unit) },
+        { "Slice",                  "s",   PROPERTY_STRING,      offsetof(JobInfo, slice) },
         { "State",                  "s",   PROPERTY_STRING,      offsetof(JobInfo, state) },
         { "Result",                 "s",   PROPERTY_STRING,      offsetof(JobInfo, result) },
         { "ExitCode",               "i",   PROPERTY_INT32,       offsetof(JobInfo, exit_code) },
@@ -335,6 +337,7 @@ int job_info_json(const JobInfo *info, FILE *f) {
         else
                 fputs("\"start_errno\":null,", f);
         json_cstring(f, "unit", info->unit, ",");
+        json_cstring(f, "slice", info->slice, ",");
         fprintf(f, "\"owner_uid\":%" PRIu32 ",", info->owner);
 
         fputs("\"command\":[", f);

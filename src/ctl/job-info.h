@@ -16,6 +16,7 @@ typedef struct ByteString {
 typedef struct JobInfo {
         char *id;
         char *unit;
+        char *slice;         /* NULL: a daemon without per-user slices */
         char *state;            /* starting | running | stopping | finished */
         char *result;           /* "" while not finished */
         char *status_text;

@@ -22,6 +22,9 @@ void ctl_help(void) {
                "  status [--json] ID                 Show a job's state, outcome and limits\n"
                "  list [--all] [--json]              List jobs (unfinished ones unless --all)\n"
                "  logs [-f] [--stdout|--stderr] ID   Show a job's output (-f: follow until it ends)\n"
+               "  set-limits ID OPTIONS              Change a running job's limits (--memory, --cpu,\n"
+               "                                     --tasks-max, --io-read, --io-write, --cpus,\n"
+               "                                     --memory-swap, --runtime-max)\n"
                "  remove ID                          Forget a finished job\n"
                "  version                            Show the client's and the daemon's version\n"
                "\nJob options (run, start):\n");
@@ -56,6 +59,7 @@ static const Verb verbs[] = {
         { "list",    verb_list },
         { "logs",    verb_logs },
         { "remove",  verb_remove },
+        { "set-limits", verb_set_limits },
         { "version", verb_version },
 };
 

@@ -1,26 +1,54 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* jobworkerctl stop and remove. */
+/* jobworkerctl stop, remove and set-limits. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bus-names.h"
 #include "ctl.h"
 #include "job-info.h"
+#include "job-options.h"
 #include "macro.h"
 #include "parse-util.h"
 #include "wait.h"
 
+typedef int (*append_args_t)(sd_bus_message *m, void *userdata);
+
+typedef struct VarArgs {
+        const char *types;
+        va_list *ap;
+} VarArgs;
+
+static int append_varargs(sd_bus_message *m, void *userdata) {
+        VarArgs *a = userdata;
+        return a->types ? sd_bus_message_appendv(m, a->types, *a->ap) : 0;
+}
+
+static int call_job_method_full(CtlContext *c, const char *id, char **ret_path, const char *what,
+                                const char *method, append_args_t append, void *userdata);
+
 /* GetJob(id) then a method on the job with no reply body; 0 or the exit code. */
 static int call_job_method(CtlContext *c, const char *id, char **ret_path, const char *what,
                            const char *method, const char *types, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        VarArgs a = { .types = types, .ap = &ap };
+        r = call_job_method_full(c, id, ret_path, what, method, append_varargs, &a);
+        va_end(ap);
+        return r;
+}
+
+static int call_job_method_full(CtlContext *c, const char *id, char **ret_path, const char *what,
+                                const char *method, append_args_t append, void *userdata) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_free_ char *path = NULL;
         sd_bus *bus;
-        va_list ap;
         int r;
 
         if (ctl_bus(c, &bus) < 0)
@@ -33,11 +61,8 @@ static int call_job_method(CtlContext *c, const char *id, char **ret_path, const
 
         r = sd_bus_message_new_method_call(bus, &m, JOBWORKER_BUS_NAME, path,
                                            JOBWORKER_JOB_INTERFACE, method);
-        if (r >= 0 && types) {
-                va_start(ap, types);
-                r = sd_bus_message_appendv(m, types, ap);
-                va_end(ap);
-        }
+        if (r >= 0)
+                r = append(m, userdata);
         if (r < 0) {
                 fprintf(stderr, "%s: %s\n", what, strerror(-r));
                 r = 1;
@@ -132,4 +157,57 @@ int verb_remove(CtlContext *c, int argc, char *argv[]) {
         if (!id)
                 return r;
         return call_job_method(c, id, NULL, "Failed to remove job", "Remove", NULL);
+}
+
+static int append_limits(sd_bus_message *m, void *userdata) {
+        return job_options_append(userdata, m);
+}
+
+/* set-limits ID OPTIONS (or OPTIONS ID): the job options a running job can
+ * change, checked here as for run, and by the daemon as at start. */
+int verb_set_limits(CtlContext *c, int argc, char *argv[]) {
+        _cleanup_(job_options_done) JobOptions o = {};
+        _cleanup_free_ char **args = NULL;
+        const char *id = NULL;
+        int n = 0, r;
+
+        /* The id may come first: options are parsed from the rest. */
+        args = calloc((size_t) argc + 1, sizeof(char *));
+        if (!args)
+                return 1;
+        args[n++] = argv[0];
+        for (int i = 1; i < argc; i++) {
+                if (!id && argv[i][0] != '-' && i == 1)
+                        id = argv[i];
+                else
+                        args[n++] = argv[i];
+        }
+        r = job_options_parse_argv(&o, n, args, c->host != NULL);
+        if (r == 0) {
+                ctl_help();
+                return 0;
+        }
+        if (r < 0)
+                return CTL_EXIT_USAGE;
+        if (!id && r == n - 1)
+                id = args[r++];
+        if (!id || r != n) {
+                fprintf(stderr, "Usage: jobworkerctl set-limits ID --memory=SIZE --cpu=FRACTION --tasks-max=N ...\n");
+                return CTL_EXIT_USAGE;
+        }
+        if (o.n_environment > 0 || o.working_directory) {
+                fprintf(stderr, "set-limits: --env and --workdir cannot change while a job runs.\n");
+                return CTL_EXIT_USAGE;
+        }
+        if (o.n_settings == 0) {
+                fprintf(stderr, "set-limits: no limit given (e.g. --memory=1G).\n");
+                return CTL_EXIT_USAGE;
+        }
+        for (size_t i = 0; i < o.n_settings; i++)
+                if (!job_option_changes_at_runtime(o.settings[i].info->name)) {
+                        fprintf(stderr, "set-limits: --%s cannot change while a job runs.\n",
+                                o.settings[i].info->cli_flag);
+                        return CTL_EXIT_USAGE;
+                }
+        return call_job_method_full(c, id, NULL, "Failed to change the limits", "SetLimits", append_limits, &o);
 }

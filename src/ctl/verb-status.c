@@ -75,6 +75,7 @@ static void print_status(const JobInfo *info, bool remote) {
         }
         printf("%s●%s job %s - %s\n", on, off, info->id ?: "?", command ?: "?");
         printf("%11s: %s\n", "Unit", info->unit ?: "-");
+        printf("%11s: %s\n", "Slice", info->slice ?: "-");
         format_owner(owner, sizeof owner, info->owner, remote);
         printf("%11s: %s\n", "Owner", owner);
         if (info->working_directory.data) {

@@ -13,6 +13,7 @@
 #include "manager.h"
 #include "output.h"
 #include "parse-util.h"
+#include "scope-properties.h"
 
 /* Another user's job must look exactly like a job that does not exist, so
  * whoever may not see it gets what sd-bus answers for an unknown path. */
@@ -122,6 +123,13 @@ static int property_get_id(sd_bus *bus, const char *path, const char *interface,
         return sd_bus_message_append(reply, "s", j->id);
 }
 
+static int property_get_slice(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        char slice[JOBWORKER_USER_SLICE_NAME_MAX];
+        return sd_bus_message_append(reply, "s", user_slice_name(j->owner, slice));
+}
+
 static int property_get_command(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
@@ -213,6 +221,105 @@ static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *er
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Failed to stop job %s: %m", j->id);
         return sd_bus_reply_method_return(message, NULL);
+}
+
+static void set_limits_request_unref(void *userdata) {
+        sd_bus_message_unref(userdata);
+}
+
+static void on_limits_set(Job *j, int error, const char *reason, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata;
+        int r;
+
+        if (error < 0)
+                r = sd_bus_reply_method_errorf(request, "org.freedesktop.DBus.Error.Failed",
+                                               "systemd refused the new limits of job %s: %s", j->id,
+                                               reason ?: "no reason given");
+        else
+                r = sd_bus_reply_method_return(request, NULL);
+        if (r < 0)
+                log_warning_errno(r, "Failed to answer SetLimits for %s: %m", j->id);
+}
+
+/* Job.SetLimits(a{sv}): the options of StartJob that a running scope can
+ * change, each validated as at start (the same option table) and against
+ * the same [Ceilings] (passing one needs privileged-options); the job's
+ * other limits stay. Read, authorize, check, ask PID 1; answered once it
+ * took them. */
+static int method_set_limits(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        _cleanup_(job_limits_done) JobLimits limits = {};
+        const char *name;
+        int r;
+
+        r = authorize(message, j, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        /* Which options: only what can change on a running scope. */
+        r = sd_bus_message_rewind(message, true);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(message, "s", &name);
+                if (r < 0)
+                        return r;
+                if (!job_option_info_by_name(name))
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT, "Unknown option '%s'.",
+                                                 name);
+                if (!job_option_changes_at_runtime(name))
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                                 "%s cannot change while the job runs.", name);
+                r = sd_bus_message_skip(message, "v");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(message);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+
+        if (!job_is_active(j))
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_NOT_RUNNING,
+                                         "Job %s has finished; its limits cannot change.", j->id);
+        if (j->state != JOB_RUNNING)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_NOT_RUNNING,
+                                         "Job %s is %s; its limits can change while it runs.", j->id,
+                                         job_state_to_string(j->state));
+
+        /* The job's limits, with the new values on top, as StartJob would. */
+        r = job_limits_copy(&limits, &j->limits);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_rewind(message, true);
+        if (r < 0)
+                return r;
+        r = bus_read_job_options(message, &limits, error);
+        if (r < 0)
+                return r;
+        r = bus_validate_limits_on_host(&limits, error);
+        if (r < 0)
+                return r;
+        r = check_ceilings(j->manager, message, &limits, false, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        r = job_set_limits(j, &limits, on_limits_set, sd_bus_message_ref(message), set_limits_request_unref);
+        if (r < 0)
+                sd_bus_message_unref(message);
+        if (r == -EBUSY)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_LIMIT_EXCEEDED,
+                                         "A change of the limits of job %s is already on its way; try again.",
+                                         j->id);
+        if (r == -ESRCH)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_NOT_RUNNING, "Job %s is not running.", j->id);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Failed to change the limits of job %s: %m", j->id);
+        return 1;
 }
 
 static int read_output_options(sd_bus_message *message, OutputRequest *req, sd_bus_error *error) {
@@ -339,6 +446,7 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("Owner", "u", NULL, offsetof(Job, owner), CONST),
         SD_BUS_PROPERTY("Command", "aay", property_get_command, 0, CONST),
         SD_BUS_PROPERTY("Unit", "s", NULL, offsetof(Job, unit), CONST),
+        SD_BUS_PROPERTY("Slice", "s", property_get_slice, 0, CONST),
         SD_BUS_PROPERTY("WorkingDirectory", "ay", property_get_working_directory, 0, CONST),
         SD_BUS_PROPERTY("State", "s", property_get_state, 0, CHANGING),
         SD_BUS_PROPERTY("Result", "s", property_get_result, 0, CHANGING),
@@ -350,15 +458,15 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("FinishTimestamp", "t", NULL, offsetof(Job, finish_usec), CHANGING),
         SD_BUS_PROPERTY("CPUUsageNSec", "t", NULL, offsetof(Job, cpu_usage_nsec), CHANGING),
         SD_BUS_PROPERTY("MemoryPeak", "t", NULL, offsetof(Job, memory_peak), CHANGING),
-        SD_BUS_PROPERTY("CPUQuotaPerSecUSec", "t", NULL, offsetof(Job, limits.cpu_quota_per_sec_usec), CONST),
-        SD_BUS_PROPERTY("MemoryMax", "t", NULL, offsetof(Job, limits.memory_max), CONST),
-        SD_BUS_PROPERTY("MemorySwapMax", "t", NULL, offsetof(Job, limits.memory_swap_max), CONST),
+        SD_BUS_PROPERTY("CPUQuotaPerSecUSec", "t", NULL, offsetof(Job, limits.cpu_quota_per_sec_usec), CHANGING),
+        SD_BUS_PROPERTY("MemoryMax", "t", NULL, offsetof(Job, limits.memory_max), CHANGING),
+        SD_BUS_PROPERTY("MemorySwapMax", "t", NULL, offsetof(Job, limits.memory_swap_max), CHANGING),
         SD_BUS_PROPERTY("IODevice", "s", property_get_io_device, 0, CONST),
-        SD_BUS_PROPERTY("IOReadBandwidthMax", "t", NULL, offsetof(Job, limits.io_read_bandwidth_max), CONST),
-        SD_BUS_PROPERTY("IOWriteBandwidthMax", "t", NULL, offsetof(Job, limits.io_write_bandwidth_max), CONST),
-        SD_BUS_PROPERTY("AllowedCPUs", "s", property_get_allowed_cpus, 0, CONST),
-        SD_BUS_PROPERTY("TasksMax", "t", NULL, offsetof(Job, limits.tasks_max), CONST),
-        SD_BUS_PROPERTY("RuntimeMaxUSec", "t", NULL, offsetof(Job, limits.runtime_max_usec), CONST),
+        SD_BUS_PROPERTY("IOReadBandwidthMax", "t", NULL, offsetof(Job, limits.io_read_bandwidth_max), CHANGING),
+        SD_BUS_PROPERTY("IOWriteBandwidthMax", "t", NULL, offsetof(Job, limits.io_write_bandwidth_max), CHANGING),
+        SD_BUS_PROPERTY("AllowedCPUs", "s", property_get_allowed_cpus, 0, CHANGING),
+        SD_BUS_PROPERTY("TasksMax", "t", NULL, offsetof(Job, limits.tasks_max), CHANGING),
+        SD_BUS_PROPERTY("RuntimeMaxUSec", "t", NULL, offsetof(Job, limits.runtime_max_usec), CHANGING),
         SD_BUS_PROPERTY("StopTimeoutUSec", "t", NULL, offsetof(Job, limits.stop_timeout_usec), CONST),
         SD_BUS_PROPERTY("UserRuntimeDirectory", "b", property_get_user_runtime_directory, 0, CONST),
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("t", timeout_usec), SD_BUS_NO_RESULT,
@@ -366,6 +474,8 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetOutput", SD_BUS_ARGS("a{sv}", options),
                                 SD_BUS_RESULT("h", stdout_fd, "h", stderr_fd),
                                 method_get_output, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetLimits", SD_BUS_ARGS("a{sv}", limits), SD_BUS_NO_RESULT,
+                                method_set_limits, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Remove", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,
                                 method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END

@@ -115,7 +115,7 @@ static int read_byte_string_array(sd_bus_message *m, const char *what, char ***r
         return 0;
 }
 
-static int read_options(sd_bus_message *m, JobLimits *limits, sd_bus_error *error) {
+int bus_read_job_options(sd_bus_message *m, JobLimits *limits, sd_bus_error *error) {
         int r;
 
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
@@ -168,7 +168,7 @@ static int read_options(sd_bus_message *m, JobLimits *limits, sd_bus_error *erro
 }
 
 /* What the option table cannot know without looking at this host. */
-static int validate_limits_on_host(const JobLimits *l, sd_bus_error *error) {
+int bus_validate_limits_on_host(const JobLimits *l, sd_bus_error *error) {
         if (l->allowed_cpus) {
                 long n_cpus = sysconf(_SC_NPROCESSORS_CONF);
                 int max = cpu_mask_max_cpu(l->allowed_cpus, l->allowed_cpus_size);
@@ -519,7 +519,7 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         r = read_byte_string(message, "Working directory", &workdir, &total, error);
         if (r < 0)
                 return r;
-        r = read_options(message, &limits, error);
+        r = bus_read_job_options(message, &limits, error);
         if (r < 0)
                 return r;
 
@@ -532,7 +532,7 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         if (*workdir && workdir[0] != '/')
                 return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
                                          "Working directory \"%s\" is not an absolute path.", workdir);
-        r = validate_limits_on_host(&limits, error);
+        r = bus_validate_limits_on_host(&limits, error);
         if (r < 0)
                 return r;
 

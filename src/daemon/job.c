@@ -54,6 +54,7 @@ int job_new(Manager *m, const char *id, Job **ret) {
         j->cpu_usage_nsec = UINT64_MAX;
         j->memory_peak = UINT64_MAX;
         job_limits_init(&j->limits);
+        job_limits_init(&j->pending_limits);
         snprintf(j->id, sizeof j->id, "%s", id);
         if (asprintf(&j->unit, JOBWORKER_UNIT_PREFIX "%s" JOBWORKER_UNIT_SUFFIX, id) < 0) {
                 j->unit = NULL;
@@ -78,6 +79,10 @@ Job *job_free(Job *j) {
         sd_event_source_disable_unref(j->start_timer);
         unit_state_query_free(j->state_query);
         sd_bus_slot_unref(j->start_slot);
+        sd_bus_slot_unref(j->limits_slot);
+        job_limits_done(&j->pending_limits);
+        if (j->limits_userdata && j->limits_userdata_free)
+                j->limits_userdata_free(j->limits_userdata);
         if (j->start_userdata && j->start_userdata_free)
                 j->start_userdata_free(j->start_userdata);
         if (j->go_fd >= 0)
@@ -94,6 +99,70 @@ Job *job_free(Job *j) {
         free(j->unit_result);
         free(j);
         return NULL;
+}
+
+static const char *const limit_properties[] = {
+        "CPUQuotaPerSecUSec", "MemoryMax", "MemorySwapMax", "IOReadBandwidthMax", "IOWriteBandwidthMax",
+        "AllowedCPUs", "TasksMax", "RuntimeMaxUSec",
+};
+
+static void on_limits_set(int error, const char *message, void *userdata) {
+        Job *j = userdata;
+        job_limits_set_t done = j->limits_done;
+        void *done_userdata = j->limits_userdata;
+
+        j->limits_slot = sd_bus_slot_unref(j->limits_slot);
+        j->limits_done = NULL;
+        j->limits_userdata = NULL;
+        if (error < 0) {
+                log_warning("systemd refused new limits for job %s (%s): %s", j->id, j->unit, message ?: "?");
+                job_limits_done(&j->pending_limits);
+        } else {
+                job_limits_done(&j->limits);
+                j->limits = j->pending_limits;
+                job_limits_init(&j->pending_limits);
+                log_info("Job %s has new limits.", j->id);
+                /* The record keeps them: a restarted daemon shows them too. */
+                (void) job_save(j);
+                int r = sd_bus_emit_properties_changed_strv(j->manager->bus, j->object_path, JOBWORKER_JOB_INTERFACE,
+                                                            (char **) limit_properties);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to announce the new limits of job %s: %m", j->id);
+        }
+        if (done)
+                done(j, error, message, done_userdata);
+}
+
+int job_set_limits(Job *j, JobLimits *limits, job_limits_set_t done, void *userdata,
+                   void (*userdata_free)(void *userdata)) {
+        ScopeProperty props[SCOPE_PROPERTIES_MAX];
+        size_t n;
+        int r;
+
+        assert(j);
+        assert(limits);
+        assert(done);
+
+        if (j->state != JOB_RUNNING)
+                return -ESRCH;
+        if (j->limits_slot)
+                return -EBUSY;
+        r = scope_properties_build_changes(&j->limits, limits, props, ELEMENTSOF(props), &n);
+        if (r < 0)
+                return r;
+        if (n == 0) {
+                done(j, 0, NULL, userdata);
+                return 0;
+        }
+        r = systemd_set_unit_properties(j->manager, j->unit, props, n, on_limits_set, j, &j->limits_slot);
+        if (r < 0)
+                return r;
+        j->pending_limits = *limits;
+        job_limits_init(limits);
+        j->limits_done = done;
+        j->limits_userdata = userdata;
+        j->limits_userdata_free = userdata_free;
+        return 0;
 }
 
 bool job_is_active(const Job *j) {

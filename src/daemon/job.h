@@ -69,6 +69,13 @@ struct Job {
         char *unit_active_state;
         char *unit_result;
         struct UnitStateQuery *state_query;  /* a pending read of that state */
+        /* A Job.SetLimits on its way to PID 1 (one at a time): the limits
+         * the job gets once PID 1 took them, and whom to tell. */
+        sd_bus_slot *limits_slot;
+        JobLimits pending_limits;
+        void (*limits_done)(Job *j, int error, const char *reason, void *userdata);
+        void *limits_userdata;
+        void (*limits_userdata_free)(void *userdata);
         bool recovering;                     /* found at start-up, state not read yet */
 };
 
@@ -120,3 +127,14 @@ void job_on_unit_state(Job *j, const char *active_state, const char *result);
 void job_check(Job *j);
 
 int job_send_properties_changed(Job *j);
+
+/* Changes a running job's limits to *limits (moved out of it on success):
+ * SetUnitProperties(runtime) of what differs, asynchronously; once PID 1
+ * took them they are the job's (record, properties) and done runs with 0,
+ * or with a negative errno and PID 1's reason (the job keeps its old
+ * limits). Nothing to change: done runs before this returns. -EBUSY while
+ * another change is pending, -ESRCH unless the job is running; on any
+ * error returned done is not called and userdata stays the caller's. */
+typedef void (*job_limits_set_t)(Job *j, int error, const char *reason, void *userdata);
+int job_set_limits(Job *j, JobLimits *limits, job_limits_set_t done, void *userdata,
+                   void (*userdata_free)(void *userdata));

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "job-limits.h"
@@ -67,6 +68,26 @@ void job_limits_done(JobLimits *l) {
         free(l->io_device_node);
         free(l->allowed_cpus);
         job_limits_init(l);
+}
+
+int job_limits_copy(JobLimits *dst, const JobLimits *src) {
+        *dst = *src;
+        dst->io_device = src->io_device ? strdup(src->io_device) : NULL;
+        dst->io_device_node = src->io_device_node ? strdup(src->io_device_node) : NULL;
+        dst->allowed_cpus = src->allowed_cpus ? malloc(src->allowed_cpus_size ?: 1) : NULL;
+        if ((src->io_device && !dst->io_device) || (src->io_device_node && !dst->io_device_node) ||
+            (src->allowed_cpus && !dst->allowed_cpus)) {
+                job_limits_done(dst);
+                return -ENOMEM;
+        }
+        if (src->allowed_cpus)
+                memcpy(dst->allowed_cpus, src->allowed_cpus, src->allowed_cpus_size);
+        return 0;
+}
+
+bool job_option_changes_at_runtime(const char *name) {
+        return name && STR_IN_SET(name, "CPUQuota", "MemoryMax", "MemorySwapMax", "IOReadBandwidthMax",
+                                  "IOWriteBandwidthMax", "AllowedCPUs", "TasksMax", "RuntimeMaxUSec");
 }
 
 _printf_(3, 4)

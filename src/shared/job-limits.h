@@ -42,6 +42,13 @@ typedef struct JobLimits {
 void job_limits_init(JobLimits *l);
 /* Frees what l owns and leaves it as after job_limits_init(). */
 void job_limits_done(JobLimits *l);
+/* A deep copy of src into dst (not initialized before). 0 or -ENOMEM. */
+int job_limits_copy(JobLimits *dst, const JobLimits *src);
+
+/* Whether a running job's option may change (Job.SetLimits): the cgroup
+ * limits and the run time may; the IO device, the stop timeout and what
+ * the shim set up at start may not. */
+bool job_option_changes_at_runtime(const char *name);
 
 /* One option value as received in the a{sv}: type is the D-Bus type
  * character actually sent ('d', 't', 's', 'b', or any other for a wrong type,
