@@ -612,9 +612,12 @@ static int start_transient_scope(Job *j) {
                 return r;
         /* The owner's slice is made by PID 1 on demand as the scope names
          * it; [UserSlice] goes to it first, on the same connection, so PID 1
-         * has set it before the scope is in it. A failure there is logged
-         * and does not stop the job: the admin's jobworker.slice still caps. */
-        (void) systemd_apply_user_slice(j->manager, j->owner);
+         * has set it before the scope is in it. Only for the owner's first
+         * running job (and on reload): while the user has jobs, an admin's
+         * systemctl set-property on the slice holds. A failure is logged and
+         * does not stop the job: jobworker.slice still caps. */
+        if (!manager_owner_has_other_active_jobs(j->manager, j))
+                (void) systemd_apply_user_slice(j->manager, j->owner);
         r = sd_bus_call_async(j->manager->bus, &j->start_slot, m, on_start_transient_unit_reply, j,
                               START_TIMEOUT_USEC);
         if (r < 0)

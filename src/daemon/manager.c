@@ -649,6 +649,13 @@ static int manager_load_settings(Manager *m, char **ret_message) {
         return 0;
 }
 
+bool manager_owner_has_other_active_jobs(Manager *m, const Job *j) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i] != j && m->jobs[i]->owner == j->owner && job_is_active(m->jobs[i]))
+                        return true;
+        return false;
+}
+
 void manager_apply_user_slices(Manager *m) {
         for (size_t i = 0; i < m->n_jobs; i++) {
                 bool seen = false;

@@ -95,6 +95,8 @@ int bus_read_job_options(sd_bus_message *m, struct JobLimits *l, sd_bus_error *e
 int bus_validate_limits_on_host(const struct JobLimits *l, sd_bus_error *error);
 int check_ceilings(Manager *m, sd_bus_message *message, struct JobLimits *l, bool fill_defaults,
                    sd_bus_error *error);
+/* Whether j's owner has active jobs besides j. */
+bool manager_owner_has_other_active_jobs(Manager *m, const Job *j);
 /* [UserSlice] again onto the slice of every user with active jobs. */
 void manager_apply_user_slices(Manager *m);
 /* The settings that depend on the configuration, taken from m->settings. */

@@ -55,6 +55,6 @@ int systemd_set_unit_properties(Manager *m, const char *unit, const struct Scope
 /* [UserSlice] of the settings onto uid's slice (nothing if none is set),
  * asynchronously and before a job's StartTransientUnit on the same
  * connection, so PID 1 sets them first. Runtime properties, as
- * `systemctl set-property --runtime`: an admin's persistent set-property
- * of the same slice wins. */
+ * `systemctl set-property --runtime` sets them (and with the same effect on
+ * what an admin set there for those keys). */
 int systemd_apply_user_slice(Manager *m, uid_t uid);
