@@ -20,7 +20,7 @@ check_user() {
     assert_eq "$uid" "$(jq -r .owner_uid <<<"$json")" "owner"
     assert_eq '["sleep","30"]' "$(jq -c .command <<<"$json")" "command"
     assert_eq active "$(unit_state "jobworker-$id.scope")" "scope state"
-    assert_contains "$(systemctl status --no-pager "jobworker-$id.scope")" "jobworker.slice"
+    assert_contains "$(systemctl status --no-pager "jobworker-$id.scope")" "jobworker-u$uid.slice"
     assert_contains "$(jctl "$u" list)" "$id"
     assert_contains "$(jctl "$u" list --json | jq -r '.[].id')" "$id"
 

@@ -54,7 +54,7 @@ assert_eq 0 "$out" "zombies in the job"
 # Race-free start: every process of a job is in its scope from its first
 # instruction on; none is ever left in jobworkerd's own cgroup.
 id="$(jctl "$TEST_USER1" start -- sh -c 'sleep 30 & sleep 30 & wait')"
-cg="/sys/fs/cgroup/jobworker.slice/jobworker-$id.scope/cgroup.procs"
+cg="$(job_cgroup "$id" "$TEST_USER1")/cgroup.procs"
 # shim, init, sh and the two sleeps
 wait_until 30 bash -c "(( \$(cat $cg | wc -l) == 5 ))" || fail "scope of $id holds $(cat "$cg" | wc -l) processes, not 5"
 daemon_cg="/sys/fs/cgroup/system.slice/jobworkerd.service/cgroup.procs"

@@ -17,13 +17,13 @@ assert_contains "$(prop "$id" IOReadBandwidthMax)" "$((10 * 1024 * 1024))" "IORe
 assert_contains "$(prop "$id" IOWriteBandwidthMax)" "$((5 * 1024 * 1024))" "IOWriteBandwidthMax"
 assert_eq 5min "$(prop "$id" RuntimeMaxUSec)" "RuntimeMaxUSec"
 assert_eq 3s "$(prop "$id" TimeoutStopUSec)" "TimeoutStopUSec"
-assert_eq jobworker.slice "$(prop "$id" Slice)" "slice"
+assert_eq "jobworker-u$(id -u "$TEST_USER1").slice" "$(prop "$id" Slice)" "slice"
 status="$(systemctl status --no-pager "jobworker-$id.scope")"
 assert_contains "$status" "Memory:"
 assert_contains "$status" "max: 64.0M"
 assert_contains "$(jctl "$TEST_USER1" status "$id")" "64.0M"
 # The kernel sees them too.
-cg="/sys/fs/cgroup/jobworker.slice/jobworker-$id.scope"
+cg="$(job_cgroup "$id" "$TEST_USER1")"
 assert_eq "50000 100000" "$(cat "$cg/cpu.max")" "cpu.max"
 assert_eq $((64 * 1024 * 1024)) "$(cat "$cg/memory.max")" "memory.max"
 assert_eq 50 "$(cat "$cg/pids.max")" "pids.max"
@@ -52,7 +52,7 @@ assert_no_failed_job_units
 
 # A busy loop under --cpu=0.2 gets about 20 % of a core.
 id="$(jctl "$TEST_USER1" start --cpu=0.2 -- sh -c 'while :; do :; done')"
-cg="/sys/fs/cgroup/jobworker.slice/jobworker-$id.scope"
+cg="$(job_cgroup "$id" "$TEST_USER1")"
 u0="$(awk '/^usage_usec/ {print $2}' "$cg/cpu.stat")"; t0="$(date +%s%N)"
 sleep 6
 u1="$(awk '/^usage_usec/ {print $2}' "$cg/cpu.stat")"; t1="$(date +%s%N)"
@@ -65,7 +65,7 @@ jctl "$TEST_USER1" stop "$id"
 # (bash, unlike dash, survives a failed fork and keeps trying.)
 id="$(jctl "$TEST_USER1" start --tasks-max=20 -- bash -c 'while :; do sleep 60 & done' )"
 sleep 4
-cg="/sys/fs/cgroup/jobworker.slice/jobworker-$id.scope"
+cg="$(job_cgroup "$id" "$TEST_USER1")"
 cur="$(cat "$cg/pids.current")"
 info "fork bomb holds $cur tasks, pids.events: $(cat "$cg/pids.events")"
 ((cur <= 20)) || fail "fork bomb holds $cur tasks under --tasks-max=20"

@@ -21,7 +21,8 @@ assert_eq 9 "$(job_field "$TEST_USER1" "$id" signal)" "signal after the stop tim
 assert_eq inactive "$(unit_state "jobworker-$id.scope")" "scope after stop"
 left="$( (grep -l "jobworker-$id.scope" /proc/[0-9]*/cgroup 2>/dev/null || true) | wc -l)"
 assert_eq 0 "$left" "processes of the stopped job left"
-[[ ! -d "/sys/fs/cgroup/jobworker.slice/jobworker-$id.scope" ]] || fail "cgroup of the stopped job left"
+[[ -d "$(dirname "$(job_cgroup "$id" "$TEST_USER1")")" ]] || fail "no slice cgroup of $TEST_USER1 (wrong path?)"
+[[ ! -d "$(job_cgroup "$id" "$TEST_USER1")" ]] || fail "cgroup of the stopped job left"
 
 # Ctrl-C (SIGINT) or SIGTERM to jobworkerctl run stops the job. Background
 # commands of a script start with SIGINT ignored: give it back its default.

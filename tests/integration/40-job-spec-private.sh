@@ -17,7 +17,7 @@ trap cleanup EXIT
 # (init and the job are also in the job's).
 shim_pid() {
     local p
-    for p in $(cat "/sys/fs/cgroup/jobworker.slice/jobworker-$1.scope/cgroup.procs"); do
+    for p in $(cat "$(job_cgroup "$1")/cgroup.procs"); do
         if [[ "$(grep -c . <<<"$(grep '^NSpid:' "/proc/$p/status" | tr -s '\t ' '\n' | tail -n +2)")" == 1 ]]; then
             echo "$p"
             return 0

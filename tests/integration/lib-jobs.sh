@@ -93,3 +93,14 @@ give_back_job_removed() {
     rm -f "$JOB_REMOVED_POLICY"
     systemctl reload dbus
 }
+
+# job_cgroup ID [USER]: the cgroup directory of a job's scope, in its
+# owner's slice jobworker-u<UID>.slice (USER names the owner; without it,
+# systemd is asked, which works only while the scope exists).
+job_cgroup() {
+    if [[ $# -ge 2 ]]; then
+        echo "/sys/fs/cgroup/jobworker.slice/jobworker-u$(id -u "$2").slice/jobworker-$1.scope"
+    else
+        echo "/sys/fs/cgroup$(systemctl show -P ControlGroup "jobworker-$1.scope")"
+    fi
+}
