@@ -34,8 +34,8 @@ err="$(jctl "$alice" status "$short" 2>&1)" || true
 assert_contains "$err" "No job $short" "status of a forgotten job"
 known "$long" || fail "the running job was forgotten"
 journalctl --sync
-assert_contains "$(journalctl -o cat _SYSTEMD_UNIT="jobworker-$short.scope" + OBJECT_SYSTEMD_UNIT="jobworker-$short.scope")" \
-    retained-output "the forgotten job's output stays in the journal"
+assert_contains "$(journalctl -u "jobworker-$short.scope" -o cat)" retained-output \
+    "the forgotten job's output stays in the journal"
 assert_contains "$(journalctl -u jobworkerd -o cat | grep "$short")" "FinishedRetentionSec" "the log says why"
 
 info "a job that finished while the daemon was away is forgotten when it is back"
