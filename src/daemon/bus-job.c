@@ -8,6 +8,7 @@
 #include "access.h"
 #include "bus-names.h"
 #include "job.h"
+#include "job-spec.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -248,7 +249,7 @@ static void on_limits_set(Job *j, int error, const char *reason, void *userdata)
  * took them. */
 static int method_set_limits(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
-        _cleanup_(job_limits_done) JobLimits limits = {};
+        _cleanup_(job_spec_done) JobSpec spec = {};
         const char *name;
         int r;
 
@@ -291,24 +292,27 @@ static int method_set_limits(sd_bus_message *message, void *userdata, sd_bus_err
                                          "Job %s is %s; its limits can change while it runs.", j->id,
                                          job_state_to_string(j->state));
 
-        /* The job's limits, with the new values on top, as StartJob would. */
-        r = job_limits_copy(&limits, &j->limits);
+        /* The job's limits, with the new values on top, read and checked as
+         * StartJob's options. */
+        job_spec_init(&spec);
+        job_limits_done(&spec.limits);
+        r = job_limits_copy(&spec.limits, &j->limits);
         if (r < 0)
                 return r;
         r = sd_bus_message_rewind(message, true);
         if (r < 0)
                 return r;
-        r = bus_read_job_options(message, &limits, error);
+        r = job_spec_read_options(&spec, message, error);
         if (r < 0)
                 return r;
-        r = bus_validate_limits_on_host(&limits, error);
+        r = job_spec_validate_limits(&spec.limits, error);
         if (r < 0)
                 return r;
-        r = check_ceilings(j->manager, message, &limits, false, error);
+        r = check_ceilings(j->manager, message, &spec.limits, false, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        r = job_set_limits(j, &limits, on_limits_set, sd_bus_message_ref(message), set_limits_request_unref);
+        r = job_set_limits(j, &spec.limits, on_limits_set, sd_bus_message_ref(message), set_limits_request_unref);
         if (r < 0)
                 sd_bus_message_unref(message);
         if (r == -EBUSY)

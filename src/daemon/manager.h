@@ -89,10 +89,6 @@ int manager_reload(Manager *m, char **ret_message);
 /* bus-manager.c: [Ceilings] and Default* onto limits asked for in a call
  * (StartJob, Job.SetLimits): 1 go on, 0 held for polkit, < 0 refused. */
 struct JobLimits;
-/* The a{sv} of job options (StartJob, Job.SetLimits) onto l, each through
- * job_limits_set_option(); then what only this host can tell. */
-int bus_read_job_options(sd_bus_message *m, struct JobLimits *l, sd_bus_error *error);
-int bus_validate_limits_on_host(const struct JobLimits *l, sd_bus_error *error);
 int check_ceilings(Manager *m, sd_bus_message *message, struct JobLimits *l, bool fill_defaults,
                    sd_bus_error *error);
 /* Whether j's owner has active jobs besides j. */
