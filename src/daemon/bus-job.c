@@ -308,7 +308,7 @@ static int method_set_limits(sd_bus_message *message, void *userdata, sd_bus_err
         r = job_spec_validate_limits(&spec.limits, error);
         if (r < 0)
                 return r;
-        r = check_ceilings(j->manager, message, &spec.limits, false, error);
+        r = check_ceilings(j->manager, message, &spec.limits, &j->limits, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 

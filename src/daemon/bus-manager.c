@@ -77,16 +77,18 @@ static inline void pending_start_freep(PendingStart **p) {
 }
 
 /* [Ceilings] of jobworkerd.conf: what l asks above one needs
- * privileged-options (polkit, asked only then; root passes). Then, for a
- * new job (fill_defaults), what l does not ask is filled in from the [Jobs]
- * Default* keys, capped by the ceilings. The access_check() convention: 1
- * go on, 0 the call is held (polkit asked, dispatched again from the
- * start), < 0 refused. */
-int check_ceilings(Manager *m, sd_bus_message *message, JobLimits *l, bool fill_defaults, sd_bus_error *error) {
+ * privileged-options (polkit, asked only then; root passes). For a new job
+ * (old NULL) what l does not ask is then filled in from the [Jobs] Default*
+ * keys, capped by the ceilings; for a change of a running job's limits from
+ * old, only what changes is checked. The access_check() convention: 1 go
+ * on, 0 the call is held (polkit asked, dispatched again from the start),
+ * < 0 refused. */
+int check_ceilings(Manager *m, sd_bus_message *message, JobLimits *l, const JobLimits *old, sd_bus_error *error) {
         _cleanup_free_ char *why = NULL;
         int r;
 
-        r = job_limits_check_ceilings(l, &m->settings.ceilings, &why);
+        r = old ? job_limits_check_ceilings_changed(old, l, &m->settings.ceilings, &why)
+                : job_limits_check_ceilings(l, &m->settings.ceilings, &why);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
@@ -99,7 +101,7 @@ int check_ceilings(Manager *m, sd_bus_message *message, JobLimits *l, bool fill_
                                                  why ?: "A limit is above its ceiling.");
                 }
         }
-        if (fill_defaults)
+        if (!old)
                 job_limits_fill_defaults(l, &m->settings);
         return 1;
 }
@@ -309,7 +311,7 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         r = access_check(m->access, message, ACTION_START_JOB, true, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = check_ceilings(m, message, &spec.limits, true, error);
+        r = check_ceilings(m, message, &spec.limits, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = check_active_jobs_of(m, uid, error);

@@ -86,6 +86,24 @@ int job_limits_check_ceilings(const JobLimits *l, const ConfigJobLimits *ceiling
         return 0;
 }
 
+int job_limits_check_ceilings_changed(const JobLimits *old, const JobLimits *l, const ConfigJobLimits *ceilings,
+                                      char **ret_message) {
+        JobLimits changed;
+
+        assert(old);
+        assert(l);
+        assert(ceilings);
+
+        /* A shallow copy: only the numbers are read. */
+        changed = *l;
+        for (size_t i = 0; i < ELEMENTSOF(ceilings_table); i++) {
+                const CeilingInfo *c = &ceilings_table[i];
+                if (get_u64(old, c->job_offset) == get_u64(l, c->job_offset))
+                        set_u64(&changed, c->job_offset, UINT64_MAX);
+        }
+        return job_limits_check_ceilings(&changed, ceilings, ret_message);
+}
+
 static uint64_t min_u64(uint64_t a, uint64_t b) {
         return a < b ? a : b;
 }

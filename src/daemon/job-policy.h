@@ -16,6 +16,12 @@
  * value and the ceiling (the first one passed), or -ENOMEM. */
 int job_limits_check_ceilings(const JobLimits *l, const ConfigJobLimits *ceilings, char **ret_message);
 
+/* The same for a change of a running job's limits from old to l: only the
+ * limits that change are checked, so a job that got more than a ceiling
+ * (root asked, or the ceiling was lowered since) may still change others. */
+int job_limits_check_ceilings_changed(const JobLimits *old, const JobLimits *l, const ConfigJobLimits *ceilings,
+                                      char **ret_message);
+
 /* Fills in what the job did not ask for: the stop timeout (UINT64_MAX =
  * not asked) from DefaultStopTimeoutSec=; MemoryMax, CPUQuota and TasksMax
  * from the Default* keys, each capped by its ceiling; and where there is no

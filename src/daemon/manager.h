@@ -87,9 +87,10 @@ void manager_retention_limits(Manager *m, struct JobRetention *ret);
  * those before. */
 int manager_reload(Manager *m, char **ret_message);
 /* bus-manager.c: [Ceilings] and Default* onto limits asked for in a call
- * (StartJob, Job.SetLimits): 1 go on, 0 held for polkit, < 0 refused. */
+ * (StartJob; Job.SetLimits with the job's old limits): 1 go on, 0 held for
+ * polkit, < 0 refused. */
 struct JobLimits;
-int check_ceilings(Manager *m, sd_bus_message *message, struct JobLimits *l, bool fill_defaults,
+int check_ceilings(Manager *m, sd_bus_message *message, struct JobLimits *l, const struct JobLimits *old,
                    sd_bus_error *error);
 /* Whether j's owner has active jobs besides j. */
 bool manager_owner_has_other_active_jobs(Manager *m, const Job *j);

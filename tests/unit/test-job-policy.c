@@ -61,6 +61,27 @@ static void test_ceilings(void **state) {
         l.runtime_max_usec = UINT64_MAX;
         l.io_write_bandwidth_max = 1001;
         assert_int_equal(job_limits_check_ceilings(&l, &s.ceilings, NULL), -EDQUOT);
+
+        /* A change: only what changes is checked. old is above a ceiling
+         * (root's job); changing another limit is fine, raising or keeping
+         * a limit above its ceiling by a change is not. */
+        JobLimits old;
+        job_limits_init(&old);
+        old.memory_max = UINT64_C(1) << 32;   /* above the 1 GiB ceiling */
+        job_limits_init(&l);
+        l.memory_max = old.memory_max;
+        l.tasks_max = 50;
+        assert_int_equal(job_limits_check_ceilings_changed(&old, &l, &s.ceilings, NULL), 0);
+        l.tasks_max = 101;
+        assert_int_equal(job_limits_check_ceilings_changed(&old, &l, &s.ceilings, &m), -EDQUOT);
+        assert_non_null(strstr(m, "TasksMax=101"));
+        free(m);
+        m = NULL;
+        l.tasks_max = 50;
+        l.memory_max = (UINT64_C(1) << 32) - 1;  /* lowered, still above: a change above the ceiling */
+        assert_int_equal(job_limits_check_ceilings_changed(&old, &l, &s.ceilings, NULL), -EDQUOT);
+        l.memory_max = UINT64_C(1) << 30;
+        assert_int_equal(job_limits_check_ceilings_changed(&old, &l, &s.ceilings, NULL), 0);
         job_limits_done(&l);
         settings_done(&s);
 }
