@@ -73,6 +73,10 @@ assert_contains "$err" "org.jobworker1.Error.LimitExceeded"
 assert_eq 157286400 "$(scope_prop "$id" MemoryMax)" "MemoryMax after the refused lift"
 jctl root set-limits "$id" --memory=1G
 assert_eq 1073741824 "$(scope_prop "$id" MemoryMax)" "root lifted alice's job past the ceiling"
+# Only what changes meets the ceilings: alice may still change another limit.
+jctl "$alice" set-limits "$id" --tasks-max=40
+assert_eq 40 "$(scope_prop "$id" TasksMax)" "alice changes TasksMax of her job that is above the memory ceiling"
+assert_eq 1073741824 "$(scope_prop "$id" MemoryMax)" "MemoryMax stays"
 
 info "bob cannot change alice's job, and learns nothing of it"
 err_other="$(jctl "$bob" set-limits "$id" --memory=10M 2>&1)" && fail "bob changed alice's job"
