@@ -60,14 +60,19 @@ assert_ne 0 "$rc" "alice's second job forked past her slice's TasksMax"
 (( $(cat "$cg/pids.current") <= 24 )) || fail "alice's slice holds more than 24 tasks"
 grep -q '^max [1-9]' "$cg/pids.events" || fail "the slice's pids.events shows no refused fork"
 
-info "bob's jobs meanwhile are not affected"
-bob_hold="$(jctl "$bob" start -- sh -c 'for i in $(seq 1 12); do sleep 300 & done; wait')"; ids+=("$bob_hold")
+info "bob's jobs meanwhile are not affected (his slice has its own 24)"
 out="$(run_capture "$bob" "$fork14")" || fail "bob's job failed while alice's slice is full: $out"
 assert_contains "$out" started-all "bob's job"
-
-info "an admin's set-property on a user's slice caps too"
 jobworkerctl stop "$hold"
+
+info "an admin's set-property on a user's slice holds while the user has jobs"
+bob_hold="$(jctl "$bob" start -- sleep 300)"; ids+=("$bob_hold")
 systemctl set-property --runtime "jobworker-u$buid.slice" TasksMax=10
 rc=0; out="$(run_capture "$bob" "$fork14")" || rc=$?
 assert_ne 0 "$rc" "bob's job forked past TasksMax=10 set by systemctl set-property"
+assert_eq 10 "$(systemctl show -P TasksMax "jobworker-u$buid.slice")" "bob's slice keeps the admin's TasksMax"
+info "a reload applies [UserSlice] again"
+systemctl reload jobworkerd
+wait_until 20 bash -c "[[ \$(systemctl show -P TasksMax jobworker-u$buid.slice) == 24 ]]" ||
+    fail "bob's slice did not get [UserSlice] TasksMax=24 again on reload"
 assert_no_failed_job_units
