@@ -171,30 +171,32 @@ int verb_set_limits(CtlContext *c, int argc, char *argv[]) {
         const char *id = NULL;
         int n = 0, r;
 
-        /* The id may come first: options are parsed from the rest. */
-        args = calloc((size_t) argc + 1, sizeof(char *));
+        /* The option parser of run stops at the first non-option: the id
+         * goes last, wherever it was given (first, or after the options). */
+        args = calloc((size_t) argc + 2, sizeof(char *));
         if (!args)
                 return 1;
         args[n++] = argv[0];
-        for (int i = 1; i < argc; i++) {
-                if (!id && argv[i][0] != '-' && i == 1)
+        for (int i = 1; i < argc; i++)
+                if (i == 1 && argv[i][0] != '-')
                         id = argv[i];
                 else
                         args[n++] = argv[i];
-        }
-        r = job_options_parse_argv(&o, n, args, c->host != NULL);
+        if (id)
+                args[n++] = (char *) id;
+        /* As for a remote host: no working directory is made up from ours. */
+        r = job_options_parse_argv(&o, n, args, true);
         if (r == 0) {
                 ctl_help();
                 return 0;
         }
         if (r < 0)
-                return CTL_EXIT_USAGE;
-        if (!id && r == n - 1)
-                id = args[r++];
-        if (!id || r != n) {
+                return CTL_EXIT_USAGE;  /* the parser said why */
+        if (r != n - 1) {
                 fprintf(stderr, "Usage: jobworkerctl set-limits ID --memory=SIZE --cpu=FRACTION --tasks-max=N ...\n");
                 return CTL_EXIT_USAGE;
         }
+        id = args[r];
         if (o.n_environment > 0 || o.working_directory) {
                 fprintf(stderr, "set-limits: --env and --workdir cannot change while a job runs.\n");
                 return CTL_EXIT_USAGE;
