@@ -17,10 +17,10 @@ cleanup() {
     for id in "${ids[@]}"; do jobworkerctl stop "$id" >/dev/null 2>&1 || true; done
     rm -f "$conf/80-slices.conf"
     systemctl revert "jobworker-u$auid.slice" "jobworker-u$buid.slice" >/dev/null 2>&1 || true
-    systemctl restart jobworkerd || true
+    restart_jobworkerd || true
 }
 trap cleanup EXIT
-systemctl restart jobworkerd
+restart_jobworkerd
 
 info "each user's job lies in that user's slice"
 a1="$(jctl "$alice" start -- sleep 300)"; ids+=("$a1")

@@ -13,12 +13,12 @@ ids=()
 cleanup() {
     for id in "${ids[@]}"; do jobworkerctl stop "$id" >/dev/null 2>&1 || true; done
     rm -rf /etc/jobworker/jobworkerd.conf /etc/jobworker/jobworkerd.conf.d /run/jobworker/jobworkerd.conf.d \
-        /usr/lib/jobworker/jobworkerd.conf.d
-    systemctl restart jobworkerd || true
+        /usr/lib/jobworker/jobworkerd.conf /usr/lib/jobworker/jobworkerd.conf.d
+    restart_jobworkerd || true
 }
 trap cleanup EXIT
 mkdir -p /etc/jobworker/jobworkerd.conf.d /run/jobworker/jobworkerd.conf.d /usr/lib/jobworker/jobworkerd.conf.d
-systemctl restart jobworkerd
+restart_jobworkerd
 main=/etc/jobworker/jobworkerd.conf
 
 default_stop() { busctl get-property "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" DefaultStopTimeoutUSec; }
@@ -104,17 +104,21 @@ systemctl reload jobworkerd
 assert_eq "t 13000000" "$(default_stop)" "/etc's /dev/null masks /run's 30-b.conf"
 # A main file only in /usr/lib is used when /etc has none.
 mv "$main" /usr/lib/jobworker/jobworkerd.conf
-rm /etc/jobworker/jobworkerd.conf.d/*
+rm /etc/jobworker/jobworkerd.conf.d/* /run/jobworker/jobworkerd.conf.d/* /usr/lib/jobworker/jobworkerd.conf.d/*
 systemctl reload jobworkerd
 assert_eq "t 3000000" "$(default_stop)" "main file in /usr/lib"
-rm /usr/lib/jobworker/jobworkerd.conf /usr/lib/jobworker/jobworkerd.conf.d/*
+# /etc's main file, even empty... no: an empty one masks /usr/lib's.
+: >"$main"
+systemctl reload jobworkerd
+assert_eq "t 10000000" "$(default_stop)" "an empty /etc main file masks /usr/lib's"
+rm "$main" /usr/lib/jobworker/jobworkerd.conf
 
 info "a daemon started with a broken file runs on built-in settings and says why"
 for id in "${ids[@]}"; do jobworkerctl stop "$id" >/dev/null 2>&1 || true; done
 ids=()
 printf '[Jobs]\nDefaultStopTimeoutSec=3\nTypoKey=1\n' >"$main"
 t0="$(date +%s)"
-systemctl restart jobworkerd
+restart_jobworkerd
 assert_eq "t 10000000" "$(default_stop)" "built-in settings with a broken file"
 assert_contains "$(since "$t0")" "$main:3: TypoKey: Unknown key TypoKey= in section [Jobs]" "start-up log line"
 rm "$main"

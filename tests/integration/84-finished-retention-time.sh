@@ -14,13 +14,13 @@ ids=()
 cleanup() {
     for id in "${ids[@]}"; do jobworkerctl stop "$id" >/dev/null 2>&1 || true; done
     rm -f "$conf/84-retention.conf"
-    systemctl restart jobworkerd || true
+    restart_jobworkerd || true
 }
 trap cleanup EXIT
 known() { jctl "$alice" status "$1" >/dev/null 2>&1; }
 
 printf '[Jobs]\nFinishedRetentionSec=6\n' >"$conf/84-retention.conf"
-systemctl restart jobworkerd
+restart_jobworkerd
 
 info "a job finished 6 s ago is forgotten; a running one stays"
 long="$(jctl "$alice" start -- sleep 300)"; ids+=("$long")

@@ -104,3 +104,10 @@ job_cgroup() {
         echo "/sys/fs/cgroup$(systemctl show -P ControlGroup "jobworker-$1.scope")"
     fi
 }
+
+# restart_jobworkerd: systemctl restart, past the unit's start rate limit
+# (tests that restart the daemon in their set-up and clean-up do it often).
+restart_jobworkerd() {
+    systemctl reset-failed jobworkerd.service 2>/dev/null || true
+    systemctl restart jobworkerd.service
+}
