@@ -106,16 +106,27 @@ static void remember(Access *a, sd_bus_message *call, bool all) {
         a->decided_all = all;
 }
 
+/* The prologue of the checks that answer with an error: who calls, and
+ * root's answer. 1 = root, who may; 0 = *ret_uid is someone else, ask
+ * on; < 0 = the caller is unknown (error set), who may not. */
+static int caller_unless_root(Access *a, sd_bus_message *call, uid_t *ret_uid, sd_bus_error *error) {
+        assert(ret_uid);
+
+        if (access_caller_uid(a, call, ret_uid) < 0)
+                return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
+        return *ret_uid == 0 ? 1 : 0;
+}
+
 int access_check(Access *a, sd_bus_message *call, const char *action, bool interactive, sd_bus_error *error) {
         uid_t uid;
+        int r;
 
         assert(a);
         assert(call);
         assert(action);
-        if (access_caller_uid(a, call, &uid) < 0)
-                return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
-        if (uid == 0)
-                return 1;
+        r = caller_unless_root(a, call, &uid, error);
+        if (r != 0)
+                return r;
         /* Only StartJob and its like come here, from a handler that read
          * and bounded the arguments: they may queue longer. */
         return polkit_check(a->polkit, call, uid, action, POLKIT_BOUNDED | (interactive ? POLKIT_INTERACTIVE : 0),
@@ -171,14 +182,14 @@ int access_see_job(Access *a, sd_bus_message *call, const Job *j) {
 
 int access_manage_job(Access *a, sd_bus_message *call, const Job *j, sd_bus_error *error) {
         uid_t uid;
+        int r;
 
         assert(a);
         assert(call);
         assert(j);
-        if (access_caller_uid(a, call, &uid) < 0)
-                return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED, "Cannot determine the caller.");
-        if (uid == 0)
-                return 1;
+        r = caller_unless_root(a, call, &uid, error);
+        if (r != 0)
+                return r;
         if (uid == j->owner)
                 return polkit_check(a->polkit, call, uid, ACTION_MANAGE_OWN_JOBS, POLKIT_INTERACTIVE, error);
         return access_see_job(a, call, j);

@@ -13,30 +13,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
-shim_pid() {
-    local p
-    for p in $(cat "/sys/fs/cgroup/jobworker.slice/jobworker-$1.scope/cgroup.procs"); do
-        if [[ "$(grep -c . <<<"$(grep '^NSpid:' "/proc/$p/status" | tr -s '\t ' '\n' | tail -n +2)")" == 1 ]]; then
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
-procs_of() { cat "/sys/fs/cgroup/jobworker.slice/jobworker-$1.scope/cgroup.procs" 2>/dev/null || true; }
+# procs_of ID USER: the processes in the scope of USER's job ID.
+procs_of() { cat "$(job_cgroup "$1" "$2")/cgroup.procs" 2>/dev/null || true; }
 
 check_user() {
     local u="$1" id shim
     id="$(jctl "$u" start -- sh -c 'sleep 300 & sleep 300')"
     ids+=("$id")
     # shim, init, sh and two sleeps
-    wait_until 60 bash -c "(( \$(cat /sys/fs/cgroup/jobworker.slice/jobworker-$id.scope/cgroup.procs | wc -l) == 5 ))" \
-        || fail "scope of $id holds $(procs_of "$id" | wc -l) processes, not 5"
+    wait_until 60 bash -c "(( \$(cat $(job_cgroup "$id" "$u")/cgroup.procs | wc -l) == 5 ))" \
+        || fail "scope of $id holds $(procs_of "$id" "$u" | wc -l) processes, not 5"
     shim="$(shim_pid "$id")" || fail "no shim in the scope of $id"
-    info "$u: job $id, shim $shim, processes $(procs_of "$id" | tr '\n' ' ')"
+    info "$u: job $id, shim $shim, processes $(procs_of "$id" "$u" | tr '\n' ' ')"
     kill -KILL "$shim"
-    wait_until 15 bash -c "[[ -z \"\$(cat /sys/fs/cgroup/jobworker.slice/jobworker-$id.scope/cgroup.procs 2>/dev/null)\" ]]" \
-        || fail "15 s after the SIGKILL of its shim, job $id of $u still runs: $(procs_of "$id" | xargs -r ps -o pid,user,comm -p)"
+    wait_until 15 bash -c "[[ -z \"\$(cat $(job_cgroup "$id" "$u")/cgroup.procs 2>/dev/null)\" ]]" \
+        || fail "15 s after the SIGKILL of its shim, job $id of $u still runs: $(procs_of "$id" "$u" | xargs -r ps -o pid,user,comm -p)"
     # The daemon sees the job end.
     wait_until 60 bash -c "[[ \$(jobworkerctl status --json $id | jq -r .state) == finished ]]" \
         || fail "job $id is $(job_field root "$id" state), not finished"

@@ -65,7 +65,7 @@ daemon_procs="$(cat "$daemon_cg/cgroup.procs")"
 info "processes in $daemon_cg: $(tr '\n' ' ' <<<"$daemon_procs")"
 assert_eq "$(systemctl show -P MainPID "$SERVICE")" "$daemon_procs" "processes in jobworkerd's cgroup (jobs released too early?)"
 for id in "${ids[@]}"; do
-    n="$(find "/sys/fs/cgroup/jobworker.slice/jobworker-$id.scope" -name cgroup.procs -exec cat {} + | wc -l)"
+    n="$(find "$(job_cgroup "$id" "$TEST_USER1")" -name cgroup.procs -exec cat {} + | wc -l)"
     ((n >= 3)) || fail "job $id has only $n processes in its scope (shim, init and sleep expected)"
     jctl "$TEST_USER1" stop --timeout=1 "$id" >/dev/null
 done
