@@ -22,6 +22,8 @@ void ctl_help(void) {
                "  status [--json] ID                 Show a job's state, outcome and limits\n"
                "  list [--all] [--json]              List jobs (unfinished ones unless --all)\n"
                "  logs [-f] [--stdout|--stderr] ID   Show a job's output (-f: follow until it ends)\n"
+               "  pause ID                           Freeze a running job (no CPU, no output)\n"
+               "  resume ID                          Let a paused job go on\n"
                "  remove ID                          Forget a finished job\n"
                "  version                            Show the client's and the daemon's version\n"
                "\nJob options (run, start):\n");
@@ -56,6 +58,8 @@ static const Verb verbs[] = {
         { "list",    verb_list },
         { "logs",    verb_logs },
         { "remove",  verb_remove },
+        { "pause",   verb_pause },
+        { "resume",  verb_resume },
         { "version", verb_version },
 };
 

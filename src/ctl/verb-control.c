@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* jobworkerctl stop and remove. */
+/* jobworkerctl stop, remove, pause and resume. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -132,4 +132,24 @@ int verb_remove(CtlContext *c, int argc, char *argv[]) {
         if (!id)
                 return r;
         return call_job_method(c, id, NULL, "Failed to remove job", "Remove", NULL);
+}
+
+int verb_pause(CtlContext *c, int argc, char *argv[]) {
+        const char *id;
+        int r;
+
+        id = ctl_parse_id_argument(argc, argv, &r);
+        if (!id)
+                return r;
+        return call_job_method(c, id, NULL, "Failed to pause job", "Pause", NULL);
+}
+
+int verb_resume(CtlContext *c, int argc, char *argv[]) {
+        const char *id;
+        int r;
+
+        id = ctl_parse_id_argument(argc, argv, &r);
+        if (!id)
+                return r;
+        return call_job_method(c, id, NULL, "Failed to resume job", "Resume", NULL);
 }

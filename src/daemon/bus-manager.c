@@ -611,7 +611,7 @@ static int method_list_jobs(sd_bus_message *message, void *userdata, sd_bus_erro
                 int64_t status = j->exit_signal > 0 ? -(int64_t) j->exit_signal :
                                  j->exit_code >= 0 ? j->exit_code : 0;
                 r = sd_bus_message_append(reply, "(ssusssx)", j->id, j->object_path, (uint32_t) j->owner,
-                                          job_state_to_string(j->state), job_result_to_string(j->result),
+                                          job_state_shown(j), job_result_to_string(j->result),
                                           j->unit, status);
                 if (r < 0)
                         return r;

@@ -461,7 +461,15 @@ static void on_recovered_unit_state(UnitStateQuery *q, int error, const char *ac
                 /* A Stop() that came while it was starting still holds. */
                 job_apply_pending_stop(j);
         }
-        log_info("Found job %s (%s), %s.", j->id, j->unit, unit_running ? "still running" : "ended meanwhile");
+        /* Paused before we went: the cgroup remembers. */
+        if (unit_running && j->state == JOB_RUNNING) {
+                int r = systemd_scope_frozen(j->unit);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot read whether job %s is paused: %m", j->id);
+                j->paused = r > 0;
+        }
+        log_info("Found job %s (%s), %s.", j->id, j->unit,
+                 !unit_running ? "ended meanwhile" : j->paused ? "paused" : "still running");
         job_check(j);
 }
 

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <systemd/sd-bus.h>
 
 typedef struct Manager Manager;
 
@@ -39,3 +40,17 @@ int systemd_kill_scope_cgroup(const char *unit);
 /* 1 if pid (our child, not yet reaped) is in the cgroup of the scope, 0 if
  * it is elsewhere, < 0 if that cannot be read. */
 int systemd_scope_holds_pid(const char *unit, pid_t pid);
+
+/* FreezeUnit (freeze = true) or ThawUnit on a unit, asynchronously. PID 1
+ * answers once the cgroup is frozen (or thawed). done runs once with 0 or
+ * a negative errno and, on failure, PID 1's message (else NULL), unless
+ * the slot (*ret_slot) is unreferenced first. done may be NULL (the answer
+ * is only logged; then ret_slot may be NULL too, the call floats). */
+typedef void (*unit_freezer_done_t)(int error, const char *message, void *userdata);
+int systemd_freeze_unit(Manager *m, const char *unit, bool freeze, unit_freezer_done_t done, void *userdata,
+                        sd_bus_slot **ret_slot);
+
+/* 1 if the cgroup of one of our scopes is asked to be frozen (its
+ * cgroup.freeze says 1), 0 if not or if the scope is gone, < 0 if that
+ * cannot be read. A read of cgroupfs: it never waits for anyone. */
+int systemd_scope_frozen(const char *unit);
