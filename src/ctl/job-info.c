@@ -15,6 +15,7 @@
 
 void job_info_done(JobInfo *info) {
         free(info->id);
+        free(info->name);
         free(info->unit);
         free(info->state);
         free(info->result);
@@ -44,6 +45,7 @@ static const struct {
         size_t offset;
 } job_properties[] = {
         { "Id",                     "s",   PROPERTY_STRING,      offsetof(JobInfo, id) },
+        { "Name",                   "s",   PROPERTY_STRING,      offsetof(JobInfo, name) },
         { "Owner",                  "u",   PROPERTY_UINT32,      offsetof(JobInfo, owner) },
         { "Command",                "aay", PROPERTY_BYTES_ARRAY, offsetof(JobInfo, command) },
         { "Unit",                   "s",   PROPERTY_STRING,      offsetof(JobInfo, unit) },
@@ -319,6 +321,7 @@ int job_info_json(const JobInfo *info, FILE *f) {
 
         fputc('{', f);
         json_cstring(f, "id", info->id, ",");
+        json_cstring(f, "name", info->name && *info->name ? info->name : NULL, ",");
         json_cstring(f, "state", info->state, ",");
         json_cstring(f, "result", result, ",");
         if (info->exit_code >= 0)

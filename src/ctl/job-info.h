@@ -15,6 +15,7 @@ typedef struct ByteString {
 
 typedef struct JobInfo {
         char *id;
+        char *name;             /* "" = none */
         char *unit;
         char *state;            /* starting | running | stopping | finished */
         char *result;           /* "" while not finished */

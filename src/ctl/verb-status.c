@@ -74,6 +74,8 @@ static void print_status(const JobInfo *info, bool remote) {
                         on = ANSI_RED, off = ANSI_NORMAL;
         }
         printf("%s●%s job %s - %s\n", on, off, info->id ?: "?", command ?: "?");
+        if (info->name && *info->name)
+                printf("%11s: %s\n", "Name", info->name);
         printf("%11s: %s\n", "Unit", info->unit ?: "-");
         format_owner(owner, sizeof owner, info->owner, remote);
         printf("%11s: %s\n", "Owner", owner);
@@ -249,8 +251,8 @@ finish:
 }
 
 static void print_table(JobInfo *jobs, size_t n, bool all, bool remote) {
-        enum { ID, UNIT, STATE, RESULT, OWNER, COMMAND, N_COLUMNS };
-        static const char *const headers[N_COLUMNS] = { "ID", "UNIT", "STATE", "RESULT", "OWNER", "COMMAND" };
+        enum { ID, NAME, UNIT, STATE, RESULT, OWNER, COMMAND, N_COLUMNS };
+        static const char *const headers[N_COLUMNS] = { "ID", "NAME", "UNIT", "STATE", "RESULT", "OWNER", "COMMAND" };
         char ***cells = calloc(n, sizeof *cells);
         size_t width[N_COLUMNS];
 
@@ -271,6 +273,7 @@ static void print_table(JobInfo *jobs, size_t n, bool all, bool remote) {
                 if (p)
                         *p = 0;
                 cells[i][ID] = strdup(jobs[i].id ?: "?");
+                cells[i][NAME] = strdup(jobs[i].name && *jobs[i].name ? jobs[i].name : "-");
                 cells[i][UNIT] = strdup(jobs[i].unit ?: "-");
                 cells[i][STATE] = strdup(jobs[i].state ?: "?");
                 cells[i][RESULT] = strdup(jobs[i].result && *jobs[i].result ? jobs[i].result : "-");

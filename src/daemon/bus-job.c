@@ -144,6 +144,12 @@ static int property_get_working_directory(sd_bus *bus, const char *path, const c
         return sd_bus_message_append_array(reply, 'y', d, strlen(d));
 }
 
+static int property_get_name(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "s", j->name ?: "");
+}
+
 static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
@@ -392,6 +398,7 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "s", property_get_id, 0, CONST),
         SD_BUS_PROPERTY("Owner", "u", NULL, offsetof(Job, owner), CONST),
+        SD_BUS_PROPERTY("Name", "s", property_get_name, 0, CONST),
         SD_BUS_PROPERTY("Command", "aay", property_get_command, 0, CONST),
         SD_BUS_PROPERTY("Unit", "s", NULL, offsetof(Job, unit), CONST),
         SD_BUS_PROPERTY("WorkingDirectory", "ay", property_get_working_directory, 0, CONST),

@@ -634,9 +634,25 @@ static int method_get_job(sd_bus_message *message, void *userdata, sd_bus_error 
         r = sd_bus_message_read(message, "s", &id);
         if (r < 0)
                 return r;
-        if (!job_id_valid(id))
-                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
-                                         "\"%s\" is not a job id (12 hex digits).", id);
+        if (!job_id_valid(id)) {
+                /* A name is the caller's own: it is looked up among their
+                 * jobs only, so it tells nothing of anyone else's. */
+                uid_t uid;
+
+                if (!job_name_valid(id))
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                                 "\"%s\" is neither a job id (12 hex digits) nor a job name "
+                                                 "(up to %u letters, digits, '_', '.', '-').",
+                                                 id, JOB_NAME_LENGTH_MAX);
+                r = access_caller_uid(m->access, message, &uid);
+                if (r < 0)
+                        return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED,
+                                                "Cannot determine the caller's user.");
+                j = manager_find_job_by_name(m, uid, id, false);
+                if (!j)
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_NO_SUCH_JOB, "No job %s.", id);
+                return sd_bus_reply_method_return(message, "o", j->object_path);
+        }
         /* Another user's job and no job at all take the same path and get
          * the same answer. */
         j = manager_find_job(m, id);

@@ -132,6 +132,8 @@ int job_record_format(const Job *j, char **ret, size_t *ret_size) {
                 for (char **e = j->environment; e && *e; e++)
                         put_hex(f, "ENV", *e);
         put_hex(f, "WORKDIR", j->working_directory ? j->working_directory : "");
+        if (j->name)
+                fprintf(f, "NAME=%s\n", j->name);
         put_u64(f, "START_USEC", j->start_usec);
         put_u64(f, "CPU_QUOTA", l->cpu_quota_per_sec_usec);
         put_u64(f, "MEMORY_MAX", l->memory_max);
@@ -246,6 +248,16 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
                 if (r < 0 || u > 1)
                         return -EINVAL;
                 l->user_runtime_directory = u;
+                return 0;
+        }
+        if (strcmp(key, "NAME") == 0) {
+                if (!job_name_valid(value))
+                        return -EINVAL;
+                s = strdup(value);
+                if (!s)
+                        return -ENOMEM;
+                free(j->name);
+                j->name = s;
                 return 0;
         }
         if (strcmp(key, "ID") == 0)

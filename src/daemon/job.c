@@ -117,6 +117,7 @@ Job *job_free(Job *j) {
         strv_free(j->argv);
         strv_free(j->environment);
         free(j->working_directory);
+        free(j->name);
         job_limits_done(&j->limits);
         free(j->status_text);
         free(j->systemd_job);

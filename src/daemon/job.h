@@ -38,6 +38,7 @@ struct Job {
         char **argv;          /* NULL-terminated; bytes without NUL */
         char **environment;   /* NULL-terminated NAME=VALUE, the job's whole environment */
         char *working_directory;
+        char *name;           /* the caller's name for it (job_name_valid()), NULL = none */
         JobLimits limits;
         uint64_t start_usec;  /* CLOCK_REALTIME */
 

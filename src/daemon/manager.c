@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The manager object: bus set-up, the org.jobworker1.Manager vtable and the
  * idle exit. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -309,6 +310,25 @@ Job *manager_find_job_by_systemd_job(Manager *m, const char *path) {
                 if (m->jobs[i]->systemd_job && strcmp(m->jobs[i]->systemd_job, path) == 0)
                         return m->jobs[i];
         return NULL;
+}
+
+Job *manager_find_job_by_name(Manager *m, uid_t owner, const char *name, bool unfinished_only) {
+        Job *newest = NULL;
+
+        assert(m);
+        assert(name);
+        /* A scan: names are looked up when a start is made and when a
+         * client names a job, not per event. */
+        for (size_t i = 0; i < m->n_jobs; i++) {
+                Job *j = m->jobs[i];
+                if (j->owner != owner || !j->name || strcmp(j->name, name) != 0)
+                        continue;
+                if (job_is_active(j))
+                        return j;
+                if (!unfinished_only && (!newest || j->start_usec > newest->start_usec))
+                        newest = j;
+        }
+        return newest;
 }
 
 int manager_add_job(Manager *m, Job *j) {

@@ -16,6 +16,10 @@ static bool ascii_isdigit(char c) {
         return c >= '0' && c <= '9';
 }
 
+static bool ascii_isalpha(char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
 static bool ascii_isspace(char c) {
         return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
@@ -447,4 +451,24 @@ int job_id_generate(char ret[static JOB_ID_LENGTH + 1]) {
         memcpy(ret, s, JOB_ID_LENGTH);
         ret[JOB_ID_LENGTH] = '\0';
         return 0;
+}
+
+bool job_name_valid(const char *name) {
+        size_t n, hex = 0;
+
+        if (!name)
+                return false;
+        n = strlen(name);
+        if (n == 0 || n > JOB_NAME_LENGTH_MAX)
+                return false;
+        if (!ascii_isalpha(name[0]) && !ascii_isdigit(name[0]))
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = name[i];
+                if (!ascii_isalpha(c) && !ascii_isdigit(c) && c != '_' && c != '.' && c != '-')
+                        return false;
+                if (ascii_isdigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
+                        hex++;
+        }
+        return !(n == JOB_ID_LENGTH && hex == n);
 }

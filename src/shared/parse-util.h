@@ -74,6 +74,14 @@ bool parse_env_assignment_valid(const char *s, size_t len);
 /* Whether id is a job id: exactly JOB_ID_LENGTH characters of [0-9a-f]. */
 bool job_id_valid(const char *id);
 
+/* Job names (StartJob's Name option): 1..JOB_NAME_LENGTH_MAX characters of
+ * [A-Za-z0-9_.-], beginning with a letter or digit (no "-x" that reads as
+ * an option, no "." or ".."), and not twelve hex digits of either case,
+ * which would read as a job id: wherever a job id is taken a name may
+ * stand instead. */
+#define JOB_NAME_LENGTH_MAX 64U
+bool job_name_valid(const char *name);
+
 /* A new random job id (the first 12 hex characters of a random 128-bit id),
  * NUL-terminated. Returns 0 or the negative errno of sd_id128_randomize(). */
 int job_id_generate(char ret[static JOB_ID_LENGTH + 1]);
