@@ -130,20 +130,14 @@ static int set_environment(JobOptions *o, const char *text, char **ret_error_mes
 /* A user or group: a name or a decimal id. Only the syntax is checked
  * here; the daemon resolves it (on its host, where it means something). */
 static int set_identity(const char *flag, const char *text, char **ret, char **ret_error_message) {
-        uint64_t id;
-        size_t n = strlen(text);
-        bool name_ok = n > 0 && n <= 256;
+        int r = parse_user_or_id(text, NULL);
 
-        for (size_t i = 0; name_ok && i < n; i++)
-                name_ok = (text[i] >= 'a' && text[i] <= 'z') || (text[i] >= 'A' && text[i] <= 'Z') ||
-                          (text[i] >= '0' && text[i] <= '9') || strchr("_.-", text[i]) ||
-                          (text[i] == '$' && i == n - 1);
-        if (!name_ok || text[0] == '-')
+        if (r == -ERANGE)
+                return fail(ret_error_message, -ERANGE, "--%s=%s: out of range", flag, text);
+        if (r < 0)
                 return fail(ret_error_message, -EINVAL,
                             "--%s=%s: expected a %s name or a decimal %s", flag, text, flag,
                             strcmp(flag, "user") == 0 ? "uid" : "gid");
-        if (text[0] >= '0' && text[0] <= '9' && parse_uint64(text, &id) >= 0 && id >= UINT32_MAX)
-                return fail(ret_error_message, -ERANGE, "--%s=%s: out of range", flag, text);
         free(*ret);
         *ret = strdup(text);
         return *ret ? 0 : -ENOMEM;

@@ -472,3 +472,31 @@ bool job_name_valid(const char *name) {
         }
         return !(n == JOB_ID_LENGTH && hex == n);
 }
+
+int parse_user_or_id(const char *s, uint32_t *ret_id) {
+        size_t n;
+        uint64_t v;
+        int r;
+
+        if (!s)
+                return -EINVAL;
+        n = strlen(s);
+        if (n == 0 || n > 256 || s[0] == '-')
+                return -EINVAL;
+        if (ascii_isdigit(s[0])) {
+                r = parse_uint64(s, &v);
+                if (r == -ERANGE || (r >= 0 && v >= UINT32_MAX))
+                        return -ERANGE;
+                if (r >= 0) {
+                        if (ret_id)
+                                *ret_id = (uint32_t) v;
+                        return 1;
+                }
+                /* Digits and more: a name such as "4u". */
+        }
+        for (size_t i = 0; i < n; i++)
+                if (!ascii_isalpha(s[i]) && !ascii_isdigit(s[i]) && !strchr("_.-", s[i]) &&
+                    !(s[i] == '$' && i == n - 1))
+                        return -EINVAL;
+        return 0;
+}

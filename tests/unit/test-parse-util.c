@@ -442,6 +442,35 @@ static void test_job_name(void **state) {
         assert_false(job_name_valid("a\n"));
 }
 
+static void test_parse_user_or_id(void **state) {
+        uint32_t id = 7;
+
+        assert_int_equal(parse_user_or_id("nobody", &id), 0);
+        assert_int_equal(id, 7);
+        assert_int_equal(parse_user_or_id("Alice.B-c_d", NULL), 0);
+        assert_int_equal(parse_user_or_id("host$", NULL), 0);
+        assert_int_equal(parse_user_or_id("4u", NULL), 0);
+        assert_int_equal(parse_user_or_id("4242", &id), 1);
+        assert_int_equal(id, 4242);
+        assert_int_equal(parse_user_or_id("0", &id), 1);
+        assert_int_equal(id, 0);
+        assert_int_equal(parse_user_or_id("4294967294", &id), 1);
+        assert_int_equal(id, 4294967294U);
+
+        assert_int_equal(parse_user_or_id("4294967295", NULL), -ERANGE);
+        assert_int_equal(parse_user_or_id("99999999999999999999999", NULL), -ERANGE);
+        assert_int_equal(parse_user_or_id(NULL, NULL), -EINVAL);
+        assert_int_equal(parse_user_or_id("", NULL), -EINVAL);
+        assert_int_equal(parse_user_or_id("-1", NULL), -EINVAL);
+        assert_int_equal(parse_user_or_id("+1", NULL), -EINVAL);
+        assert_int_equal(parse_user_or_id(" 1", NULL), -EINVAL);
+        assert_int_equal(parse_user_or_id("a b", NULL), -EINVAL);
+        assert_int_equal(parse_user_or_id("a:b", NULL), -EINVAL);
+        assert_int_equal(parse_user_or_id("a$b", NULL), -EINVAL);
+        assert_int_equal(parse_user_or_id("a/b", NULL), -EINVAL);
+        assert_int_equal(parse_user_or_id("caf\xc3\xa9", NULL), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_size),
@@ -456,6 +485,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_env_assignment_valid),
                 cmocka_unit_test(test_job_id),
                 cmocka_unit_test(test_job_name),
+                cmocka_unit_test(test_parse_user_or_id),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
