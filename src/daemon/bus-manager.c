@@ -114,7 +114,54 @@ static int read_byte_string_array(sd_bus_message *m, const char *what, char ***r
         return 0;
 }
 
-static int read_options(sd_bus_message *m, JobLimits *limits, sd_bus_error *error) {
+/* StartJob's options that are not limits: who the job is, and runs as. */
+typedef struct StartIdentity {
+        char *name;    /* job_name_valid() */
+        char *user;    /* parse_user_or_id() */
+        char *group;
+} StartIdentity;
+
+static void start_identity_done(StartIdentity *x) {
+        free(x->name);
+        free(x->user);
+        free(x->group);
+        *x = (StartIdentity) {};
+}
+
+/* 1 if name is one of these options (then set, or an error set), else 0. */
+static int read_identity_option(StartIdentity *x, const char *name, const JobOptionValue *v, sd_bus_error *error) {
+        char **field = strcmp(name, "Name") == 0 ? &x->name :
+                       strcmp(name, "User") == 0 ? &x->user :
+                       strcmp(name, "Group") == 0 ? &x->group : NULL;
+        int r;
+
+        if (!field)
+                return 0;
+        if (v->type != 's')
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                         "Option '%s' must be of D-Bus type 's', got '%c'.", name,
+                                         v->type > 0x20 && v->type < 0x7f ? v->type : '?');
+        if (field == &x->name) {
+                if (!job_name_valid(v->s))
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                                 "Name \"%s\" is not a valid job name: 1-%u letters, digits, "
+                                                 "'_', '.' or '-', beginning with a letter or digit, and not 12 "
+                                                 "hex digits (that is a job id).", v->s, JOB_NAME_LENGTH_MAX);
+        } else {
+                r = parse_user_or_id(v->s, NULL);
+                if (r < 0)
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                                 "%s \"%s\" is %s.", name, v->s,
+                                                 r == -ERANGE ? "out of range" :
+                                                 field == &x->user ? "neither a user name nor a decimal uid" :
+                                                                     "neither a group name nor a decimal gid");
+        }
+        free(*field);
+        *field = strdup(v->s);
+        return *field ? 1 : -ENOMEM;
+}
+
+static int read_options(sd_bus_message *m, JobLimits *limits, StartIdentity *identity, sd_bus_error *error) {
         int r;
 
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
@@ -148,7 +195,13 @@ static int read_options(sd_bus_message *m, JobLimits *limits, sd_bus_error *erro
                 }
                 if (r < 0)
                         return r;
-                r = job_limits_set_option(limits, name, &v, &message);
+                r = read_identity_option(identity, name, &v, error);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        r = job_limits_set_option(limits, name, &v, &message);
+                else
+                        r = 0;
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
@@ -261,6 +314,7 @@ typedef struct PendingStart {
         char **argv;
         char **environment;
         JobLimits limits;
+        char *name;
 } PendingStart;
 
 static void pending_start_free(void *userdata) {
@@ -276,6 +330,7 @@ static void pending_start_free(void *userdata) {
         strv_free(p->argv);
         strv_free(p->environment);
         job_limits_done(&p->limits);
+        free(p->name);
         free(p);
 }
 
@@ -298,6 +353,22 @@ static int check_active_jobs_of(Manager *m, uid_t uid, sd_bus_error *error) {
                                          "User %u already has %u running jobs, the most one user may have.",
                                          (unsigned) uid, n);
         return 0;
+}
+
+/* A name is unique among its owner's unfinished jobs: a start retried after
+ * a lost reply finds the first and starts nothing. Checked again when the
+ * job is made (nothing runs between that check and the job's entry in the
+ * table), so of two starts with one name only one can win. */
+static int check_name_free(Manager *m, uid_t uid, const char *name, sd_bus_error *error) {
+        Job *j;
+
+        if (!name)
+                return 0;
+        j = manager_find_job_by_name(m, uid, name, true);
+        if (!j)
+                return 0;
+        return sd_bus_error_setf(error, JOBWORKER_ERROR_ALREADY_EXISTS,
+                                 "Your job %s is named %s already and is %s.", j->id, name, job_state_shown(j));
 }
 
 /* /run and our memory are bounded in bytes, not only in jobs: the new
@@ -404,6 +475,9 @@ static int start_job_checked(PendingStart *p, const CallerCheckResult *result, s
         r = check_active_jobs_of(m, p->uid, error);
         if (r < 0)
                 return r;
+        r = check_name_free(m, p->uid, p->name, error);
+        if (r < 0)
+                return r;
 
         char id[JOB_ID_LENGTH + 1];
         do {
@@ -421,6 +495,7 @@ static int start_job_checked(PendingStart *p, const CallerCheckResult *result, s
         j->argv = TAKE_PTR(p->argv);
         j->environment = TAKE_PTR(p->environment);
         j->working_directory = TAKE_PTR(p->workdir);
+        j->name = TAKE_PTR(p->name);
         j->limits = p->limits;
         job_limits_init(&p->limits);
         r = check_record_budget(m, j, error);
@@ -470,6 +545,7 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         _cleanup_free_ char *workdir = NULL, *pwbuf = NULL;
         _cleanup_free_ gid_t *groups = NULL;
         _cleanup_(job_limits_done) JobLimits limits = {};
+        _cleanup_(start_identity_done) StartIdentity identity = {};
         struct passwd pw, *pwp = NULL;
         size_t total = 0;
         uid_t uid;
@@ -489,7 +565,7 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         r = read_byte_string(message, "Working directory", &workdir, &total, error);
         if (r < 0)
                 return r;
-        r = read_options(message, &limits, error);
+        r = read_options(message, &limits, &identity, error);
         if (r < 0)
                 return r;
 
@@ -513,7 +589,18 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         r = access_check(m->access, message, ACTION_START_JOB, true, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
+        /* Running as someone else gives the job more than its caller has. */
+        if (identity.user || identity.group) {
+                r = access_check(m->access, message, ACTION_PRIVILEGED_OPTIONS, true, error);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+                return sd_bus_error_set(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                        "User and Group are not supported yet.");
+        }
         r = check_active_jobs_of(m, uid, error);
+        if (r < 0)
+                return r;
+        r = check_name_free(m, uid, identity.name, error);
         if (r < 0)
                 return r;
 
@@ -553,6 +640,7 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
                 .argv = TAKE_PTR(argv),
                 .environment = TAKE_PTR(env),
                 .limits = limits,
+                .name = TAKE_PTR(identity.name),
         };
         job_limits_init(&limits);
         /* Only what getgrouplist() filled: kept for as long as the check. */

@@ -15,6 +15,9 @@
 #define JOBWORKER_ERROR_STILL_RUNNING    "org.jobworker1.Error.JobStillRunning"
 #define JOBWORKER_ERROR_LIMIT_EXCEEDED   "org.jobworker1.Error.LimitExceeded"
 #define JOBWORKER_ERROR_START_FAILED     "org.jobworker1.Error.StartFailed"
+/* StartJob with a Name the caller's unfinished job already has: nothing
+ * was started (the message names that job's id). */
+#define JOBWORKER_ERROR_ALREADY_EXISTS   "org.jobworker1.Error.AlreadyExists"
 /* StartJob reached a daemon that is exiting (idle): nothing was started,
  * and the same call now reaches the next instance. */
 #define JOBWORKER_ERROR_SHUTTING_DOWN    "org.jobworker1.Error.ShuttingDown"
