@@ -729,7 +729,7 @@ static int method_get_job(sd_bus_message *message, void *userdata, sd_bus_error 
 
                 if (!job_name_valid(id))
                         return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
-                                                 "\"%s\" is neither a job id (12 hex digits) nor a job name "
+                                                 "\"%s\" is not a job id (12 hex digits), nor a job name "
                                                  "(up to %u letters, digits, '_', '.', '-').",
                                                  id, JOB_NAME_LENGTH_MAX);
                 r = access_caller_uid(m->access, message, &uid);
