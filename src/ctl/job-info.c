@@ -16,6 +16,7 @@
 void job_info_done(JobInfo *info) {
         free(info->id);
         free(info->name);
+        free(info->run_as_user);
         free(info->unit);
         free(info->state);
         free(info->result);
@@ -47,6 +48,9 @@ static const struct {
         { "Id",                     "s",   PROPERTY_STRING,      offsetof(JobInfo, id) },
         { "Name",                   "s",   PROPERTY_STRING,      offsetof(JobInfo, name) },
         { "Owner",                  "u",   PROPERTY_UINT32,      offsetof(JobInfo, owner) },
+        { "RunAs",                  "u",   PROPERTY_UINT32,      offsetof(JobInfo, run_as) },
+        { "RunAsUser",              "s",   PROPERTY_STRING,      offsetof(JobInfo, run_as_user) },
+        { "RunAsGroup",             "u",   PROPERTY_UINT32,      offsetof(JobInfo, run_as_group) },
         { "Command",                "aay", PROPERTY_BYTES_ARRAY, offsetof(JobInfo, command) },
         { "Unit",                   "s",   PROPERTY_STRING,      offsetof(JobInfo, unit) },
         { "State",                  "s",   PROPERTY_STRING,      offsetof(JobInfo, state) },
@@ -153,6 +157,8 @@ static int read_property(sd_bus_message *m, const char *name, JobInfo *info) {
                         break;  /* a type we do not know: skip it */
 
                 void *field = (uint8_t *) info + job_properties[i].offset;
+                if (field == &info->run_as)
+                        info->run_as_set = true;
                 r = sd_bus_message_enter_container(m, 'v', contents);
                 if (r < 0)
                         return r;
@@ -339,6 +345,12 @@ int job_info_json(const JobInfo *info, FILE *f) {
                 fputs("\"start_errno\":null,", f);
         json_cstring(f, "unit", info->unit, ",");
         fprintf(f, "\"owner_uid\":%" PRIu32 ",", info->owner);
+        if (info->run_as_set)
+                fprintf(f, "\"run_as_uid\":%" PRIu32 ",\"run_as_gid\":%" PRIu32 ",", info->run_as,
+                        info->run_as_group);
+        else
+                fputs("\"run_as_uid\":null,\"run_as_gid\":null,", f);
+        json_cstring(f, "run_as_user", info->run_as_user && *info->run_as_user ? info->run_as_user : NULL, ",");
 
         fputs("\"command\":[", f);
         for (size_t i = 0; i < info->n_command; i++) {

@@ -79,6 +79,15 @@ static void print_status(const JobInfo *info, bool remote) {
         printf("%11s: %s\n", "Unit", info->unit ?: "-");
         format_owner(owner, sizeof owner, info->owner, remote);
         printf("%11s: %s\n", "Owner", owner);
+        if (info->run_as_set && (info->run_as != info->owner || (info->run_as_user && *info->run_as_user))) {
+                char run_as[256];
+                /* The daemon's name for it: this host may not know it. */
+                if (info->run_as_user && *info->run_as_user)
+                        snprintf(run_as, sizeof run_as, "%s (%" PRIu32 ")", info->run_as_user, info->run_as);
+                else
+                        snprintf(run_as, sizeof run_as, "%" PRIu32 " (no passwd entry)", info->run_as);
+                printf("%11s: %s, group %" PRIu32 "\n", "Run as", run_as, info->run_as_group);
+        }
         if (info->working_directory.data) {
                 workdir = shell_escape(info->working_directory.data, info->working_directory.size);
                 printf("%11s: %s\n", "Directory", workdir ?: "?");

@@ -150,6 +150,19 @@ static int property_get_name(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append(reply, "s", j->name ?: "");
 }
 
+static int property_get_run_as(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "u", (uint32_t) job_run_uid(j));
+}
+
+static int property_get_run_as_user(sd_bus *bus, const char *path, const char *interface,
+                                    const char *property, sd_bus_message *reply, void *userdata,
+                                    sd_bus_error *error) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "s", j->run_user ?: "");
+}
+
 static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
@@ -399,6 +412,9 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("Id", "s", property_get_id, 0, CONST),
         SD_BUS_PROPERTY("Owner", "u", NULL, offsetof(Job, owner), CONST),
         SD_BUS_PROPERTY("Name", "s", property_get_name, 0, CONST),
+        SD_BUS_PROPERTY("RunAs", "u", property_get_run_as, 0, CONST),
+        SD_BUS_PROPERTY("RunAsUser", "s", property_get_run_as_user, 0, CONST),
+        SD_BUS_PROPERTY("RunAsGroup", "u", NULL, offsetof(Job, gid), CONST),
         SD_BUS_PROPERTY("Command", "aay", property_get_command, 0, CONST),
         SD_BUS_PROPERTY("Unit", "s", NULL, offsetof(Job, unit), CONST),
         SD_BUS_PROPERTY("WorkingDirectory", "ay", property_get_working_directory, 0, CONST),

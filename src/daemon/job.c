@@ -50,6 +50,7 @@ int job_new(Manager *m, const char *id, Job **ret) {
                 return -ENOMEM;
         j->manager = m;
         j->go_fd = -1;
+        j->run_uid = UID_UNSET;
         j->exit_code = -1;
         j->cpu_usage_nsec = UINT64_MAX;
         j->memory_peak = UINT64_MAX;
@@ -118,6 +119,7 @@ Job *job_free(Job *j) {
         strv_free(j->environment);
         free(j->working_directory);
         free(j->name);
+        free(j->run_user);
         job_limits_done(&j->limits);
         free(j->status_text);
         free(j->systemd_job);
@@ -428,7 +430,11 @@ static void job_release(Job *j) {
                 job_abort_start(j, "the job's supervisor went away before it was released");
                 return;
         }
-        log_info("Job %s started in %s as uid %u: %s", j->id, j->unit, (unsigned) j->owner, j->argv[0]);
+        if (j->run_uid != UID_UNSET)
+                log_info("Job %s of uid %u started in %s as uid %u: %s", j->id, (unsigned) j->owner, j->unit,
+                         (unsigned) j->run_uid, j->argv[0]);
+        else
+                log_info("Job %s started in %s as uid %u: %s", j->id, j->unit, (unsigned) j->owner, j->argv[0]);
         job_set_state(j, JOB_RUNNING);
         job_report_start(j, 0, NULL);
         job_apply_pending_stop(j);
@@ -607,7 +613,7 @@ static int shim_spec_memfd(Job *j, const gid_t *groups, int n_groups) {
                 return -ENOMEM;
         const ShimSpec spec = {
                 .id = j->id,
-                .uid = j->owner,
+                .uid = job_run_uid(j),
                 .gid = j->gid,
                 .groups = groups,
                 .n_groups = n_groups > 0 ? (size_t) n_groups : 0,

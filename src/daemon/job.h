@@ -34,6 +34,12 @@ struct Job {
         char *unit;           /* jobworker-<id>.scope */
         char *object_path;    /* /org/jobworker1/job/<id> */
         uid_t owner;
+        /* Who the command runs as: run_uid, or the owner while it is
+         * UID_UNSET (job_run_uid()); gid is its primary group either way.
+         * run_user is the run-as user's name, NULL when the owner's or
+         * when the uid has no passwd entry. */
+        uid_t run_uid;
+        char *run_user;
         gid_t gid;
         char **argv;          /* NULL-terminated; bytes without NUL */
         char **environment;   /* NULL-terminated NAME=VALUE, the job's whole environment */
@@ -93,6 +99,11 @@ int job_new(Manager *m, const char *id, Job **ret);
 Job *job_free(Job *j);
 static inline void job_freep(Job **j) {
         job_free(*j);
+}
+
+#define UID_UNSET ((uid_t) -1)
+static inline uid_t job_run_uid(const Job *j) {
+        return j->run_uid == UID_UNSET ? j->owner : j->run_uid;
 }
 
 bool job_is_active(const Job *j);
