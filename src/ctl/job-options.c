@@ -280,7 +280,9 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
                 fprintf(stderr, "jobworkerctl %s: missing the command to run.\n", argv[0]);
                 return -EINVAL;
         }
-        if (!o->working_directory && cwd)
+        /* Our directory is ours: a job run as another user starts in that
+         * user's home (the daemon's default) unless told otherwise. */
+        if (!o->working_directory && cwd && !o->user)
                 o->working_directory = TAKE_PTR(cwd);
         return optind;
 }
