@@ -148,7 +148,7 @@ start_error "$U1" "$INVALID" "Working directory /etc/passwd: Not a directory" 1 
 start_error "$U1" "$INVALID" "Working directory" 1 $(ay true) 0 3 47 0 120 0
 
 info "job ids and lifecycle"
-for bad in "nope/.." "" "0123456789AB" "-0123456789a" "$(printf 'x%.0s' {1..65})"; do
+for bad in "nope/.." "" "0123456789AB" ".0123456789a" "$(printf 'x%.0s' {1..65})"; do
     expect_error "$U1" "$INVALID" "is not a job id" call "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" GetJob s "$bad"
 done
 # Not ids, but valid job names: looked up among the caller's jobs.
