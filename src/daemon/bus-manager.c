@@ -3,9 +3,7 @@
  * checks who is calling, does one thing, replies. */
 #include <assert.h>
 #include <errno.h>
-#include <grp.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
@@ -21,9 +19,6 @@
 #include "macro.h"
 #include "manager.h"
 #include "parse-util.h"
-
-/* getgrouplist() fills at most this many (the kernel's NGROUPS_MAX). */
-#define GROUPS_MAX 65536
 
 /* JobNew and JobRemoved go to the client that caused them, not to everyone:
  * a broadcast would tell every user of the host about other users' jobs. */
@@ -45,17 +40,14 @@ int bus_send_signal_to(sd_bus *bus, const char *destination, const char *member,
 }
 
 /* A StartJob call between its authorization and its job: waiting for the
- * check, as the caller, of the paths it names (caller-check.c). */
+ * lookup of the caller's user and the check, as the caller, of the paths
+ * it names (caller-check.c). */
 typedef struct PendingStart {
         Manager *manager;
         sd_bus_message *request;
         uid_t uid;
-        gid_t gid;
-        gid_t *groups;
-        int n_groups;
-        char *user_name;
-        char *home;           /* checked when no workdir was asked for */
-        JobSpec spec;         /* environment: the job's whole one */
+        UserRecord user;      /* once the check resolved it */
+        JobSpec spec;         /* environment: as passed, until the user is known */
 } PendingStart;
 
 static void pending_start_free(void *userdata) {
@@ -64,9 +56,7 @@ static void pending_start_free(void *userdata) {
         if (!p)
                 return;
         sd_bus_message_unref(p->request);
-        free(p->groups);
-        free(p->user_name);
-        free(p->home);
+        user_record_done(&p->user);
         job_spec_done(&p->spec);
         free(p);
 }
@@ -166,7 +156,33 @@ static void on_job_started(Job *j, int error, const char *reason, void *userdata
                 log_warning_errno(r, "Failed to answer StartJob for %s: %m", j->id);
 }
 
-static int start_job_checked(PendingStart *p, const CallerCheckResult *result, sd_bus_error *error) {
+/* Why the caller's user cannot run a job, as the check found it. */
+static int user_lookup_error(const CallerCheckResult *result, uid_t uid, sd_bus_error *error) {
+        const char *why = check_failure(result->user_error);
+
+        if (why)
+                return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.Failed",
+                                         "User %u could not be looked up: %s.", (unsigned) uid, why);
+        switch (result->user_error) {
+        case -E2BIG:
+                return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.Failed",
+                                         "User %s is in too many groups.", result->user.name ?: "?");
+        case -ENAMETOOLONG:
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                         "User %u has a passwd entry whose name, home or shell is too long for a job.",
+                                         (unsigned) uid);
+        case -EBADMSG:
+                return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.Failed",
+                                         "User %u could not be looked up: the lookup gave a malformed answer.",
+                                         (unsigned) uid);
+        default:
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                         "User %u has no passwd entry; jobs run as a known user.", (unsigned) uid);
+        }
+}
+
+static int start_job_checked(PendingStart *p, CallerCheckResult *result, sd_bus_error *error) {
+        _cleanup_strv_free_ char **env = NULL;
         Manager *m;
         const char *why;
         int r;
@@ -175,18 +191,35 @@ static int start_job_checked(PendingStart *p, const CallerCheckResult *result, s
         assert(result);
         m = p->manager;
 
+        if (result->user_error < 0)
+                return user_lookup_error(result, p->uid, error);
+        p->user = result->user;
+        result->user = (UserRecord) {};
+
+        JobSpecUser user = {
+                .uid = p->user.uid,
+                .name = p->user.name,
+                .home = p->user.home,
+                .shell = p->user.shell,
+        };
+        r = job_spec_build_environment(&user, p->spec.environment, &env, error);
+        if (r < 0)
+                return r;
+        strv_free(p->spec.environment);
+        p->spec.environment = TAKE_PTR(env);
+
         if (p->spec.limits.io_device) {
                 why = check_failure(result->io_device_error);
                 if (why)
                         return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
                                                  "IODevice %s: %s, looked up as user %s.",
-                                                 p->spec.limits.io_device, why, p->user_name);
+                                                 p->spec.limits.io_device, why, p->user.name);
                 /* One answer whatever the reason: the caller learns nothing
                  * about paths they cannot reach. */
                 if (result->io_device_error < 0)
                         return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
                                                  "IODevice %s is not a block device, or a file or directory on one, that user %s can reach.",
-                                                 p->spec.limits.io_device, p->user_name);
+                                                 p->spec.limits.io_device, p->user.name);
                 if (asprintf(&p->spec.limits.io_device_node, "/dev/block/%u:%u",
                              major(result->io_device_number), minor(result->io_device_number)) < 0) {
                         p->spec.limits.io_device_node = NULL;
@@ -200,11 +233,11 @@ static int start_job_checked(PendingStart *p, const CallerCheckResult *result, s
                         return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
                                                  "Working directory %s: %s (checked as user %s).",
                                                  p->spec.working_directory, why ? why : strerror(-result->directory_error),
-                                                 p->user_name);
+                                                 p->user.name);
                 }
         } else {
                 /* No directory asked for: home, or / where home is not usable. */
-                p->spec.working_directory = result->directory_error < 0 ? strdup("/") : TAKE_PTR(p->home);
+                p->spec.working_directory = strdup(result->directory_error < 0 || !p->user.home[0] ? "/" : p->user.home);
                 if (!p->spec.working_directory)
                         return -ENOMEM;
         }
@@ -228,7 +261,7 @@ static int start_job_checked(PendingStart *p, const CallerCheckResult *result, s
         if (r < 0)
                 return r;
         j->owner = p->uid;
-        j->gid = p->gid;
+        j->gid = p->user.gid;
         job_spec_move_to_job(&p->spec, j);
         r = check_record_budget(m, j, error);
         if (r < 0) {
@@ -240,7 +273,7 @@ static int start_job_checked(PendingStart *p, const CallerCheckResult *result, s
                 job_free(j);
                 return r;
         }
-        r = job_start(j, p->groups, p->n_groups, on_job_started, sd_bus_message_ref(p->request), start_request_unref);
+        r = job_start(j, p->user.groups, (int) p->user.n_groups, on_job_started, sd_bus_message_ref(p->request), start_request_unref);
         if (r < 0) {
                 sd_bus_message_unref(p->request);
                 manager_remove_job(m, j);
@@ -253,7 +286,7 @@ static int start_job_checked(PendingStart *p, const CallerCheckResult *result, s
         return 0;
 }
 
-static void on_start_job_checked(const CallerCheckResult *result, void *userdata) {
+static void on_start_job_checked(CallerCheckResult *result, void *userdata) {
         PendingStart *p = userdata;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
@@ -273,13 +306,9 @@ static void on_start_job_checked(const CallerCheckResult *result, void *userdata
 
 static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        _cleanup_strv_free_ char **env = NULL;
-        _cleanup_free_ char *pwbuf = NULL;
-        _cleanup_free_ gid_t *groups = NULL;
         _cleanup_(job_spec_done) JobSpec spec = {};
-        struct passwd pw, *pwp = NULL;
         uid_t uid;
-        int r, n_groups = GROUPS_MAX;
+        int r;
 
         job_spec_init(&spec);
 
@@ -312,35 +341,9 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         if (r < 0)
                 return r;
 
-        long pwbuf_size = sysconf(_SC_GETPW_R_SIZE_MAX);
-        pwbuf = malloc(pwbuf_size > 0 ? (size_t) pwbuf_size : 16384);
-        if (!pwbuf)
-                return -ENOMEM;
-        r = getpwuid_r(uid, &pw, pwbuf, pwbuf_size > 0 ? (size_t) pwbuf_size : 16384, &pwp);
-        if (r != 0 || !pwp)
-                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
-                                         "User %u has no passwd entry; jobs run as a known user.", (unsigned) uid);
-        groups = calloc(GROUPS_MAX, sizeof(gid_t));
-        if (!groups)
-                return -ENOMEM;
-        if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n_groups) < 0)
-                return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.Failed",
-                                         "User %s is in too many groups.", pw.pw_name);
-
-        JobSpecUser user = {
-                .uid = uid,
-                .name = pw.pw_name,
-                .home = pw.pw_dir,
-                .shell = pw.pw_shell,
-        };
-        r = job_spec_build_environment(&user, spec.environment, &env, error);
-        if (r < 0)
-                return r;
-        strv_free(spec.environment);
-        spec.environment = TAKE_PTR(env);
-
-        /* The paths the call names are looked at as the caller, by a child
-         * the event loop does not wait for: held until it answers. */
+        /* The caller's passwd entry and groups (NSS: LDAP, sssd, a slow
+         * disk) and the paths the call names are looked up by a child the
+         * event loop does not wait for: held until it answers. */
         _cleanup_(pending_start_freep) PendingStart *p = calloc(1, sizeof(PendingStart));
         if (!p)
                 return -ENOMEM;
@@ -348,33 +351,20 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
                 .manager = m,
                 .request = sd_bus_message_ref(message),
                 .uid = uid,
-                .gid = pw.pw_gid,
-                .n_groups = n_groups,
-                .user_name = strdup(pw.pw_name),
-                .home = strdup(pw.pw_dir && *pw.pw_dir ? pw.pw_dir : "/"),
                 .spec = spec,
         };
         job_spec_init(&spec);
-        /* Only what getgrouplist() filled: kept for as long as the check. */
-        p->groups = realloc(groups, sizeof(gid_t) * (size_t) (n_groups > 0 ? n_groups : 1));
-        if (p->groups)
-                groups = NULL;
-        if (!p->user_name || !p->home || !p->groups)
-                return -ENOMEM;
 
         CallerCheckSpec check = {
                 .uid = uid,
-                .gid = p->gid,
-                .groups = p->groups,
-                .n_groups = p->n_groups,
-                .directory = p->spec.working_directory ?: p->home,
+                .directory = p->spec.working_directory,
                 .io_device = p->spec.limits.io_device,
         };
         r = caller_check_start(m, &check, on_start_job_checked, p, pending_start_free);
         if (r == -EUSERS)
                 return sd_bus_error_setf(error, JOBWORKER_ERROR_LIMIT_EXCEEDED,
-                                         "Too many path checks of user %s are pending (a hung file system?).",
-                                         pw.pw_name);
+                                         "Too many path checks of user %u are pending (a hung file system?).",
+                                         (unsigned) uid);
         if (r < 0)
                 return r;
         TAKE_PTR(p);

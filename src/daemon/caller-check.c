@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Checks of caller-named paths, done as the caller by a child process and
- * awaited asynchronously. The kernel decides what the caller may reach, so
- * root's view of the file system never leaks into an answer; and a path
- * that never answers (hung NFS, FUSE, automount) or a child its user stops
- * costs the daemon a timer, not its event loop. */
+/* The work a call needs done outside the event loop, by a child process
+ * awaited asynchronously: the NSS lookup of the user, as root, and then a
+ * look, as that user, at the paths the call names. The kernel decides what
+ * the user may reach, so root's view of the file system never leaks into
+ * an answer; and a name service or path that never answers (hung NFS,
+ * FUSE, automount, LDAP) or a child its user stops costs the daemon a
+ * timer, not its event loop. */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -19,37 +23,31 @@
 #include <unistd.h>
 
 #include "caller-check.h"
+#include "fd-util.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
 
-/* What the child writes, one record per finished step. Smaller than
- * PIPE_BUF, so each write is atomic: the parent reads whole records or
- * none, even from a child killed half-way. */
-typedef struct CheckReport {
-        int32_t step;
-        int32_t error;      /* 0 or -errno */
-        uint64_t device;    /* STEP_IO_DEVICE: the device number */
-} CheckReport;
-
-enum {
-        STEP_IO_DEVICE = 1,
-        STEP_DIRECTORY = 2,
-};
+/* getpwuid_r()'s buffer may grow to this: past it, an entry is not one we
+ * can use anyway (caller-report.h's bounds). */
+#define PASSWD_BUFFER_MAX (1024U * 1024U)
 
 typedef struct CallerCheck {
         Manager *manager;
         struct CallerCheck *next;
         uid_t uid;
-        bool want_io_device, want_directory;
-        bool have_io_device, have_directory;
+        bool by_uid;                    /* the resolved user must have uid */
+        bool want_io_device;
 
         pid_t pid;
-        int fd;                         /* read end of the child's report pipe */
+        int fd;                         /* read end of the child's report pipe; -1 at EOF */
+        sd_event_source *io_source;     /* drains the pipe as the child writes */
+        uint8_t *buf;                   /* what it wrote so far */
+        size_t size, allocated;
+        bool overflow;                  /* it wrote more than any report takes */
         sd_event_source *child_source;  /* until the child is reaped */
         sd_event_source *timer;         /* until the check is answered */
 
-        CallerCheckResult result;
         caller_check_done_t done;       /* NULL once answered */
         void *userdata;
         void (*free_userdata)(void *);
@@ -68,29 +66,97 @@ static void check_free(CallerCheck *c) {
          * to die, and this one may be stuck in the kernel): a child still
          * running here is the daemon exiting, and dies of its death signal. */
         sd_event_source_disable_unref(c->child_source);
+        sd_event_source_disable_unref(c->io_source);
         if (c->fd >= 0)
                 close(c->fd);
+        free(c->buf);
         if (c->free_userdata && c->userdata)
                 c->free_userdata(c->userdata);
         free(c);
 }
 
+/* In the child, as root: the user's passwd entry and groups, as NSS has
+ * them. Returns the report's error (0, -ENOENT, -E2BIG, -ENAMETOOLONG,
+ * -ENOMEM) with as much of ret filled in as the report carries. */
+static int child_resolve_user(const CallerCheckSpec *spec, UserRecord *ret) {
+        struct passwd pw, *pwp = NULL;
+        char *buf = NULL;
+        size_t size;
+        long n = sysconf(_SC_GETPW_R_SIZE_MAX);
+        int r, n_groups = (int) CALLER_REPORT_GROUPS_MAX;
+
+        *ret = (UserRecord) { .uid = spec->uid };
+        for (size = n > 0 ? (size_t) n : 16384; ; size *= 2) {
+                free(buf);
+                buf = malloc(size);
+                if (!buf)
+                        return -ENOMEM;
+                r = spec->user_name ? getpwnam_r(spec->user_name, &pw, buf, size, &pwp)
+                                    : getpwuid_r(spec->uid, &pw, buf, size, &pwp);
+                if (r != ERANGE || size >= PASSWD_BUFFER_MAX)
+                        break;
+        }
+        /* Not found and failed alike: the daemon cannot run the job. */
+        if (r != 0 || !pwp)
+                return -ENOENT;
+        ret->uid = pw.pw_uid;
+        ret->gid = pw.pw_gid;
+        if (!pw.pw_name || strlen(pw.pw_name) == 0 || strlen(pw.pw_name) > CALLER_REPORT_NAME_MAX ||
+            (pw.pw_dir && strlen(pw.pw_dir) > CALLER_REPORT_PATH_MAX) ||
+            (pw.pw_shell && strlen(pw.pw_shell) > CALLER_REPORT_PATH_MAX))
+                return -ENAMETOOLONG;
+        ret->name = strdup(pw.pw_name);
+        ret->home = strdup(pw.pw_dir ?: "");
+        ret->shell = strdup(pw.pw_shell ?: "");
+        ret->groups = calloc(CALLER_REPORT_GROUPS_MAX, sizeof(gid_t));
+        if (!ret->name || !ret->home || !ret->shell || !ret->groups)
+                return -ENOMEM;
+        if (getgrouplist(pw.pw_name, pw.pw_gid, ret->groups, &n_groups) < 0)
+                return -E2BIG;
+        ret->n_groups = (size_t) n_groups;
+        return 0;
+}
+
 /* The child: everything here runs between fork and _exit in a copy of the
- * daemon, so only plain system calls. It holds nothing of the daemon but
- * its report pipe, has the caller's ids and no capabilities, and dies with
- * the daemon. */
+ * daemon. The daemon has one thread, so libc (malloc, NSS) is safe to use
+ * here. It holds nothing of the daemon but its report pipe, dies with the
+ * daemon, and looks at paths only with the user's ids and no capabilities. */
 static _noreturn_ void child_run(const CallerCheckSpec *spec, int fd, pid_t parent) {
-        CheckReport report;
+        _cleanup_free_ uint8_t *record = NULL;
+        uint8_t report[CALLER_REPORT_PATH_SIZE];
+        UserRecord user;
+        size_t size;
         struct stat st;
+        int r, k;
 
         if ((fd > 0 && syscall(SYS_close_range, 0U, (unsigned) fd - 1, 0U) < 0) ||
             syscall(SYS_close_range, (unsigned) fd + 1, ~0U, 0U) < 0)
                 _exit(EXIT_FAILURE);
-        if (setgroups((size_t) spec->n_groups, spec->groups) < 0 ||
-            setresgid(spec->gid, spec->gid, spec->gid) < 0 ||
-            setresuid(spec->uid, spec->uid, spec->uid) < 0)
+        /* A lookup that hangs must not outlive the daemon either. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
                 _exit(EXIT_FAILURE);
-        /* The uid change cleared any death signal, so set it now; and the
+
+        /* As root: NSS for the user asked for. One write of up to ~270 KiB
+         * (the daemon drains the pipe as it comes); the caller cannot
+         * signal a root process, so it is written whole. */
+        r = child_resolve_user(spec, &user);
+        if (r == -ENOMEM)
+                _exit(EXIT_FAILURE);
+        if (r == -ENAMETOOLONG)
+                user = (UserRecord) { .uid = user.uid };  /* only the uid fits the report */
+        if (r == -E2BIG)
+                user.n_groups = 0;
+        k = caller_report_format_user(r, r == -ENOENT ? NULL : &user, &record, &size);
+        if (k < 0 || write_all(fd, record, size) < 0)
+                _exit(EXIT_FAILURE);
+        if (r < 0)
+                _exit(EXIT_SUCCESS);
+
+        if (setgroups(user.n_groups, user.groups) < 0 ||
+            setresgid(user.gid, user.gid, user.gid) < 0 ||
+            setresuid(user.uid, user.uid, user.uid) < 0)
+                _exit(EXIT_FAILURE);
+        /* The uid change cleared the death signal, so set it again; and the
          * daemon may have died before that. Not dumpable: the caller, whose
          * uid this is, must not ptrace a forged answer into the pipe. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent ||
@@ -101,61 +167,87 @@ static _noreturn_ void child_run(const CallerCheckSpec *spec, int fd, pid_t pare
                 /* As systemd resolves an IO limit's path: a block device
                  * node stands for itself, a file or directory for the
                  * device its file system is on. */
-                report = (CheckReport) { .step = STEP_IO_DEVICE };
+                uint64_t device = 0;
+                r = 0;
                 if (stat(spec->io_device, &st) < 0)
-                        report.error = -errno;
+                        r = -errno;
                 else if (S_ISBLK(st.st_mode))
-                        report.device = st.st_rdev;
+                        device = st.st_rdev;
                 else if ((S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) && major(st.st_dev) != 0)
-                        report.device = st.st_dev;
+                        device = st.st_dev;
                 else
-                        report.error = -ENODEV;  /* fifo, socket, char device, tmpfs, NFS... */
-                if (write(fd, &report, sizeof report) != sizeof report)
+                        r = -ENODEV;  /* fifo, socket, char device, tmpfs, NFS... */
+                /* Below PIPE_BUF: whole or not at all, even if killed. */
+                caller_report_format_path(CALLER_REPORT_IO_DEVICE, r, device, report);
+                if (write(fd, report, sizeof report) != sizeof report)
                         _exit(EXIT_FAILURE);
         }
-        if (spec->directory) {
-                report = (CheckReport) { .step = STEP_DIRECTORY };
-                if (chdir(spec->directory) < 0)
-                        report.error = -errno;
-                else if (stat(".", &st) < 0)
-                        report.error = -errno;
-                else if (!S_ISDIR(st.st_mode))
-                        report.error = -ENOTDIR;
-                if (write(fd, &report, sizeof report) != sizeof report)
-                        _exit(EXIT_FAILURE);
-        }
+
+        const char *directory = spec->directory ?: (user.home[0] ? user.home : "/");
+        r = 0;
+        if (chdir(directory) < 0)
+                r = -errno;
+        else if (stat(".", &st) < 0)
+                r = -errno;
+        else if (!S_ISDIR(st.st_mode))
+                r = -ENOTDIR;
+        caller_report_format_path(CALLER_REPORT_DIRECTORY, r, 0, report);
+        if (write(fd, report, sizeof report) != sizeof report)
+                _exit(EXIT_FAILURE);
         _exit(EXIT_SUCCESS);
 }
 
-/* Takes in whatever the child has reported so far. */
-static void read_reports(CallerCheck *c) {
-        CheckReport report;
+/* Takes in whatever the child has written so far; at EOF, closes the pipe. */
+static void read_available(CallerCheck *c) {
         ssize_t n;
 
         assert(c);
 
-        if (c->fd < 0)
-                return;
-        for (;;) {
-                n = read(c->fd, &report, sizeof report);
+        while (c->fd >= 0) {
+                if (c->size == c->allocated) {
+                        /* One byte past the largest report: more is malformed. */
+                        if (c->allocated > CALLER_REPORTS_SIZE_MAX) {
+                                c->overflow = true;
+                                break;
+                        }
+                        size_t a = c->allocated ? c->allocated * 2 : 4096;
+                        if (a > CALLER_REPORTS_SIZE_MAX + 1)
+                                a = CALLER_REPORTS_SIZE_MAX + 1;
+                        uint8_t *b = realloc(c->buf, a);
+                        if (!b) {
+                                log_error("Out of memory reading a caller check's report.");
+                                c->overflow = true;
+                                break;
+                        }
+                        c->buf = b;
+                        c->allocated = a;
+                }
+                n = read(c->fd, c->buf + c->size, c->allocated - c->size);
                 if (n < 0 && errno == EINTR)
                         continue;
-                if (n < 0 && errno != EAGAIN)
+                if (n < 0 && errno == EAGAIN)
+                        return;
+                if (n < 0)
                         log_warning_errno(errno, "Failed to read a caller check's report: %m");
-                if (n != sizeof report)
+                if (n <= 0)
                         break;
-                /* Written by our own code, but be strict all the same. */
-                if (report.error > 0 || report.error < -4095)
-                        continue;
-                if (report.step == STEP_IO_DEVICE && c->want_io_device && !c->have_io_device) {
-                        c->result.io_device_error = report.error;
-                        c->result.io_device_number = (dev_t) report.device;
-                        c->have_io_device = true;
-                } else if (report.step == STEP_DIRECTORY && c->want_directory && !c->have_directory) {
-                        c->result.directory_error = report.error;
-                        c->have_directory = true;
-                }
+                c->size += (size_t) n;
         }
+        /* EOF, an error or too much: nothing more to take. */
+        c->io_source = sd_event_source_disable_unref(c->io_source);
+        if (c->fd >= 0)
+                c->fd = (close(c->fd), -1);
+}
+
+static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        CallerCheck *c = userdata;
+
+        assert(c);
+
+        read_available(c);
+        if (c->overflow && c->child_source)
+                (void) sd_event_source_send_child_signal(c->child_source, SIGKILL, NULL, 0);
+        return 0;
 }
 
 /* Answers the check: what the child reported, and reason for every step it
@@ -163,15 +255,40 @@ static void read_reports(CallerCheck *c) {
 static void check_answer(CallerCheck *c, int reason) {
         assert(c);
 
-        read_reports(c);
+        read_available(c);
         if (c->done) {
                 caller_check_done_t done = TAKE_PTR(c->done);
-                if (c->want_io_device && !c->have_io_device)
-                        c->result.io_device_error = reason;
-                if (c->want_directory && !c->have_directory)
-                        c->result.directory_error = reason;
+                _cleanup_(caller_reports_done) CallerReports reports = {};
+                int r;
+
+                r = c->overflow ? -EBADMSG : caller_reports_parse(c->buf, c->size, &reports);
+                if (r >= 0 && reports.have_user && reports.user_error == 0 && c->by_uid &&
+                    reports.user.uid != c->uid)
+                        r = -EBADMSG;  /* NSS answered for someone else */
+                if (r < 0) {
+                        log_warning_errno(r, "Caller check of uid %u sent a report that is not one: %m",
+                                          (unsigned) c->uid);
+                        caller_reports_done(&reports);
+                        reason = r;
+                }
+
+                CallerCheckResult result = {
+                        .user_error = reports.have_user ? reports.user_error : reason,
+                };
+                if (result.user_error == 0) {
+                        result.user = reports.user;
+                        reports.user = (UserRecord) {};
+                        result.directory_error = reports.have_directory ? reports.directory_error : reason;
+                        if (c->want_io_device) {
+                                result.io_device_error = reports.have_io_device ? reports.io_device_error : reason;
+                                result.io_device_number = (dev_t) reports.io_device;
+                        }
+                } else if (result.user_error == -E2BIG) {
+                        result.user.name = TAKE_PTR(reports.user.name);  /* for the error */
+                }
                 c->timer = sd_event_source_disable_unref(c->timer);
-                done(&c->result, c->userdata);
+                done(&result, c->userdata);
+                user_record_done(&result.user);
                 if (c->free_userdata)
                         c->free_userdata(c->userdata);
                 c->userdata = NULL;
@@ -200,7 +317,7 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 
         assert(c);
 
-        log_warning("A path check as uid %u gave no answer in %llu s, killing it (hung file system, or a stopped check).",
+        log_warning("A check for uid %u (user lookup, paths) gave no answer in %llu s, killing it (hung file system, or a stopped check).",
                     (unsigned) c->uid, (unsigned long long) (CALLER_CHECK_TIMEOUT_USEC / USEC_PER_SEC));
         /* The child stays watched: reaped whenever the kernel lets it go
          * (a task stuck in D state only dies when its file system answers). */
@@ -233,7 +350,6 @@ int caller_check_start(Manager *m, const CallerCheckSpec *spec, caller_check_don
         assert(m);
         assert(spec);
         assert(done);
-        assert(spec->n_groups == 0 || spec->groups);
 
         if (count_children(m, spec->uid, &of_uid) >= CALLER_CHECKS_MAX || of_uid >= CALLER_CHECKS_PER_USER_MAX)
                 return -EUSERS;
@@ -244,8 +360,8 @@ int caller_check_start(Manager *m, const CallerCheckSpec *spec, caller_check_don
         *c = (CallerCheck) {
                 .manager = m,
                 .uid = spec->uid,
+                .by_uid = !spec->user_name,
                 .want_io_device = spec->io_device,
-                .want_directory = spec->directory,
                 .fd = -1,
         };
 
@@ -282,8 +398,10 @@ int caller_check_start(Manager *m, const CallerCheckSpec *spec, caller_check_don
                 check_free(c);
                 return r;
         }
-        r = sd_event_add_time_relative(m->event, &c->timer, CLOCK_MONOTONIC, CALLER_CHECK_TIMEOUT_USEC, 0,
-                                       on_timeout, c);
+        r = sd_event_add_io(m->event, &c->io_source, c->fd, EPOLLIN, on_readable, c);
+        if (r >= 0)
+                r = sd_event_add_time_relative(m->event, &c->timer, CLOCK_MONOTONIC, CALLER_CHECK_TIMEOUT_USEC, 0,
+                                               on_timeout, c);
         if (r < 0) {
                 /* Killed but still watched: reaped when it is gone (never
                  * waited for here, it may be stuck in the kernel). */

@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Looking at paths the way the caller of a method sees them, without ever
- * blocking the event loop: a child with the caller's ids does the looking,
- * the loop only waits for its answer, and not for long. */
+/* What must not run in the event loop for a caller, done by a child and
+ * awaited asynchronously: the NSS lookup of the user (as root, in the
+ * child: a slow or hung name service costs a timer, not the loop), then,
+ * with that user's ids, a look at the paths the call names. The loop only
+ * waits for the answer, and not for long. */
 #pragma once
 
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "caller-report.h"
+
 typedef struct Manager Manager;
 
 /* How long a check may take before its child is killed and the call
- * answered: a path on a hung NFS server, FUSE daemon or automount never
- * answers, and a caller may SIGSTOP the child (it runs with their uid). */
+ * answered: a name service or a path on a hung NFS server, FUSE daemon or
+ * automount never answers, and a caller may SIGSTOP the child once it has
+ * taken their uid. */
 #define CALLER_CHECK_TIMEOUT_USEC (10 * USEC_PER_SEC)
 /* Children not yet reaped (a killed child stuck in the kernel lingers until
  * the file system lets it go): per user and in all. */
@@ -19,16 +24,28 @@ typedef struct Manager Manager;
 #define CALLER_CHECKS_MAX 256U
 
 typedef struct CallerCheckSpec {
+        /* Who asks: counted against their share of checks. Unless
+         * user_name is set, also the user the child resolves (their
+         * passwd entry and groups) and, as that user, looks at the paths. */
         uid_t uid;
-        gid_t gid;
-        const gid_t *groups;   /* supplementary groups, as the job gets them */
-        int n_groups;
-        const char *directory; /* must be enterable (chdir + stat) as the caller; NULL = none */
-        const char *io_device; /* resolved to a block device as the caller; NULL = none */
+        /* Resolve this user by name instead (NULL: by uid): for a job run
+         * as another user. The paths are then looked at as that user. */
+        const char *user_name;
+        const char *directory; /* must be enterable (chdir + stat) as the user; NULL = their home, or / */
+        const char *io_device; /* resolved to a block device as the user; NULL = none */
 } CallerCheckSpec;
 
 typedef struct CallerCheckResult {
-        /* 0; -errno as the caller got it; -ENOTDIR: not a directory;
+        /* 0; -ENOENT: no passwd entry (or the lookup failed); -E2BIG: in
+         * more than CALLER_REPORT_GROUPS_MAX groups (user.name is set);
+         * -ENAMETOOLONG: name, home or shell past caller-report.h's bounds;
+         * -ETIMEDOUT, -ECHILD: as directory_error; -EBADMSG: the child's
+         * report was malformed, or named another uid than asked for. The
+         * paths are looked at only when it is 0. */
+        int user_error;
+        /* Set when user_error is 0. The check's: take what you keep. */
+        UserRecord user;
+        /* 0; -errno as the user got it; -ENOTDIR: not a directory;
          * -ETIMEDOUT: no answer in time (hung file system, stopped child);
          * -ECHILD: the child died without an answer (killed by the caller). */
         int directory_error;
@@ -36,18 +53,19 @@ typedef struct CallerCheckResult {
          * otherwise as directory_error. Unset (0) when io_device is NULL. */
         int io_device_error;
         /* The block device io_device names (its st_rdev), or the one its
-         * file system lives on (st_dev), as the caller resolved it. */
+         * file system lives on (st_dev), as the user resolved it. */
         dev_t io_device_number;
 } CallerCheckResult;
 
-/* Called once per check, from the event loop, with the result; userdata is
- * then freed with the free function given to caller_check_start(). */
-typedef void (*caller_check_done_t)(const CallerCheckResult *result, void *userdata);
+/* Called once per check, from the event loop, with the result (whose user
+ * record is freed after it returns, minus what it took); userdata is then
+ * freed with the free function given to caller_check_start(). */
+typedef void (*caller_check_done_t)(CallerCheckResult *result, void *userdata);
 
-/* Forks the child and returns at once: 0, done() follows later. Checks
- * io_device first, then directory. -EUSERS when too many checks of this
- * user (or in all) are pending; other -errno on failure (then done() is
- * never called and userdata stays the caller's). */
+/* Forks the child and returns at once: 0, done() follows later. The child
+ * resolves the user, then checks io_device, then the directory. -EUSERS
+ * when too many checks of this uid (or in all) are pending; other -errno
+ * on failure (then done() is never called and userdata stays the caller's). */
 int caller_check_start(Manager *m, const CallerCheckSpec *spec, caller_check_done_t done, void *userdata,
                        void (*free_userdata)(void *));
 

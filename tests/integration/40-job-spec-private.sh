@@ -13,19 +13,6 @@ id=""
 cleanup() { [[ -z "$id" ]] || jctl root stop "$id" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
-# The shim: the process of the scope that is in one PID namespace only
-# (init and the job are also in the job's).
-shim_pid() {
-    local p
-    for p in $(cat "/sys/fs/cgroup/jobworker.slice/jobworker-$1.scope/cgroup.procs"); do
-        if [[ "$(grep -c . <<<"$(grep '^NSpid:' "/proc/$p/status" | tr -s '\t ' '\n' | tail -n +2)")" == 1 ]]; then
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
-
 id="$(jctl "$TEST_USER1" start --env=JW40_SECRET="$secret" --workdir=/tmp -- \
     sh -c 'echo "output of $0"; sleep 300' "$mark")"
 wait_until 60 bash -c "journalctl -q -o cat JOB_ID=$id JOB_STREAM=stdout | grep -q '^output of'" \

@@ -13,16 +13,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-shim_pid() {
-    local p
-    for p in $(cat "/sys/fs/cgroup/jobworker.slice/jobworker-$1.scope/cgroup.procs"); do
-        if [[ "$(grep -c . <<<"$(grep '^NSpid:' "/proc/$p/status" | tr -s '\t ' '\n' | tail -n +2)")" == 1 ]]; then
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
 procs_of() { cat "/sys/fs/cgroup/jobworker.slice/jobworker-$1.scope/cgroup.procs" 2>/dev/null || true; }
 
 check_user() {

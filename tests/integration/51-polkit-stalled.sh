@@ -11,12 +11,11 @@ source "$(dirname "$0")/lib-jobs.sh"
 
 U1="$TEST_USER1" U2="$TEST_USER2"
 JOB_IFACE=org.jobworker1.Job
-POLKIT=polkit.service
 # Generous for TCG; a synchronous polkit call takes 25 s to time out.
 PROMPT=10
 
 cleanup() {
-    systemctl kill -s CONT "$POLKIT" 2>/dev/null || true
+    thaw_polkitd
     local id
     for id in $(jobworkerctl list --json 2>/dev/null | jq -r '.[].id' 2>/dev/null); do
         jobworkerctl stop --timeout=5 "$id" >/dev/null 2>&1 || true
@@ -35,16 +34,12 @@ prompt() {
     printf '%s\n' "$out"
 }
 
-systemctl is-active -q "$POLKIT" || systemctl start "$POLKIT"
 run1="$(jctl "$U1" start -- sleep 1000)"
 done1="$(jctl "$U1" start -- true)"
 jctl "$U1" wait "$done1"
 p_run1="/org/jobworker1/job/$run1"
 
-info "freezing polkitd"
-systemctl kill -s STOP "$POLKIT"
-pid="$(systemctl show -P MainPID "$POLKIT")"
-wait_until 10 bash -c "[[ \$(ps -o stat= -p $pid) == T* ]]" || fail "polkitd ($pid) did not stop"
+freeze_polkitd
 
 info "$U2 probes $U1's job; the call waits for polkit"
 : >/tmp/probe.out; : >/tmp/probe2.out
@@ -97,7 +92,7 @@ probe3=$!
 (cd / && runuser -u "$U2" -- busctl call "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" GetJob s "$run1" >/tmp/probe4.out 2>&1) &
 probe4=$!
 sleep 3
-systemctl kill -s CONT "$POLKIT"
+thaw_polkitd
 wait "$probe" "$probe2" "$probe3" "$probe4" || true
 assert_contains "$(cat /tmp/probe3.out)" "Unknown object '$p_run1'"
 assert_contains "$(cat /tmp/probe4.out)" "No job $run1."

@@ -13,12 +13,11 @@ source "$(dirname "$0")/lib-jobs.sh"
 
 U1="$TEST_USER1" U2="$TEST_USER2"
 JOB_IFACE=org.jobworker1.Job
-POLKIT=polkit.service
 FLOOD=52
 dir=/tmp/polkit-fairness
 
 cleanup() {
-    systemctl kill -s CONT "$POLKIT" 2>/dev/null || true
+    thaw_polkitd
     local pid
     for pid in $(cat "$dir"/pids "$dir"/outer 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
     local id
@@ -30,16 +29,12 @@ trap cleanup EXIT
 
 rm -rf "$dir"; mkdir -p "$dir"; chmod 0777 "$dir"
 : >"$dir/pids"; chmod 0666 "$dir/pids"
-systemctl is-active -q "$POLKIT" || systemctl start "$POLKIT"
 run1="$(jctl "$U1" start -- sleep 1000)"
 p_run1="/org/jobworker1/job/$run1"
 missing=000000000000
 [[ "$run1" != "$missing" ]] || fail "job id $missing"
 
-info "freezing polkitd"
-systemctl kill -s STOP "$POLKIT"
-pid="$(systemctl show -P MainPID "$POLKIT")"
-wait_until 10 bash -c "[[ \$(ps -o stat= -p $pid) == T* ]]" || fail "polkitd ($pid) did not stop"
+freeze_polkitd
 
 info "$U2 fires $FLOOD interactive Stop calls at $U1's job"
 (cd / && runuser -u "$U2" -- bash -c '
@@ -96,7 +91,7 @@ assert_contains "$out" "$run1" "$U1's list"
 assert_eq running "$(job_field "$U1" "$run1" state)"
 
 info "polkitd resumes; nothing changed, the daemon serves on"
-systemctl kill -s CONT "$POLKIT"
+thaw_polkitd
 assert_eq active "$(unit_state "$SERVICE")"
 assert_eq running "$(job_field "$U1" "$run1" state)"
 jctl "$U1" stop --timeout=30 "$run1"

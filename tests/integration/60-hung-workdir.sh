@@ -9,17 +9,14 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-jobs.sh"
 
 U1="$TEST_USER1" U2="$TEST_USER2"
-FUSE_HANG=/usr/libexec/jobworker/tests/fuse-hang
-[[ -x "$FUSE_HANG" ]] || fail "$FUSE_HANG missing: configure the build with -Dinstall_tests=true"
-
 hang=/mnt/hang
 work="$(mktemp -d /tmp/hung-workdir.XXXXXX)"
-fuse_pid="" bg_pids=()
+bg_pids=()
 cleanup() {
     local p
     # Ending the FUSE server aborts the connection: whatever still waits
     # on the mount (a frozen daemon's check included) gets ENOTCONN.
-    [[ -z "$fuse_pid" ]] || kill "$fuse_pid" 2>/dev/null || true
+    [[ -z "$FUSE_PID" ]] || kill "$FUSE_PID" 2>/dev/null || true
     for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
     umount "$hang" 2>/dev/null || umount -l "$hang" 2>/dev/null || true
@@ -27,11 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$hang"
-modprobe fuse 2>/dev/null || true
-"$FUSE_HANG" "$hang" >"$work/fuse.out" 2>&1 &
-fuse_pid=$!
-wait_until 20 grep -q ready "$work/fuse.out" || fail "fuse-hang did not mount: $(cat "$work/fuse.out")"
+fuse_hang_mount "$hang" "$work/fuse.out"
 # The mount really hangs, for root too (1 s is plenty to answer a stat).
 if timeout -s KILL 3 stat "$hang" >/dev/null 2>&1; then
     fail "a stat of $hang answered: the FUSE mount does not hang"
@@ -41,19 +34,6 @@ fi
 anchor="$(jctl root start -- sleep 1000)"
 daemon_pid="$(systemctl show -P MainPID "$SERVICE")"
 trap 'jobworkerctl stop --timeout=5 "$anchor" >/dev/null 2>&1 || true; cleanup' EXIT
-
-# timed_as USER SECONDS CMD...: CMD as USER, killed after SECONDS.
-timed_as() {
-    local user="$1" secs="$2"; shift 2
-    (cd / && timeout -s KILL "$secs" runuser -u "$user" -- "$@")
-}
-
-# checks_of USER: pids of the path checks running as USER (copies of the
-# daemon that took the caller's uid).
-checks_of() { pgrep -u "$1" -x jobworkerd || true; }
-# For wait_until, which expands its arguments only once.
-has_checks() { [[ -n "$(checks_of "$1")" ]]; }
-has_no_checks() { [[ -z "$(checks_of "$1")" ]]; }
 
 info "$U1 starts a job in $hang"
 start_time=$SECONDS

@@ -13,14 +13,11 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-jobs.sh"
 
 U1="$TEST_USER1" U2="$TEST_USER2"
-FUSE_HANG=/usr/libexec/jobworker/tests/fuse-hang
-[[ -x "$FUSE_HANG" ]] || fail "$FUSE_HANG missing: configure the build with -Dinstall_tests=true"
-
 hang=/mnt/flaky
 work="$(mktemp -d /tmp/stopped-check.XXXXXX)"
-fuse_pid="" start_pid=""
+start_pid=""
 cleanup() {
-    [[ -z "$fuse_pid" ]] || kill "$fuse_pid" 2>/dev/null || true
+    [[ -z "$FUSE_PID" ]] || kill "$FUSE_PID" 2>/dev/null || true
     # A stopped check (which froze a synchronous daemon) goes on and ends.
     pkill -CONT -u "$U1" 2>/dev/null || true
     [[ -z "$start_pid" ]] || kill "$start_pid" 2>/dev/null || true
@@ -31,17 +28,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-checks_of() { pgrep -u "$1" -x jobworkerd || true; }
-has_checks() { [[ -n "$(checks_of "$1")" ]]; }
-has_no_checks() { [[ -z "$(checks_of "$1")" ]]; }
 # is_stopped PID: the process is in state T (stopped).
 is_stopped() { [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" == T ]]; }
 
-mkdir -p "$hang"
-modprobe fuse 2>/dev/null || true
-"$FUSE_HANG" "$hang" >"$work/fuse.out" 2>&1 &
-fuse_pid=$!
-wait_until 20 grep -q ready "$work/fuse.out" || fail "fuse-hang did not mount: $(cat "$work/fuse.out")"
+fuse_hang_mount "$hang" "$work/fuse.out"
 
 # An anchor job: the daemon stays, with one pid, for the whole test.
 anchor="$(jctl root start -- sleep 1000)"
@@ -57,7 +47,7 @@ check="$(checks_of "$U1" | head -1)"
 runuser -u "$U1" -- kill -STOP "$check" || fail "$U1 could not stop their check $check"
 
 info "the file system recovers; the check stays stopped"
-kill "$fuse_pid"; wait "$fuse_pid" 2>/dev/null || true; fuse_pid=""
+kill "$FUSE_PID"; wait "$FUSE_PID" 2>/dev/null || true; FUSE_PID=""
 wait_until 10 is_stopped "$check" || fail "check $check is not stopped: $(cat "/proc/$check/stat" 2>&1)"
 
 info "$U2 is answered meanwhile"

@@ -93,3 +93,57 @@ give_back_job_removed() {
     rm -f "$JOB_REMOVED_POLICY"
     systemctl reload dbus
 }
+
+# shim_pid ID: the pid of job ID's shim, the process of its scope that is
+# in one PID namespace only (init and the command are also in the job's).
+shim_pid() {
+    local p
+    for p in $(cat "/sys/fs/cgroup/jobworker.slice/jobworker-$1.scope/cgroup.procs"); do
+        if [[ "$(grep -c . <<<"$(grep '^NSpid:' "/proc/$p/status" | tr -s '\t ' '\n' | tail -n +2)")" == 1 ]]; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# freeze_polkitd / thaw_polkitd: polkitd stopped (SIGSTOP), as slow as a
+# server that never answers, and going again. Sets POLKIT_PID.
+POLKIT=polkit.service
+freeze_polkitd() {
+    systemctl is-active -q "$POLKIT" || systemctl start "$POLKIT"
+    info "freezing polkitd"
+    systemctl kill -s STOP "$POLKIT"
+    POLKIT_PID="$(systemctl show -P MainPID "$POLKIT")"
+    wait_until 10 bash -c "[[ \$(ps -o stat= -p $POLKIT_PID) == T* ]]" || fail "polkitd ($POLKIT_PID) did not stop"
+}
+thaw_polkitd() { systemctl kill -s CONT "$POLKIT" 2>/dev/null || true; }
+
+# fuse_hang_mount DIR LOG: mounts tests/vm/fuse-hang on DIR, a file system
+# whose server never answers (a hung NFS server, FUSE daemon, automount);
+# sets FUSE_PID (kill it to end the hang: waiters get ENOTCONN). Its output
+# goes to LOG.
+FUSE_HANG=/usr/libexec/jobworker/tests/fuse-hang
+FUSE_PID=""
+fuse_hang_mount() {
+    local dir="$1" log="$2"
+    [[ -x "$FUSE_HANG" ]] || fail "$FUSE_HANG missing: configure the build with -Dinstall_tests=true"
+    mkdir -p "$dir"
+    modprobe fuse 2>/dev/null || true
+    "$FUSE_HANG" "$dir" >"$log" 2>&1 &
+    FUSE_PID=$!
+    wait_until 20 grep -q ready "$log" || fail "fuse-hang did not mount: $(cat "$log")"
+}
+
+# checks_of USER: pids of the caller checks that run as USER (copies of the
+# daemon that took the caller's uid); has_checks / has_no_checks USER for
+# wait_until.
+checks_of() { pgrep -u "$1" -x jobworkerd || true; }
+has_checks() { [[ -n "$(checks_of "$1")" ]]; }
+has_no_checks() { [[ -z "$(checks_of "$1")" ]]; }
+
+# timed_as USER SECONDS CMD...: CMD as USER, killed after SECONDS.
+timed_as() {
+    local user="$1" secs="$2"; shift 2
+    (cd / && timeout -s KILL "$secs" runuser -u "$user" -- "$@")
+}
