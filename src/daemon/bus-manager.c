@@ -181,6 +181,18 @@ static int user_lookup_error(const CallerCheckResult *result, uid_t uid, sd_bus_
         }
 }
 
+/* Why the user or group a job was to run as (User, Group) cannot be used;
+ * 0 for what user_lookup_error() says as for the caller. */
+static int run_as_lookup_error(const CallerCheckResult *result, const JobSpec *spec, sd_bus_error *error) {
+        if (result->user_error == -ENOENT && spec->user)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                         "User %s does not exist (no passwd entry).", spec->user);
+        if (result->user_error == -ESRCH && spec->group)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                         "Group %s does not exist.", spec->group);
+        return 0;
+}
+
 static int start_job_checked(PendingStart *p, CallerCheckResult *result, sd_bus_error *error) {
         _cleanup_strv_free_ char **env = NULL;
         Manager *m;
@@ -191,6 +203,12 @@ static int start_job_checked(PendingStart *p, CallerCheckResult *result, sd_bus_
         assert(result);
         m = p->manager;
 
+        bool run_as = p->spec.user || p->spec.group;
+        if (result->user_error < 0 && run_as) {
+                r = run_as_lookup_error(result, &p->spec, error);
+                if (r < 0)
+                        return r;
+        }
         if (result->user_error < 0)
                 return user_lookup_error(result, p->uid, error);
         p->user = result->user;
@@ -263,6 +281,18 @@ static int start_job_checked(PendingStart *p, CallerCheckResult *result, sd_bus_
         j->owner = p->uid;
         j->gid = p->user.gid;
         job_spec_move_to_job(&p->spec, j);
+        /* The owner stays the caller; the command runs as the user the
+         * check resolved (a bare uid has no groups and no name of its own). */
+        if (run_as) {
+                j->run_uid = p->user.uid;
+                if (p->user.n_groups > 0) {
+                        j->run_user = strdup(p->user.name);
+                        if (!j->run_user) {
+                                job_free(j);
+                                return -ENOMEM;
+                        }
+                }
+        }
         r = check_record_budget(m, j, error);
         if (r < 0) {
                 job_free(j);
@@ -331,8 +361,6 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
                 r = access_check(m->access, message, ACTION_PRIVILEGED_OPTIONS, true, error);
                 if (r <= 0)
                         return r < 0 ? r : 1;
-                return sd_bus_error_set(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
-                                        "User and Group are not supported yet.");
         }
         r = check_active_jobs_of(m, uid, error);
         if (r < 0)
@@ -357,6 +385,8 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
 
         CallerCheckSpec check = {
                 .uid = uid,
+                .user_name = p->spec.user,
+                .group_name = p->spec.group,
                 .directory = p->spec.working_directory,
                 .io_device = p->spec.limits.io_device,
         };
