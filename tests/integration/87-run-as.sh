@@ -70,8 +70,13 @@ ay() {
     echo "$o"
 }
 # shellcheck disable=SC2046
-err="$(bus_error "$u" call org.jobworker1 /org/jobworker1 org.jobworker1.Manager StartJob -- 'aayaayaya{sv}' \
-    1 $(ay id) 0 0 1 User s root)"
+err="$(bus_error "$u" --allow-interactive-authorization=no call org.jobworker1 /org/jobworker1 \
+    org.jobworker1.Manager StartJob -- 'aayaayaya{sv}' 1 $(ay id) 0 0 1 User s root)"
 assert_contains "$err" "org.jobworker1.Error.AccessDenied: Not authorized for org.jobworker1.privileged-options"
+# Allowed to ask interactively, with nobody to ask: polkit says so, naming the action.
+# shellcheck disable=SC2046
+err="$(bus_error "$u" call org.jobworker1 /org/jobworker1 org.jobworker1.Manager StartJob -- 'aayaayaya{sv}' \
+    1 $(ay id) 0 0 1 Group s 0)"
+assert_contains "$err" "org.jobworker1.privileged-options"
 assert_eq "$before" "$(jctl "$u" list --all --json | jq length)" "jobs of $u after the refusals"
 assert_no_failed_job_units
