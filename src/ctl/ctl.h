@@ -47,6 +47,8 @@ int verb_wait(CtlContext *c, int argc, char *argv[]);
 int verb_stop(CtlContext *c, int argc, char *argv[]);
 int verb_remove(CtlContext *c, int argc, char *argv[]);
 int verb_set_limits(CtlContext *c, int argc, char *argv[]);
+int verb_pause(CtlContext *c, int argc, char *argv[]);
+int verb_resume(CtlContext *c, int argc, char *argv[]);
 int verb_status(CtlContext *c, int argc, char *argv[]);
 int verb_list(CtlContext *c, int argc, char *argv[]);
 int verb_logs(CtlContext *c, int argc, char *argv[]);

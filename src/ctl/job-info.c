@@ -15,6 +15,8 @@
 
 void job_info_done(JobInfo *info) {
         free(info->id);
+        free(info->name);
+        free(info->run_as_user);
         free(info->unit);
         free(info->slice);
         free(info->state);
@@ -45,7 +47,11 @@ static const struct {
         size_t offset;
 } job_properties[] = {
         { "Id",                     "s",   PROPERTY_STRING,      offsetof(JobInfo, id) },
+        { "Name",                   "s",   PROPERTY_STRING,      offsetof(JobInfo, name) },
         { "Owner",                  "u",   PROPERTY_UINT32,      offsetof(JobInfo, owner) },
+        { "RunAs",                  "u",   PROPERTY_UINT32,      offsetof(JobInfo, run_as) },
+        { "RunAsUser",              "s",   PROPERTY_STRING,      offsetof(JobInfo, run_as_user) },
+        { "RunAsGroup",             "u",   PROPERTY_UINT32,      offsetof(JobInfo, run_as_group) },
         { "Command",                "aay", PROPERTY_BYTES_ARRAY, offsetof(JobInfo, command) },
         { "Unit",                   "s",   PROPERTY_STRING,      offsetof(JobInfo, unit) },
         { "Slice",                  "s",   PROPERTY_STRING,      offsetof(JobInfo, slice) },
@@ -153,6 +159,8 @@ static int read_property(sd_bus_message *m, const char *name, JobInfo *info) {
                         break;  /* a type we do not know: skip it */
 
                 void *field = (uint8_t *) info + job_properties[i].offset;
+                if (field == &info->run_as)
+                        info->run_as_set = true;
                 r = sd_bus_message_enter_container(m, 'v', contents);
                 if (r < 0)
                         return r;
@@ -321,6 +329,7 @@ int job_info_json(const JobInfo *info, FILE *f) {
 
         fputc('{', f);
         json_cstring(f, "id", info->id, ",");
+        json_cstring(f, "name", info->name && *info->name ? info->name : NULL, ",");
         json_cstring(f, "state", info->state, ",");
         json_cstring(f, "result", result, ",");
         if (info->exit_code >= 0)
@@ -339,6 +348,12 @@ int job_info_json(const JobInfo *info, FILE *f) {
         json_cstring(f, "unit", info->unit, ",");
         json_cstring(f, "slice", info->slice, ",");
         fprintf(f, "\"owner_uid\":%" PRIu32 ",", info->owner);
+        if (info->run_as_set)
+                fprintf(f, "\"run_as_uid\":%" PRIu32 ",\"run_as_gid\":%" PRIu32 ",", info->run_as,
+                        info->run_as_group);
+        else
+                fputs("\"run_as_uid\":null,\"run_as_gid\":null,", f);
+        json_cstring(f, "run_as_user", info->run_as_user && *info->run_as_user ? info->run_as_user : NULL, ",");
 
         fputs("\"command\":[", f);
         for (size_t i = 0; i < info->n_command; i++) {

@@ -15,12 +15,18 @@ typedef struct ByteString {
 
 typedef struct JobInfo {
         char *id;
+        char *name;             /* "" = none */
         char *unit;
         char *slice;         /* NULL: a daemon without per-user slices */
         char *state;            /* starting | running | stopping | finished */
         char *result;           /* "" while not finished */
         char *status_text;
         uint32_t owner;
+        /* Who it runs as (RunAs, RunAsUser, RunAsGroup); run_as_set says
+         * whether the daemon told (older ones do not). */
+        uint32_t run_as, run_as_group;
+        char *run_as_user;      /* "" = no passwd entry, or the owner */
+        bool run_as_set;
         ByteString *command;
         size_t n_command;
         ByteString working_directory;

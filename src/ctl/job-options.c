@@ -17,6 +17,9 @@ void job_options_done(JobOptions *o) {
         free(o->settings);
         strv_free(o->environment);
         free(o->working_directory);
+        free(o->name);
+        free(o->user);
+        free(o->group);
         *o = (JobOptions) {};
 }
 
@@ -124,6 +127,22 @@ static int set_environment(JobOptions *o, const char *text, char **ret_error_mes
         return 0;
 }
 
+/* A user or group: a name or a decimal id. Only the syntax is checked
+ * here; the daemon resolves it (on its host, where it means something). */
+static int set_identity(const char *flag, const char *text, char **ret, char **ret_error_message) {
+        int r = parse_user_or_id(text, NULL);
+
+        if (r == -ERANGE)
+                return fail(ret_error_message, -ERANGE, "--%s=%s: out of range", flag, text);
+        if (r < 0)
+                return fail(ret_error_message, -EINVAL,
+                            "--%s=%s: expected a %s name or a decimal %s", flag, text, flag,
+                            strcmp(flag, "user") == 0 ? "uid" : "gid");
+        free(*ret);
+        *ret = strdup(text);
+        return *ret ? 0 : -ENOMEM;
+}
+
 int job_options_set(JobOptions *o, const char *flag, const char *text, const char *cwd,
                     char **ret_error_message) {
         _cleanup_free_ char *value_text = NULL, *message = NULL;
@@ -134,6 +153,20 @@ int job_options_set(JobOptions *o, const char *flag, const char *text, const cha
 
         if (strcmp(flag, "env") == 0)
                 return set_environment(o, text, ret_error_message);
+        if (strcmp(flag, "name") == 0) {
+                if (!job_name_valid(text))
+                        return fail(ret_error_message, -EINVAL,
+                                    "--name=%s: expected 1-%u letters, digits, '_', '.' or '-', beginning with a "
+                                    "letter or digit, and not 12 hex digits (that is a job id)",
+                                    text, JOB_NAME_LENGTH_MAX);
+                free(o->name);
+                o->name = strdup(text);
+                return o->name ? 0 : -ENOMEM;
+        }
+        if (strcmp(flag, "user") == 0)
+                return set_identity(flag, text, &o->user, ret_error_message);
+        if (strcmp(flag, "group") == 0)
+                return set_identity(flag, text, &o->group, ret_error_message);
         if (strcmp(flag, "workdir") == 0) {
                 char *p;
                 r = set_path(flag, text, cwd, &p, ret_error_message);
@@ -176,7 +209,7 @@ int job_options_set(JobOptions *o, const char *flag, const char *text, const cha
 }
 
 int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
-        enum { ARG_ENV = 0x80, ARG_WORKDIR, ARG_TABLE = 0x100 };
+        enum { ARG_ENV = 0x80, ARG_WORKDIR, ARG_NAME, ARG_USER, ARG_GROUP, ARG_TABLE = 0x100 };
         _cleanup_free_ struct option *options = NULL;
         _cleanup_free_ char *cwd = NULL;
         size_t n = 0, n_table = 0;
@@ -184,7 +217,7 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
 
         while (job_option_table[n_table].name)
                 n_table++;
-        options = calloc(n_table + 4, sizeof *options);
+        options = calloc(n_table + 7, sizeof *options);
         if (!options)
                 return -ENOMEM;
         /* A boolean's flag alone means yes: --user-runtime-dir. */
@@ -195,6 +228,9 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
                                                  NULL, ARG_TABLE + (int) i };
         options[n++] = (struct option) { "env",     required_argument, NULL, ARG_ENV };
         options[n++] = (struct option) { "workdir", required_argument, NULL, ARG_WORKDIR };
+        options[n++] = (struct option) { "name",    required_argument, NULL, ARG_NAME };
+        options[n++] = (struct option) { "user",    required_argument, NULL, ARG_USER };
+        options[n++] = (struct option) { "group",   required_argument, NULL, ARG_GROUP };
         options[n++] = (struct option) { "help",    no_argument,       NULL, 'h' };
 
         /* On another host, this host's directory means nothing there. */
@@ -218,6 +254,12 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
                         flag = "env";
                 else if (opt == ARG_WORKDIR)
                         flag = "workdir";
+                else if (opt == ARG_NAME)
+                        flag = "name";
+                else if (opt == ARG_USER)
+                        flag = "user";
+                else if (opt == ARG_GROUP)
+                        flag = "group";
                 else if (opt >= ARG_TABLE && opt < ARG_TABLE + (int) n_table)
                         flag = job_option_table[opt - ARG_TABLE].cli_flag;
                 else
@@ -238,7 +280,9 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
                 fprintf(stderr, "jobworkerctl %s: missing the command to run.\n", argv[0]);
                 return -EINVAL;
         }
-        if (!o->working_directory && cwd)
+        /* Our directory is ours: a job run as another user starts in that
+         * user's home (the daemon's default) unless told otherwise. */
+        if (!o->working_directory && cwd && !o->user)
                 o->working_directory = TAKE_PTR(cwd);
         return optind;
 }
@@ -271,6 +315,15 @@ int job_options_append(const JobOptions *o, sd_bus_message *m) {
                 if (r < 0)
                         return r;
         }
+        const struct { const char *key, *value; } strings[] = {
+                { "Name", o->name }, { "User", o->user }, { "Group", o->group },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(strings); i++)
+                if (strings[i].value) {
+                        r = sd_bus_message_append(m, "{sv}", strings[i].key, "s", strings[i].value);
+                        if (r < 0)
+                                return r;
+                }
         return sd_bus_message_close_container(m);
 }
 

@@ -25,8 +25,11 @@ void ctl_help(void) {
                "  set-limits ID OPTIONS              Change a running job's limits (--memory, --cpu,\n"
                "                                     --tasks-max, --io-read, --io-write, --cpus,\n"
                "                                     --memory-swap, --runtime-max)\n"
+               "  pause ID                           Freeze a running job (no CPU, no output)\n"
+               "  resume ID                          Let a paused job go on\n"
                "  remove ID                          Forget a finished job\n"
                "  version                            Show the client's and the daemon's version\n"
+               "\nID is a job id, or the --name of one of your jobs (the unfinished one, else the latest).\n"
                "\nJob options (run, start):\n");
         for (const JobOptionInfo *i = job_option_table; i->name; i++) {
                 char flag[64];
@@ -38,6 +41,9 @@ void ctl_help(void) {
         }
         printf("  %-34s %s\n", "--env=NAME=VALUE", "Set an environment variable for the job (repeatable)");
         printf("  %-34s %s\n", "--workdir=DIR", "Working directory of the job (default: the current one)");
+        printf("  %-34s %s\n", "--name=NAME", "Name the job; unique among your unfinished jobs, usable as its ID");
+        printf("  %-34s %s\n", "--user=USER|UID", "Run the job as another user (root and admins only)");
+        printf("  %-34s %s\n", "--group=GROUP|GID", "Run the job with another group (root and admins only)");
         printf("\nOptions:\n"
                "  -h --help                          Show this help\n"
                "     --version                       Show the client's version\n"
@@ -60,6 +66,8 @@ static const Verb verbs[] = {
         { "logs",    verb_logs },
         { "remove",  verb_remove },
         { "set-limits", verb_set_limits },
+        { "pause",   verb_pause },
+        { "resume",  verb_resume },
         { "version", verb_version },
 };
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* jobworkerctl stop, remove and set-limits. */
+/* jobworkerctl stop, remove, set-limits, pause and resume. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -212,4 +212,24 @@ int verb_set_limits(CtlContext *c, int argc, char *argv[]) {
                         return CTL_EXIT_USAGE;
                 }
         return call_job_method_full(c, id, NULL, "Failed to change the limits", "SetLimits", append_limits, &o);
+}
+
+int verb_pause(CtlContext *c, int argc, char *argv[]) {
+        const char *id;
+        int r;
+
+        id = ctl_parse_id_argument(argc, argv, &r);
+        if (!id)
+                return r;
+        return call_job_method(c, id, NULL, "Failed to pause job", "Pause", NULL);
+}
+
+int verb_resume(CtlContext *c, int argc, char *argv[]) {
+        const char *id;
+        int r;
+
+        id = ctl_parse_id_argument(argc, argv, &r);
+        if (!id)
+                return r;
+        return call_job_method(c, id, NULL, "Failed to resume job", "Resume", NULL);
 }

@@ -74,10 +74,21 @@ static void print_status(const JobInfo *info, bool remote) {
                         on = ANSI_RED, off = ANSI_NORMAL;
         }
         printf("%s●%s job %s - %s\n", on, off, info->id ?: "?", command ?: "?");
+        if (info->name && *info->name)
+                printf("%11s: %s\n", "Name", info->name);
         printf("%11s: %s\n", "Unit", info->unit ?: "-");
         printf("%11s: %s\n", "Slice", info->slice ?: "-");
         format_owner(owner, sizeof owner, info->owner, remote);
         printf("%11s: %s\n", "Owner", owner);
+        if (info->run_as_set && (info->run_as != info->owner || (info->run_as_user && *info->run_as_user))) {
+                char run_as[256];
+                /* The daemon's name for it: this host may not know it. */
+                if (info->run_as_user && *info->run_as_user)
+                        snprintf(run_as, sizeof run_as, "%s (%" PRIu32 ")", info->run_as_user, info->run_as);
+                else
+                        snprintf(run_as, sizeof run_as, "%" PRIu32 " (no passwd entry)", info->run_as);
+                printf("%11s: %s, group %" PRIu32 "\n", "Run as", run_as, info->run_as_group);
+        }
         if (info->working_directory.data) {
                 workdir = shell_escape(info->working_directory.data, info->working_directory.size);
                 printf("%11s: %s\n", "Directory", workdir ?: "?");
@@ -250,8 +261,8 @@ finish:
 }
 
 static void print_table(JobInfo *jobs, size_t n, bool all, bool remote) {
-        enum { ID, UNIT, STATE, RESULT, OWNER, COMMAND, N_COLUMNS };
-        static const char *const headers[N_COLUMNS] = { "ID", "UNIT", "STATE", "RESULT", "OWNER", "COMMAND" };
+        enum { ID, NAME, UNIT, STATE, RESULT, OWNER, COMMAND, N_COLUMNS };
+        static const char *const headers[N_COLUMNS] = { "ID", "NAME", "UNIT", "STATE", "RESULT", "OWNER", "COMMAND" };
         char ***cells = calloc(n, sizeof *cells);
         size_t width[N_COLUMNS];
 
@@ -272,6 +283,7 @@ static void print_table(JobInfo *jobs, size_t n, bool all, bool remote) {
                 if (p)
                         *p = 0;
                 cells[i][ID] = strdup(jobs[i].id ?: "?");
+                cells[i][NAME] = strdup(jobs[i].name && *jobs[i].name ? jobs[i].name : "-");
                 cells[i][UNIT] = strdup(jobs[i].unit ?: "-");
                 cells[i][STATE] = strdup(jobs[i].state ?: "?");
                 cells[i][RESULT] = strdup(jobs[i].result && *jobs[i].result ? jobs[i].result : "-");

@@ -138,8 +138,8 @@ void access_refuse_new_questions(Access *a) {
         polkit_refuse_new(a->polkit);
 }
 
-/* Only acting on another user's job (an admin's Stop, GetOutput, Remove)
- * may prompt for a password. A question that only decides whether a job is
+/* Only acting on another user's job (an admin's Stop, GetOutput, Remove,
+ * Pause, Resume) may prompt for a password. A question that only decides whether a job is
  * visible (GetJob, property reads, introspection, Peer, ...) never does: a
  * prompt holds one of the caller's few polkit slots for minutes, and its
  * "no" is as good as a missing job anyway. */
@@ -150,7 +150,9 @@ static bool call_acts_on_job(sd_bus_message *call) {
                 return false;
         return sd_bus_message_is_method_call(call, NULL, "Stop") > 0 ||
                sd_bus_message_is_method_call(call, NULL, "GetOutput") > 0 ||
-               sd_bus_message_is_method_call(call, NULL, "Remove") > 0;
+               sd_bus_message_is_method_call(call, NULL, "Remove") > 0 ||
+               sd_bus_message_is_method_call(call, NULL, "Pause") > 0 ||
+               sd_bus_message_is_method_call(call, NULL, "Resume") > 0;
 }
 
 int access_see_job(Access *a, sd_bus_message *call, const Job *j) {

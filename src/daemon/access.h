@@ -51,9 +51,9 @@ int access_check(Access *a, sd_bus_message *call, const char *action, bool inter
  * remembered for this call (see below). */
 int access_see_job(Access *a, sd_bus_message *call, const Job *j);
 
-/* May the caller act on the visible job j (Stop, GetOutput, Remove)? The
- * owner needs manage-own-jobs; anyone else was decided by access_see_job()
- * for this very call. -ENOENT: answer as for a job that does not exist;
+/* May the caller act on the visible job j (Stop, GetOutput, Remove, Pause,
+ * Resume)? The owner needs manage-own-jobs; anyone else was decided by
+ * access_see_job() for this very call. -ENOENT: answer as for a job that does not exist;
  * other < 0 with error set. */
 int access_manage_job(Access *a, sd_bus_message *call, const Job *j, sd_bus_error *error);
 

@@ -153,10 +153,29 @@ static int property_get_working_directory(sd_bus *bus, const char *path, const c
         return sd_bus_message_append_array(reply, 'y', d, strlen(d));
 }
 
+static int property_get_name(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "s", j->name ?: "");
+}
+
+static int property_get_run_as(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "u", (uint32_t) job_run_uid(j));
+}
+
+static int property_get_run_as_user(sd_bus *bus, const char *path, const char *interface,
+                                    const char *property, sd_bus_message *reply, void *userdata,
+                                    sd_bus_error *error) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "s", j->run_user ?: "");
+}
+
 static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
-        return sd_bus_message_append(reply, "s", job_state_to_string(j->state));
+        return sd_bus_message_append(reply, "s", job_state_shown(j));
 }
 
 static int property_get_result(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -326,6 +345,61 @@ static int method_set_limits(sd_bus_message *message, void *userdata, sd_bus_err
         return 1;
 }
 
+static void pause_request_unref(void *userdata) {
+        sd_bus_message_unref(userdata);
+}
+
+/* PID 1 has frozen (or thawed) the scope, or could not. */
+static void on_job_paused(Job *j, int error, const char *reason, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata;
+        bool pause = sd_bus_message_is_method_call(request, NULL, "Pause") > 0;
+        int r;
+
+        if (error >= 0)
+                r = sd_bus_reply_method_return(request, NULL);
+        else if (error == -ESRCH)
+                r = sd_bus_reply_method_errorf(request, JOBWORKER_ERROR_NOT_RUNNING, "Job %s is %s, not running.",
+                                               j->id, job_state_shown(j));
+        else
+                r = sd_bus_reply_method_errorf(request, "org.freedesktop.DBus.Error.Failed",
+                                               "Cannot %s job %s: %s", pause ? "pause" : "resume", j->id,
+                                               reason ?: strerror(-error));
+        if (r < 0)
+                log_debug_errno(r, "Failed to answer %s of job %s: %m", pause ? "Pause" : "Resume", j->id);
+}
+
+/* Pause and Resume: the scope's cgroup freezer, through PID 1; answered
+ * once the scope is frozen (or thawed). */
+static int pause_or_resume(sd_bus_message *message, Job *j, bool pause, sd_bus_error *error) {
+        int r;
+
+        r = authorize(message, j, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = job_pause(j, pause, on_job_paused, sd_bus_message_ref(message), pause_request_unref);
+        if (r >= 0)
+                return 1;
+        sd_bus_message_unref(message);
+        if (r == -EALREADY)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_NOT_RUNNING, "Job %s has already finished.", j->id);
+        if (r == -EBUSY)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_NOT_RUNNING, "Job %s is %s, not running.", j->id,
+                                         job_state_shown(j));
+        if (r == -EUSERS)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_LIMIT_EXCEEDED,
+                                         "Job %s already has %u pause or resume calls under way.", j->id,
+                                         JOB_FREEZER_OPS_MAX);
+        return sd_bus_error_set_errnof(error, r, "Cannot %s job %s: %m", pause ? "pause" : "resume", j->id);
+}
+
+static int method_pause(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return pause_or_resume(message, userdata, true, error);
+}
+
+static int method_resume(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return pause_or_resume(message, userdata, false, error);
+}
+
 static int read_output_options(sd_bus_message *message, OutputRequest *req, sd_bus_error *error) {
         int r;
 
@@ -448,6 +522,10 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "s", property_get_id, 0, CONST),
         SD_BUS_PROPERTY("Owner", "u", NULL, offsetof(Job, owner), CONST),
+        SD_BUS_PROPERTY("Name", "s", property_get_name, 0, CONST),
+        SD_BUS_PROPERTY("RunAs", "u", property_get_run_as, 0, CONST),
+        SD_BUS_PROPERTY("RunAsUser", "s", property_get_run_as_user, 0, CONST),
+        SD_BUS_PROPERTY("RunAsGroup", "u", NULL, offsetof(Job, gid), CONST),
         SD_BUS_PROPERTY("Command", "aay", property_get_command, 0, CONST),
         SD_BUS_PROPERTY("Unit", "s", NULL, offsetof(Job, unit), CONST),
         SD_BUS_PROPERTY("Slice", "s", property_get_slice, 0, CONST),
@@ -475,6 +553,10 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("UserRuntimeDirectory", "b", property_get_user_runtime_directory, 0, CONST),
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("t", timeout_usec), SD_BUS_NO_RESULT,
                                 method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Pause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,
+                                method_pause, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Resume", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,
+                                method_resume, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetOutput", SD_BUS_ARGS("a{sv}", options),
                                 SD_BUS_RESULT("h", stdout_fd, "h", stderr_fd),
                                 method_get_output, SD_BUS_VTABLE_UNPRIVILEGED),

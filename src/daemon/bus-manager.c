@@ -113,6 +113,22 @@ static int check_active_jobs_of(Manager *m, uid_t uid, sd_bus_error *error) {
         return 0;
 }
 
+/* A name is unique among its owner's unfinished jobs: a start retried after
+ * a lost reply finds the first and starts nothing. Checked again when the
+ * job is made (nothing runs between that check and the job's entry in the
+ * table), so of two starts with one name only one can win. */
+static int check_name_free(Manager *m, uid_t uid, const char *name, sd_bus_error *error) {
+        Job *j;
+
+        if (!name)
+                return 0;
+        j = manager_find_job_by_name(m, uid, name, true);
+        if (!j)
+                return 0;
+        return sd_bus_error_setf(error, JOBWORKER_ERROR_ALREADY_EXISTS,
+                                 "Your job %s is named %s already and is %s.", j->id, name, job_state_shown(j));
+}
+
 /* /run and our memory are bounded in bytes, not only in jobs: the new
  * job's record must fit next to the active ones (finished ones make room,
  * retention forgets them). */
@@ -196,6 +212,18 @@ static int user_lookup_error(const CallerCheckResult *result, uid_t uid, sd_bus_
         }
 }
 
+/* Why the user or group a job was to run as (User, Group) cannot be used;
+ * 0 for what user_lookup_error() says as for the caller. */
+static int run_as_lookup_error(const CallerCheckResult *result, const JobSpec *spec, sd_bus_error *error) {
+        if (result->user_error == -ENOENT && spec->user)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                         "User %s does not exist (no passwd entry).", spec->user);
+        if (result->user_error == -ESRCH && spec->group)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                         "Group %s does not exist.", spec->group);
+        return 0;
+}
+
 static int start_job_checked(PendingStart *p, CallerCheckResult *result, sd_bus_error *error) {
         _cleanup_strv_free_ char **env = NULL;
         Manager *m;
@@ -206,6 +234,12 @@ static int start_job_checked(PendingStart *p, CallerCheckResult *result, sd_bus_
         assert(result);
         m = p->manager;
 
+        bool run_as = p->spec.user || p->spec.group;
+        if (result->user_error < 0 && run_as) {
+                r = run_as_lookup_error(result, &p->spec, error);
+                if (r < 0)
+                        return r;
+        }
         if (result->user_error < 0)
                 return user_lookup_error(result, p->uid, error);
         p->user = result->user;
@@ -260,6 +294,9 @@ static int start_job_checked(PendingStart *p, CallerCheckResult *result, sd_bus_
         r = check_active_jobs_of(m, p->uid, error);
         if (r < 0)
                 return r;
+        r = check_name_free(m, p->uid, p->spec.name, error);
+        if (r < 0)
+                return r;
 
         char id[JOB_ID_LENGTH + 1];
         do {
@@ -275,6 +312,18 @@ static int start_job_checked(PendingStart *p, CallerCheckResult *result, sd_bus_
         j->owner = p->uid;
         j->gid = p->user.gid;
         job_spec_move_to_job(&p->spec, j);
+        /* The owner stays the caller; the command runs as the user the
+         * check resolved (a bare uid has no groups and no name of its own). */
+        if (run_as) {
+                j->run_uid = p->user.uid;
+                if (p->user.n_groups > 0) {
+                        j->run_user = strdup(p->user.name);
+                        if (!j->run_user) {
+                                job_free(j);
+                                return -ENOMEM;
+                        }
+                }
+        }
         r = check_record_budget(m, j, error);
         if (r < 0) {
                 job_free(j);
@@ -343,7 +392,16 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         r = check_ceilings(m, message, &spec.limits, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
+        /* Running as someone else gives the job more than its caller has. */
+        if (spec.user || spec.group) {
+                r = access_check(m->access, message, ACTION_PRIVILEGED_OPTIONS, true, error);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+        }
         r = check_active_jobs_of(m, uid, error);
+        if (r < 0)
+                return r;
+        r = check_name_free(m, uid, spec.name, error);
         if (r < 0)
                 return r;
 
@@ -363,6 +421,8 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
 
         CallerCheckSpec check = {
                 .uid = uid,
+                .user_name = p->spec.user,
+                .group_name = p->spec.group,
                 .directory = p->spec.working_directory,
                 .io_device = p->spec.limits.io_device,
         };
@@ -407,7 +467,7 @@ static int method_list_jobs(sd_bus_message *message, void *userdata, sd_bus_erro
                 int64_t status = j->exit_signal > 0 ? -(int64_t) j->exit_signal :
                                  j->exit_code >= 0 ? j->exit_code : 0;
                 r = sd_bus_message_append(reply, "(ssusssx)", j->id, j->object_path, (uint32_t) j->owner,
-                                          job_state_to_string(j->state), job_result_to_string(j->result),
+                                          job_state_shown(j), job_result_to_string(j->result),
                                           j->unit, status);
                 if (r < 0)
                         return r;
@@ -430,9 +490,25 @@ static int method_get_job(sd_bus_message *message, void *userdata, sd_bus_error 
         r = sd_bus_message_read(message, "s", &id);
         if (r < 0)
                 return r;
-        if (!job_id_valid(id))
-                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
-                                         "\"%s\" is not a job id (12 hex digits).", id);
+        if (!job_id_valid(id)) {
+                /* A name is the caller's own: it is looked up among their
+                 * jobs only, so it tells nothing of anyone else's. */
+                uid_t uid;
+
+                if (!job_name_valid(id))
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                                 "\"%s\" is not a job id (12 hex digits), nor a job name "
+                                                 "(up to %u letters, digits, '_', '.', '-').",
+                                                 id, JOB_NAME_LENGTH_MAX);
+                r = access_caller_uid(m->access, message, &uid);
+                if (r < 0)
+                        return sd_bus_error_set(error, JOBWORKER_ERROR_ACCESS_DENIED,
+                                                "Cannot determine the caller's user.");
+                j = manager_find_job_by_name(m, uid, id, false);
+                if (!j)
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_NO_SUCH_JOB, "No job %s.", id);
+                return sd_bus_reply_method_return(message, "o", j->object_path);
+        }
         /* Another user's job and no job at all take the same path and get
          * the same answer. */
         j = manager_find_job(m, id);

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include "caller-check.h"
+#include "parse-util.h"
 #include "fd-util.h"
 #include "log.h"
 #include "macro.h"
@@ -36,7 +39,8 @@ typedef struct CallerCheck {
         Manager *manager;
         struct CallerCheck *next;
         uid_t uid;
-        bool by_uid;                    /* the resolved user must have uid */
+        bool by_uid;                    /* the resolved user must have expect_uid */
+        uid_t expect_uid;
         bool want_io_device;
 
         pid_t pid;
@@ -84,17 +88,29 @@ static int child_resolve_user(const CallerCheckSpec *spec, UserRecord *ret) {
         size_t size;
         long n = sysconf(_SC_GETPW_R_SIZE_MAX);
         int r, n_groups = (int) CALLER_REPORT_GROUPS_MAX;
+        uint32_t id;
+        /* A decimal user_name is a uid (a run-as user), looked up by uid. */
+        bool by_id = spec->user_name && parse_user_or_id(spec->user_name, &id) == 1;
 
-        *ret = (UserRecord) { .uid = spec->uid };
+        *ret = (UserRecord) { .uid = by_id ? id : spec->uid };
         for (size = n > 0 ? (size_t) n : 16384; ; size *= 2) {
                 free(buf);
                 buf = malloc(size);
                 if (!buf)
                         return -ENOMEM;
-                r = spec->user_name ? getpwnam_r(spec->user_name, &pw, buf, size, &pwp)
-                                    : getpwuid_r(spec->uid, &pw, buf, size, &pwp);
+                r = spec->user_name && !by_id ? getpwnam_r(spec->user_name, &pw, buf, size, &pwp)
+                                              : getpwuid_r(ret->uid, &pw, buf, size, &pwp);
                 if (r != ERANGE || size >= PASSWD_BUFFER_MAX)
                         break;
+        }
+        if ((r != 0 || !pwp) && by_id) {
+                /* A uid without an entry, as DynamicUser: named by its number. */
+                ret->gid = id;
+                if (asprintf(&ret->name, "%" PRIu32, id) < 0)
+                        ret->name = NULL;
+                ret->home = strdup("");
+                ret->shell = strdup("");
+                return ret->name && ret->home && ret->shell ? 0 : -ENOMEM;
         }
         /* Not found and failed alike: the daemon cannot run the job. */
         if (r != 0 || !pwp)
@@ -114,6 +130,57 @@ static int child_resolve_user(const CallerCheckSpec *spec, UserRecord *ret) {
         if (getgrouplist(pw.pw_name, pw.pw_gid, ret->groups, &n_groups) < 0)
                 return -E2BIG;
         ret->n_groups = (size_t) n_groups;
+        return 0;
+}
+
+/* In the child, as root: a group's gid, by name (NSS) or decimal gid.
+ * -ESRCH if there is no such group (or the lookup failed). */
+static int child_resolve_group(const char *group, gid_t *ret) {
+        struct group gr, *grp = NULL;
+        _cleanup_free_ char *buf = NULL;
+        uint32_t id;
+        size_t size;
+        long n = sysconf(_SC_GETGR_R_SIZE_MAX);
+        int r;
+
+        r = parse_user_or_id(group, &id);
+        if (r == 1) {
+                *ret = id;
+                return 0;
+        }
+        if (r < 0)
+                return -ESRCH;
+        for (size = n > 0 ? (size_t) n : 16384; ; size *= 2) {
+                free(buf);
+                buf = malloc(size);
+                if (!buf)
+                        return -ENOMEM;
+                r = getgrnam_r(group, &gr, buf, size, &grp);
+                if (r != ERANGE || size >= PASSWD_BUFFER_MAX)
+                        break;
+        }
+        if (r != 0 || !grp || grp->gr_gid == (gid_t) -1)
+                return -ESRCH;
+        *ret = grp->gr_gid;
+        return 0;
+}
+
+/* The user's primary group replaced by group_name: a user with an entry
+ * gets the groups initgroups() would give it with that group, a bare uid
+ * none. */
+static int child_apply_group(const CallerCheckSpec *spec, UserRecord *u) {
+        gid_t gid;
+        int r, n_groups = (int) CALLER_REPORT_GROUPS_MAX;
+
+        r = child_resolve_group(spec->group_name, &gid);
+        if (r < 0)
+                return r;
+        u->gid = gid;
+        if (u->n_groups == 0)
+                return 0;
+        if (getgrouplist(u->name, gid, u->groups, &n_groups) < 0)
+                return -E2BIG;
+        u->n_groups = (size_t) n_groups;
         return 0;
 }
 
@@ -140,6 +207,8 @@ static _noreturn_ void child_run(const CallerCheckSpec *spec, int fd, pid_t pare
          * (the daemon drains the pipe as it comes); the caller cannot
          * signal a root process, so it is written whole. */
         r = child_resolve_user(spec, &user);
+        if (r == 0 && spec->group_name)
+                r = child_apply_group(spec, &user);
         if (r == -ENOMEM)
                 _exit(EXIT_FAILURE);
         if (r == -ENAMETOOLONG)
@@ -263,7 +332,7 @@ static void check_answer(CallerCheck *c, int reason) {
 
                 r = c->overflow ? -EBADMSG : caller_reports_parse(c->buf, c->size, &reports);
                 if (r >= 0 && reports.have_user && reports.user_error == 0 && c->by_uid &&
-                    reports.user.uid != c->uid)
+                    reports.user.uid != c->expect_uid)
                         r = -EBADMSG;  /* NSS answered for someone else */
                 if (r < 0) {
                         log_warning_errno(r, "Caller check of uid %u sent a report that is not one: %m",
@@ -353,6 +422,8 @@ int caller_check_start(Manager *m, const CallerCheckSpec *spec, caller_check_don
 
         if (count_children(m, spec->uid, &of_uid) >= CALLER_CHECKS_MAX || of_uid >= CALLER_CHECKS_PER_USER_MAX)
                 return -EUSERS;
+        uint32_t id;
+        bool by_id = spec->user_name && parse_user_or_id(spec->user_name, &id) == 1;
 
         CallerCheck *c = calloc(1, sizeof(CallerCheck));
         if (!c)
@@ -360,7 +431,8 @@ int caller_check_start(Manager *m, const CallerCheckSpec *spec, caller_check_don
         *c = (CallerCheck) {
                 .manager = m,
                 .uid = spec->uid,
-                .by_uid = !spec->user_name,
+                .by_uid = !spec->user_name || by_id,
+                .expect_uid = by_id ? id : spec->uid,
                 .want_io_device = spec->io_device,
                 .fd = -1,
         };

@@ -31,12 +31,23 @@ typedef struct CallerCheckSpec {
         /* Resolve this user by name instead (NULL: by uid): for a job run
          * as another user. The paths are then looked at as that user. */
         const char *user_name;
+        /* Running as another user (StartJob's User and Group): user_name
+         * may also be a decimal uid (parse_user_or_id()), which then needs
+         * no passwd entry, as with systemd's DynamicUser: a uid NSS does
+         * not know resolves to a bare user, named by the decimal uid, with
+         * home "", gid = uid and no supplementary groups (n_groups 0: a
+         * user with a passwd entry always has its primary group among
+         * them). group_name, a name or decimal gid, replaces the primary
+         * group; a user with an entry then has the groups initgroups()
+         * gives it with that group. NULL: the user's own. */
+        const char *group_name;
         const char *directory; /* must be enterable (chdir + stat) as the user; NULL = their home, or / */
         const char *io_device; /* resolved to a block device as the user; NULL = none */
 } CallerCheckSpec;
 
 typedef struct CallerCheckResult {
-        /* 0; -ENOENT: no passwd entry (or the lookup failed); -E2BIG: in
+        /* 0; -ENOENT: no passwd entry (or the lookup failed); -ESRCH:
+         * group_name names no group; -E2BIG: in
          * more than CALLER_REPORT_GROUPS_MAX groups (user.name is set);
          * -ENAMETOOLONG: name, home or shell past caller-report.h's bounds;
          * -ETIMEDOUT, -ECHILD: as directory_error; -EBADMSG: the child's

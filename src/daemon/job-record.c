@@ -124,6 +124,10 @@ int job_record_format(const Job *j, char **ret, size_t *ret_size) {
         fprintf(f, "ID=%s\n", j->id);
         put_u64(f, "OWNER", j->owner);
         put_u64(f, "GID", j->gid);
+        if (j->run_uid != UID_UNSET)
+                put_u64(f, "RUN_UID", j->run_uid);
+        if (j->run_user)
+                put_hex(f, "RUN_USER", j->run_user);
         for (char **a = j->argv; a && *a; a++)
                 put_hex(f, "ARGV", *a);
         /* The environment only matters until the job runs; it is never
@@ -132,6 +136,8 @@ int job_record_format(const Job *j, char **ret, size_t *ret_size) {
                 for (char **e = j->environment; e && *e; e++)
                         put_hex(f, "ENV", *e);
         put_hex(f, "WORKDIR", j->working_directory ? j->working_directory : "");
+        if (j->name)
+                fprintf(f, "NAME=%s\n", j->name);
         put_u64(f, "START_USEC", j->start_usec);
         put_u64(f, "CPU_QUOTA", l->cpu_quota_per_sec_usec);
         put_u64(f, "MEMORY_MAX", l->memory_max);
@@ -239,6 +245,7 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
         HEX("WORKDIR", j->working_directory);
         HEX("IO_DEVICE", l->io_device);
         HEX("STATUS_TEXT", j->status_text);
+        HEX("RUN_USER", j->run_user);
 #undef U64
 #undef HEX
         if (strcmp(key, "USER_RUNTIME_DIRECTORY") == 0) {
@@ -248,10 +255,20 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
                 l->user_runtime_directory = u;
                 return 0;
         }
+        if (strcmp(key, "NAME") == 0) {
+                if (!job_name_valid(value))
+                        return -EINVAL;
+                s = strdup(value);
+                if (!s)
+                        return -ENOMEM;
+                free(j->name);
+                j->name = s;
+                return 0;
+        }
         if (strcmp(key, "ID") == 0)
                 /* A record renamed to another job's name is not that job. */
                 return strcmp(value, j->id) == 0 ? 0 : -EINVAL;
-        if (strcmp(key, "OWNER") == 0 || strcmp(key, "GID") == 0) {
+        if (strcmp(key, "OWNER") == 0 || strcmp(key, "GID") == 0 || strcmp(key, "RUN_UID") == 0) {
                 r = parse_uint64(value, &u);
                 if (r < 0)
                         return r;
@@ -259,6 +276,8 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
                         return -ERANGE;
                 if (key[0] == 'O')
                         j->owner = (uid_t) u;
+                else if (key[0] == 'R')
+                        j->run_uid = (uid_t) u;
                 else
                         j->gid = (gid_t) u;
                 return 0;
@@ -364,6 +383,7 @@ int job_record_parse(Job *j, const char *text, size_t size) {
                 return -EBADMSG;
         free_and_null_if_empty(&j->working_directory);
         free_and_null_if_empty(&j->status_text);
+        free_and_null_if_empty(&j->run_user);
         free_and_null_if_empty(&j->limits.io_device);
         return 0;
 }

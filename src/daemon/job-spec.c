@@ -27,6 +27,9 @@ void job_spec_done(JobSpec *spec) {
         strv_free(spec->argv);
         strv_free(spec->environment);
         free(spec->working_directory);
+        free(spec->name);
+        free(spec->user);
+        free(spec->group);
         job_limits_done(&spec->limits);
         *spec = (JobSpec) {};
         job_limits_init(&spec->limits);
@@ -42,6 +45,8 @@ void job_spec_move_to_job(JobSpec *spec, Job *j) {
         j->environment = TAKE_PTR(spec->environment);
         free(j->working_directory);
         j->working_directory = TAKE_PTR(spec->working_directory);
+        free(j->name);
+        j->name = TAKE_PTR(spec->name);
         job_limits_done(&j->limits);
         j->limits = spec->limits;
         job_limits_init(&spec->limits);
@@ -133,7 +138,56 @@ typedef struct SpecOption {
         int (*read)(JobSpec *spec, sd_bus_message *m, const char *name, sd_bus_error *error);
 } SpecOption;
 
+static int free_and_strdup(char **field, const char *s) {
+        char *copy = strdup(s);
+
+        if (!copy)
+                return -ENOMEM;
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+/* Name: the caller's name for the job (unique among their unfinished
+ * jobs; bus-manager.c checks that). */
+static int read_name(JobSpec *spec, sd_bus_message *m, const char *name, sd_bus_error *error) {
+        const char *s;
+        int r;
+
+        r = sd_bus_message_read_basic(m, 's', &s);
+        if (r < 0)
+                return r;
+        if (!job_name_valid(s))
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                         "Name \"%.80s\" is not a valid job name: 1-%u letters, digits, '_', '.' "
+                                         "or '-', beginning with a letter or digit, and not 12 hex digits (that "
+                                         "is a job id).", s, JOB_NAME_LENGTH_MAX);
+        return free_and_strdup(&spec->name, s);
+}
+
+/* User and Group: whom the job runs as, a name or a decimal id. Only the
+ * syntax here; the name service is asked by the caller check's child. */
+static int read_user_or_group(JobSpec *spec, sd_bus_message *m, const char *name, sd_bus_error *error) {
+        bool user = strcmp(name, "User") == 0;
+        const char *s;
+        int r;
+
+        r = sd_bus_message_read_basic(m, 's', &s);
+        if (r < 0)
+                return r;
+        r = parse_user_or_id(s, NULL);
+        if (r < 0)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT, "%s \"%.80s\" is %s.", name, s,
+                                         r == -ERANGE ? "out of range" :
+                                         user ? "neither a user name nor a decimal uid" :
+                                                "neither a group name nor a decimal gid");
+        return free_and_strdup(user ? &spec->user : &spec->group, s);
+}
+
 static const SpecOption spec_options[] = {
+        { "Name",  "s", read_name },
+        { "User",  "s", read_user_or_group },
+        { "Group", "s", read_user_or_group },
         {}
 };
 

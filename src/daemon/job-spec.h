@@ -27,6 +27,9 @@ typedef struct JobSpec {
         /* StartJob options of other D-Bus types (read by the readers in
          * job-spec.c's spec_options[]) add their fields here, free them in
          * job_spec_done() and hand them on in job_spec_move_to_job(). */
+        char *name;                /* Name: job_name_valid(); NULL = none */
+        char *user;                /* User: parse_user_or_id(); NULL = the caller */
+        char *group;               /* Group: parse_user_or_id(); NULL = the user's */
 
         size_t args_bytes;         /* argv + environment + directory, counted while reading */
 } JobSpec;

@@ -50,6 +50,7 @@ int job_new(Manager *m, const char *id, Job **ret) {
                 return -ENOMEM;
         j->manager = m;
         j->go_fd = -1;
+        j->run_uid = UID_UNSET;
         j->exit_code = -1;
         j->cpu_usage_nsec = UINT64_MAX;
         j->memory_peak = UINT64_MAX;
@@ -70,9 +71,39 @@ int job_new(Manager *m, const char *id, Job **ret) {
         return 0;
 }
 
+struct JobFreezerOp {
+        Job *job;
+        bool freeze;
+        sd_bus_slot *slot;
+        job_freezer_done_t done;
+        void *userdata;
+        void (*userdata_free)(void *userdata);
+        JobFreezerOp *next;
+};
+
+static void job_freezer_op_unlink(JobFreezerOp *op) {
+        Job *j = op->job;
+
+        for (JobFreezerOp **p = &j->freezer_ops; *p; p = &(*p)->next)
+                if (*p == op) {
+                        *p = op->next;
+                        j->n_freezer_ops--;
+                        break;
+                }
+        /* Frees the adapter's part of the call, without an answer. */
+        op->slot = sd_bus_slot_unref(op->slot);
+}
+
 Job *job_free(Job *j) {
         if (!j)
                 return NULL;
+        while (j->freezer_ops) {
+                JobFreezerOp *op = j->freezer_ops;
+                job_freezer_op_unlink(op);
+                if (op->userdata && op->userdata_free)
+                        op->userdata_free(op->userdata);
+                free(op);
+        }
         sd_event_source_disable_unref(j->shim_source);
         sd_event_source_disable_unref(j->kill_timer);
         sd_event_source_disable_unref(j->recheck_timer);
@@ -92,6 +123,8 @@ Job *job_free(Job *j) {
         strv_free(j->argv);
         strv_free(j->environment);
         free(j->working_directory);
+        free(j->name);
+        free(j->run_user);
         job_limits_done(&j->limits);
         free(j->status_text);
         free(j->systemd_job);
@@ -167,6 +200,24 @@ int job_set_limits(Job *j, JobLimits *limits, job_limits_set_t done, void *userd
 
 bool job_is_active(const Job *j) {
         return j->state != JOB_FINISHED;
+}
+
+const char *job_state_shown(const Job *j) {
+        if (j->state == JOB_RUNNING && j->paused)
+                return "paused";
+        return job_state_to_string(j->state);
+}
+
+/* Only State changes with it; the record does not (the cgroup keeps it). */
+static void job_set_paused(Job *j, bool paused) {
+        if (j->paused == paused)
+                return;
+        j->paused = paused;
+        log_info("Job %s %s.", j->id, paused ? "paused" : "resumed");
+        int r = sd_bus_emit_properties_changed(j->manager->bus, j->object_path, JOBWORKER_JOB_INTERFACE, "State",
+                                               NULL);
+        if (r < 0)
+                log_warning_errno(r, "Failed to announce the state of job %s: %m", j->id);
 }
 
 int job_send_properties_changed(Job *j) {
@@ -268,6 +319,7 @@ static void job_enter_finished(Job *j) {
         j->recheck_timer = sd_event_source_disable_unref(j->recheck_timer);
         j->start_timer = sd_event_source_disable_unref(j->start_timer);
         j->state_query = unit_state_query_free(j->state_query);
+        j->paused = false;
         /* A finished record keeps only what is shown (job-retention.h). */
         strv_free(j->environment);
         j->environment = NULL;
@@ -448,7 +500,11 @@ static void job_release(Job *j) {
                 job_abort_start(j, "the job's supervisor went away before it was released");
                 return;
         }
-        log_info("Job %s started in %s as uid %u: %s", j->id, j->unit, (unsigned) j->owner, j->argv[0]);
+        if (j->run_uid != UID_UNSET)
+                log_info("Job %s of uid %u started in %s as uid %u: %s", j->id, (unsigned) j->owner, j->unit,
+                         (unsigned) j->run_uid, j->argv[0]);
+        else
+                log_info("Job %s started in %s as uid %u: %s", j->id, j->unit, (unsigned) j->owner, j->argv[0]);
         job_set_state(j, JOB_RUNNING);
         job_report_start(j, 0, NULL);
         job_apply_pending_stop(j);
@@ -637,7 +693,7 @@ static int shim_spec_memfd(Job *j, const gid_t *groups, int n_groups) {
                 return -ENOMEM;
         const ShimSpec spec = {
                 .id = j->id,
-                .uid = j->owner,
+                .uid = job_run_uid(j),
                 .gid = j->gid,
                 .groups = groups,
                 .n_groups = n_groups > 0 ? (size_t) n_groups : 0,
@@ -820,6 +876,12 @@ int job_stop(Job *j, uint64_t timeout_usec) {
         j->stop_deadline_usec = now + timeout_usec;
         log_info("Stopping job %s (SIGKILL in %llu ms).", j->id,
                  (unsigned long long) (timeout_usec / USEC_PER_MSEC));
+        /* A frozen job keeps the SIGTERM pending and never acts on it: thaw
+         * it first (PID 1 handles our calls in order), so it can stop
+         * gracefully. A Pause still under way is undone when it ends. */
+        if (j->paused || j->n_freezer_ops > 0)
+                (void) systemd_freeze_unit(j->manager, j->unit, false, NULL, NULL, NULL);
+        j->paused = false;
         job_set_state(j, JOB_STOPPING);
         /* Whatever becomes of the SIGTERM (KillUnit is answered later, and
          * may fail), the SIGKILL timer ends the job. */
@@ -828,4 +890,75 @@ int job_stop(Job *j, uint64_t timeout_usec) {
         if (r < 0)
                 return log_error_errno(r, "Failed to arm the SIGKILL timer of job %s: %m", j->id);
         return 0;
+}
+
+static void on_job_freezer_reply(int error, const char *message, void *userdata) {
+        JobFreezerOp *op = userdata;
+        Job *j = op->job;
+        job_freezer_done_t done = op->done;
+        void *done_userdata = op->userdata;
+        bool freeze = op->freeze;
+
+        /* Unlinking drops the slot, and the adapter's copy of message with
+         * it: keep what the answer needs. */
+        _cleanup_free_ char *reason = message ? strdup(message) : NULL;
+        job_freezer_op_unlink(op);
+        free(op);
+
+        if (error >= 0) {
+                if (j->state == JOB_RUNNING)
+                        job_set_paused(j, freeze);
+                else if (freeze && j->state == JOB_STOPPING) {
+                        /* A stop came while the freeze was under way: it
+                         * must not leave the job frozen and deaf to SIGTERM. */
+                        (void) systemd_freeze_unit(j->manager, j->unit, false, NULL, NULL, NULL);
+                        error = -ESRCH;
+                } else if (j->state == JOB_FINISHED)
+                        error = -ESRCH;
+        }
+        done(j, error, reason, done_userdata);
+}
+
+int job_pause(Job *j, bool pause, job_freezer_done_t done, void *userdata, void (*userdata_free)(void *userdata)) {
+        _cleanup_free_ JobFreezerOp *op = NULL;
+        int r;
+
+        assert(j);
+        assert(done);
+
+        if (j->state == JOB_FINISHED)
+                return -EALREADY;
+        if (j->state != JOB_RUNNING)
+                return -EBUSY;
+        if (j->n_freezer_ops >= JOB_FREEZER_OPS_MAX)
+                return -EUSERS;
+        op = calloc(1, sizeof(*op));
+        if (!op)
+                return -ENOMEM;
+        *op = (JobFreezerOp) {
+                .job = j,
+                .freeze = pause,
+                .done = done,
+                .userdata = userdata,
+                .userdata_free = userdata_free,
+        };
+        r = systemd_freeze_unit(j->manager, j->unit, pause, on_job_freezer_reply, op, &op->slot);
+        if (r < 0)
+                return r;
+        op->next = j->freezer_ops;
+        j->freezer_ops = TAKE_PTR(op);
+        j->n_freezer_ops++;
+        return 0;
+}
+
+void job_on_freezer_state(Job *j, const char *freezer_state) {
+        assert(j);
+        /* Only the settled states; an admin's systemctl freeze/thaw of the
+         * scope shows too. */
+        if (j->state != JOB_RUNNING || !freezer_state)
+                return;
+        if (strcmp(freezer_state, "frozen") == 0)
+                job_set_paused(j, true);
+        else if (strcmp(freezer_state, "running") == 0)
+                job_set_paused(j, false);
 }

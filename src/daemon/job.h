@@ -19,6 +19,13 @@ typedef struct Job Job;
  * reason a person understands. Called at most once. */
 typedef void (*job_started_t)(Job *j, int error, const char *reason, void *userdata);
 
+/* How a Pause or Resume ended: error 0, or -ESRCH (the job is over or being
+ * stopped), -EBUSY (PID 1 is busy with the scope), other -errno; reason is
+ * PID 1's message or NULL. Called once, unless the job is freed first
+ * (then the userdata free function runs instead). */
+typedef void (*job_freezer_done_t)(Job *j, int error, const char *reason, void *userdata);
+typedef struct JobFreezerOp JobFreezerOp;
+
 struct Job {
         Manager *manager;
 
@@ -27,10 +34,17 @@ struct Job {
         char *unit;           /* jobworker-<id>.scope */
         char *object_path;    /* /org/jobworker1/job/<id> */
         uid_t owner;
+        /* Who the command runs as: run_uid, or the owner while it is
+         * UID_UNSET (job_run_uid()); gid is its primary group either way.
+         * run_user is the run-as user's name, NULL when the owner's or
+         * when the uid has no passwd entry. */
+        uid_t run_uid;
+        char *run_user;
         gid_t gid;
         char **argv;          /* NULL-terminated; bytes without NUL */
         char **environment;   /* NULL-terminated NAME=VALUE, the job's whole environment */
         char *working_directory;
+        char *name;           /* the caller's name for it (job_name_valid()), NULL = none */
         JobLimits limits;
         uint64_t start_usec;  /* CLOCK_REALTIME */
 
@@ -77,7 +91,16 @@ struct Job {
         void *limits_userdata;
         void (*limits_userdata_free)(void *userdata);
         bool recovering;                     /* found at start-up, state not read yet */
+        /* Frozen by Pause() (the cgroup freezer, through PID 1): shown as
+         * state "paused", while state stays JOB_RUNNING. Not persisted: a
+         * restarted daemon reads it back from the scope's cgroup. */
+        bool paused;
+        JobFreezerOp *freezer_ops;           /* Pause/Resume calls PID 1 has not answered */
+        unsigned n_freezer_ops;
 };
+
+/* At most this many Pause/Resume calls of one job waiting for PID 1. */
+#define JOB_FREEZER_OPS_MAX 8U
 
 int job_new(Manager *m, const char *id, Job **ret);
 Job *job_free(Job *j);
@@ -85,7 +108,15 @@ static inline void job_freep(Job **j) {
         job_free(*j);
 }
 
+#define UID_UNSET ((uid_t) -1)
+static inline uid_t job_run_uid(const Job *j) {
+        return j->run_uid == UID_UNSET ? j->owner : j->run_uid;
+}
+
 bool job_is_active(const Job *j);
+/* The state as clients see it: "paused" for a frozen running job, else
+ * job_state_to_string(j->state). */
+const char *job_state_shown(const Job *j);
 
 /* Persistence under RUNSTATEDIR/jobs (job-record.c): <id>.job is ours,
  * <id>.status the shim's; both 0600 in a 0700 directory. A record holds at
@@ -116,6 +147,13 @@ int job_stop(Job *j, uint64_t timeout_usec);
 /* A Stop() that came while the job was starting, applied once it runs. */
 void job_apply_pending_stop(Job *j);
 void job_on_systemd_job_removed(Job *j, const char *result);
+/* Freezes (pause = true) or thaws the job's scope; done reports the end.
+ * -EALREADY: it has finished; -EBUSY: it is starting or stopping (nothing
+ * to pause yet, or a stop under way); -EUSERS: JOB_FREEZER_OPS_MAX calls
+ * are pending. On an error returned here done is not called. */
+int job_pause(Job *j, bool pause, job_freezer_done_t done, void *userdata, void (*userdata_free)(void *userdata));
+/* PID 1's FreezerState of the scope ("frozen", "running", ...). */
+void job_on_freezer_state(Job *j, const char *freezer_state);
 /* Finishes a job that never ran (found half-started at start-up) as
  * start-failed, the way every job finishes: record, bus, journal, retention. */
 void job_finish_unstarted(Job *j, const char *reason);

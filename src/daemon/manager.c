@@ -312,6 +312,25 @@ Job *manager_find_job_by_systemd_job(Manager *m, const char *path) {
         return NULL;
 }
 
+Job *manager_find_job_by_name(Manager *m, uid_t owner, const char *name, bool unfinished_only) {
+        Job *newest = NULL;
+
+        assert(m);
+        assert(name);
+        /* A scan: names are looked up when a start is made and when a
+         * client names a job, not per event. */
+        for (size_t i = 0; i < m->n_jobs; i++) {
+                Job *j = m->jobs[i];
+                if (j->owner != owner || !j->name || strcmp(j->name, name) != 0)
+                        continue;
+                if (job_is_active(j))
+                        return j;
+                if (!unfinished_only && (!newest || j->start_usec > newest->start_usec))
+                        newest = j;
+        }
+        return newest;
+}
+
 int manager_add_job(Manager *m, Job *j) {
         bool found;
         size_t i = job_table_search(m->jobs, m->n_jobs, j->id, &found);
@@ -504,7 +523,15 @@ static void on_recovered_unit_state(UnitStateQuery *q, int error, const char *ac
                 /* A Stop() that came while it was starting still holds. */
                 job_apply_pending_stop(j);
         }
-        log_info("Found job %s (%s), %s.", j->id, j->unit, unit_running ? "still running" : "ended meanwhile");
+        /* Paused before we went: the cgroup remembers. */
+        if (unit_running && j->state == JOB_RUNNING) {
+                int r = systemd_scope_frozen(j->owner, j->unit);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot read whether job %s is paused: %m", j->id);
+                j->paused = r > 0;
+        }
+        log_info("Found job %s (%s), %s.", j->id, j->unit,
+                 !unit_running ? "ended meanwhile" : j->paused ? "paused" : "still running");
         job_check(j);
 }
 

@@ -69,6 +69,9 @@ int manager_run(Manager *m);
 Job *manager_find_job(Manager *m, const char *id);
 Job *manager_find_job_by_unit(Manager *m, const char *unit);
 Job *manager_find_job_by_systemd_job(Manager *m, const char *path);
+/* The job of owner called name: the unfinished one (there is at most one),
+ * else, unless unfinished_only, the most recently started finished one. */
+Job *manager_find_job_by_name(Manager *m, uid_t owner, const char *name, bool unfinished_only);
 int manager_add_job(Manager *m, Job *j);
 void manager_remove_job(Manager *m, Job *j);
 unsigned manager_active_jobs(Manager *m);

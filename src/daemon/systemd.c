@@ -74,7 +74,7 @@ static Job *job_for_unit_path(Manager *m, const char *path) {
  * time the state says the scope is over. */
 static int on_unit_properties_changed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *interface, *active = NULL, *result = NULL;
+        const char *interface, *active = NULL, *result = NULL, *freezer = NULL;
         int r;
 
         if (!message_is_from_pid1(m, message))
@@ -102,10 +102,13 @@ static int on_unit_properties_changed(sd_bus_message *message, void *userdata, s
                 r = sd_bus_message_peek_type(message, NULL, &contents);
                 if (r < 0)
                         goto bad;
-                bool wanted = (is_unit && strcmp(name, "ActiveState") == 0) ||
-                              (is_scope && strcmp(name, "Result") == 0);
-                if (wanted && strcmp(contents, "s") == 0)
-                        r = sd_bus_message_read(message, "v", "s", is_unit ? &active : &result);
+                /* FreezerState too, when PID 1 sends it: a freeze or thaw of
+                 * the scope by an admin (systemctl freeze) shows as well. */
+                const char **want = is_unit && strcmp(name, "ActiveState") == 0 ? &active :
+                                    is_unit && strcmp(name, "FreezerState") == 0 ? &freezer :
+                                    is_scope && strcmp(name, "Result") == 0 ? &result : NULL;
+                if (want && strcmp(contents, "s") == 0)
+                        r = sd_bus_message_read(message, "v", "s", want);
                 else
                         r = sd_bus_message_skip(message, "v");
                 if (r < 0)
@@ -118,6 +121,8 @@ static int on_unit_properties_changed(sd_bus_message *message, void *userdata, s
                 goto bad;
         /* The invalidated list is of no use: both properties always come
          * with their values. */
+        if (freezer)
+                job_on_freezer_state(j, freezer);
         job_on_unit_state(j, active, result);
         return 0;
 bad:
@@ -596,4 +601,112 @@ int systemd_scope_holds_pid(const char *slice, const char *unit, pid_t pid) {
         if ((size_t) n == sizeof buf)
                 return 0;  /* far longer than any one-line v2 path of ours */
         return scope_cgroup_file_matches(buf, (size_t) n, slice, unit);
+}
+
+typedef struct FreezerCall {
+        char *unit;
+        bool freeze;
+        unit_freezer_done_t done;
+        void *userdata;
+} FreezerCall;
+
+static void freezer_call_free(void *userdata) {
+        FreezerCall *c = userdata;
+
+        if (!c)
+                return;
+        free(c->unit);
+        free(c);
+}
+
+static int on_freezer_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        FreezerCall *c = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        int error = 0;
+
+        if (e) {
+                /* The names PID 1 answers with (bus-common-errors.h): a
+                 * scope that is gone or over, one busy with a start or stop
+                 * job or another freezer operation, no freezer (cgroup v1). */
+                if (sd_bus_error_has_names(e, "org.freedesktop.systemd1.NoSuchUnit",
+                                           "org.freedesktop.systemd1.UnitInactive",
+                                           "org.freedesktop.DBus.Error.UnknownObject"))
+                        error = -ESRCH;
+                else if (sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitBusy"))
+                        error = -EBUSY;
+                else
+                        error = -sd_bus_message_get_errno(reply) ?: -EIO;
+                log_info("Failed to %s %s: %s", c->freeze ? "freeze" : "thaw", c->unit,
+                         e->message ? e->message : e->name);
+        }
+        if (c->done)
+                c->done(error, e ? (e->message ?: e->name) : NULL, c->userdata);
+        /* The slot's destroy callback frees c. */
+        return 0;
+}
+
+int systemd_freeze_unit(Manager *m, const char *unit, bool freeze, unit_freezer_done_t done, void *userdata,
+                        sd_bus_slot **ret_slot) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        FreezerCall *c;
+        int r;
+
+        assert(m);
+        assert(unit);
+        assert(!done || ret_slot);
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->freeze = freeze;
+        c->done = done;
+        c->userdata = userdata;
+        c->unit = strdup(unit);
+        if (!c->unit) {
+                freezer_call_free(c);
+                return -ENOMEM;
+        }
+        r = sd_bus_call_method_async(m->bus, &slot, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                     freeze ? "FreezeUnit" : "ThawUnit", on_freezer_reply, c, "s", unit);
+        if (r < 0) {
+                freezer_call_free(c);
+                return log_warning_errno(r, "Failed to ask systemd to %s %s: %m", freeze ? "freeze" : "thaw", unit);
+        }
+        /* c lives as long as the slot: dropping the slot (the job went)
+         * frees it without calling done. */
+        r = sd_bus_slot_set_destroy_callback(slot, freezer_call_free);
+        if (r < 0) {
+                freezer_call_free(c);
+                return r;
+        }
+        if (ret_slot)
+                *ret_slot = TAKE_PTR(slot);
+        else {
+                r = sd_bus_slot_set_floating(slot, true);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int systemd_scope_frozen(uid_t owner, const char *unit) {
+        char slice[JOBWORKER_USER_SLICE_NAME_MAX];
+        _cleanup_free_ char *path = scope_cgroup_path(user_slice_name(owner, slice), unit, "cgroup.freeze");
+        _cleanup_close_ int fd = -1;
+        char buf[8];
+        ssize_t n;
+
+        assert(unit);
+        if (!path)
+                return -ENOMEM;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        do
+                n = read(fd, buf, sizeof buf - 1);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        return buf[0] == '1';
 }

@@ -58,3 +58,17 @@ int systemd_set_unit_properties(Manager *m, const char *unit, const struct Scope
  * `systemctl set-property --runtime` sets them (and with the same effect on
  * what an admin set there for those keys). */
 int systemd_apply_user_slice(Manager *m, uid_t uid);
+
+/* FreezeUnit (freeze = true) or ThawUnit on a unit, asynchronously. PID 1
+ * answers once the cgroup is frozen (or thawed). done runs once with 0 or
+ * a negative errno and, on failure, PID 1's message (else NULL), unless
+ * the slot (*ret_slot) is unreferenced first. done may be NULL (the answer
+ * is only logged; then ret_slot may be NULL too, the call floats). */
+typedef void (*unit_freezer_done_t)(int error, const char *message, void *userdata);
+int systemd_freeze_unit(Manager *m, const char *unit, bool freeze, unit_freezer_done_t done, void *userdata,
+                        sd_bus_slot **ret_slot);
+
+/* 1 if the cgroup of one of our scopes (of owner's slice) is asked to be
+ * frozen (its cgroup.freeze says 1), 0 if not or if the scope is gone, < 0
+ * if that cannot be read. A read of cgroupfs: it never waits for anyone. */
+int systemd_scope_frozen(uid_t owner, const char *unit);

@@ -17,6 +17,9 @@
 #define JOBWORKER_ERROR_START_FAILED     "org.jobworker1.Error.StartFailed"
 /* Manager.Reload: jobworkerd.conf has an error; the settings stay. */
 #define JOBWORKER_ERROR_INVALID_CONFIGURATION "org.jobworker1.Error.InvalidConfiguration"
+/* StartJob with a Name the caller's unfinished job already has: nothing
+ * was started (the message names that job's id). */
+#define JOBWORKER_ERROR_ALREADY_EXISTS   "org.jobworker1.Error.AlreadyExists"
 /* StartJob reached a daemon that is exiting (idle): nothing was started,
  * and the same call now reaches the next instance. */
 #define JOBWORKER_ERROR_SHUTTING_DOWN    "org.jobworker1.Error.ShuttingDown"

@@ -16,6 +16,10 @@ static bool ascii_isdigit(char c) {
         return c >= '0' && c <= '9';
 }
 
+static bool ascii_isalpha(char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
 static bool ascii_isspace(char c) {
         return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
@@ -446,5 +450,53 @@ int job_id_generate(char ret[static JOB_ID_LENGTH + 1]) {
         sd_id128_to_string(id, s);
         memcpy(ret, s, JOB_ID_LENGTH);
         ret[JOB_ID_LENGTH] = '\0';
+        return 0;
+}
+
+bool job_name_valid(const char *name) {
+        size_t n, hex = 0;
+
+        if (!name)
+                return false;
+        n = strlen(name);
+        if (n == 0 || n > JOB_NAME_LENGTH_MAX)
+                return false;
+        if (!ascii_isalpha(name[0]) && !ascii_isdigit(name[0]))
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = name[i];
+                if (!ascii_isalpha(c) && !ascii_isdigit(c) && c != '_' && c != '.' && c != '-')
+                        return false;
+                if (ascii_isdigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
+                        hex++;
+        }
+        return !(n == JOB_ID_LENGTH && hex == n);
+}
+
+int parse_user_or_id(const char *s, uint32_t *ret_id) {
+        size_t n;
+        uint64_t v;
+        int r;
+
+        if (!s)
+                return -EINVAL;
+        n = strlen(s);
+        if (n == 0 || n > 256 || s[0] == '-')
+                return -EINVAL;
+        if (ascii_isdigit(s[0])) {
+                r = parse_uint64(s, &v);
+                if (r == -ERANGE || (r >= 0 && v >= UINT32_MAX))
+                        return -ERANGE;
+                if (r >= 0) {
+                        if (ret_id)
+                                *ret_id = (uint32_t) v;
+                        return 1;
+                }
+                /* Digits and more: a name such as "4u". */
+        }
+        for (size_t i = 0; i < n; i++)
+                if (!ascii_isalpha(s[i]) && !ascii_isdigit(s[i]) && !strchr("_.-", s[i]) &&
+                    !(s[i] == '$' && i == n - 1))
+                        return -EINVAL;
         return 0;
 }

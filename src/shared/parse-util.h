@@ -74,6 +74,22 @@ bool parse_env_assignment_valid(const char *s, size_t len);
 /* Whether id is a job id: exactly JOB_ID_LENGTH characters of [0-9a-f]. */
 bool job_id_valid(const char *id);
 
+/* Job names (StartJob's Name option): 1..JOB_NAME_LENGTH_MAX characters of
+ * [A-Za-z0-9_.-], beginning with a letter or digit (no "-x" that reads as
+ * an option, no "." or ".."), and not twelve hex digits of either case,
+ * which would read as a job id: wherever a job id is taken a name may
+ * stand instead. */
+#define JOB_NAME_LENGTH_MAX 64U
+bool job_name_valid(const char *name);
+
+/* A user or group as StartJob's User/Group take it: a decimal id below
+ * 4294967295 ((uid_t) -1 means "none" to the kernel), or a name of 1..256
+ * characters of [A-Za-z0-9_.-] not beginning with '-' (a trailing '$' is
+ * allowed, as for Samba machine accounts). Only the syntax: whether the
+ * name exists is for NSS to say. Returns 1 with *ret_id set for a number,
+ * 0 for a name, -EINVAL or -ERANGE. */
+int parse_user_or_id(const char *s, uint32_t *ret_id);
+
 /* A new random job id (the first 12 hex characters of a random 128-bit id),
  * NUL-terminated. Returns 0 or the negative errno of sd_id128_randomize(). */
 int job_id_generate(char ret[static JOB_ID_LENGTH + 1]);

@@ -148,8 +148,13 @@ start_error "$U1" "$INVALID" "Working directory /etc/passwd: Not a directory" 1 
 start_error "$U1" "$INVALID" "Working directory" 1 $(ay true) 0 3 47 0 120 0
 
 info "job ids and lifecycle"
-for bad in "nope/.." "" "0123456789AB" "0123456789abc" "0123456789a"; do
+for bad in "nope/.." "" "0123456789AB" ".0123456789a" "$(printf 'x%.0s' {1..65})"; do
     expect_error "$U1" "$INVALID" "is not a job id" call "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" GetJob s "$bad"
+done
+# Not ids, but valid job names: looked up among the caller's jobs.
+for name in "0123456789abc" "0123456789a"; do
+    expect_error "$U1" org.jobworker1.Error.NoSuchJob "No job $name" \
+        call "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" GetJob s "$name"
 done
 expect_error "$U1" org.jobworker1.Error.NoSuchJob "No job 0123456789ab" \
     call "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" GetJob s 0123456789ab

@@ -220,11 +220,47 @@ static void test_path_make_absolute(void **state) {
         free(p);
 }
 
+static void test_name_user_group(void **state) {
+        JobOptions o = {};
+        char *msg = NULL;
+
+        assert_int_equal(job_options_set(&o, "name", "nightly-build.1", "/cwd", NULL), 0);
+        assert_string_equal(o.name, "nightly-build.1");
+        assert_int_equal(job_options_set(&o, "name", "again", "/cwd", NULL), 0);
+        assert_string_equal(o.name, "again");
+        assert_int_equal(job_options_set(&o, "name", "0123456789ab", "/cwd", &msg), -EINVAL);
+        assert_non_null(strstr(msg, "--name=0123456789ab"));
+        free(msg);
+        msg = NULL;
+        assert_int_equal(job_options_set(&o, "name", "a/b", "/cwd", NULL), -EINVAL);
+        assert_int_equal(job_options_set(&o, "name", "", "/cwd", NULL), -EINVAL);
+        assert_string_equal(o.name, "again");
+
+        assert_int_equal(job_options_set(&o, "user", "nobody", "/cwd", NULL), 0);
+        assert_string_equal(o.user, "nobody");
+        assert_int_equal(job_options_set(&o, "user", "4242", "/cwd", NULL), 0);
+        assert_string_equal(o.user, "4242");
+        assert_int_equal(job_options_set(&o, "group", "0", "/cwd", NULL), 0);
+        assert_string_equal(o.group, "0");
+        assert_int_equal(job_options_set(&o, "user", "4294967295", "/cwd", &msg), -ERANGE);
+        assert_non_null(strstr(msg, "--user=4294967295"));
+        free(msg);
+        msg = NULL;
+        assert_int_equal(job_options_set(&o, "user", "", "/cwd", NULL), -EINVAL);
+        assert_int_equal(job_options_set(&o, "user", "-1", "/cwd", NULL), -EINVAL);
+        assert_int_equal(job_options_set(&o, "group", "a b", "/cwd", NULL), -EINVAL);
+        assert_int_equal(job_options_set(&o, "group", "x:y", "/cwd", NULL), -EINVAL);
+        assert_string_equal(o.user, "4242");
+        assert_string_equal(o.group, "0");
+        job_options_done(&o);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_typed_values),
                 cmocka_unit_test(test_rejections),
                 cmocka_unit_test(test_env_and_workdir),
+                cmocka_unit_test(test_name_user_group),
                 cmocka_unit_test(test_parse_argv),
                 cmocka_unit_test(test_append),
                 cmocka_unit_test(test_path_make_absolute),

@@ -29,6 +29,7 @@ static Job *job_alloc(void) {
         j->exit_code = -1;
         j->cpu_usage_nsec = UINT64_MAX;
         j->memory_peak = UINT64_MAX;
+        j->run_uid = UID_UNSET;
         job_limits_init(&j->limits);
         strcpy(j->id, ID);
         return j;
@@ -39,6 +40,8 @@ static void job_release(Job *j) {
         strv_free(j->environment);
         free(j->working_directory);
         free(j->status_text);
+        free(j->name);
+        free(j->run_user);
         job_limits_done(&j->limits);
         free(j);
 }
@@ -81,6 +84,9 @@ static Job *job_sample(void) {
         j->status_text = strdup("why\tnot");
         j->stop_requested = true;
         j->stop_deadline_usec = 42;
+        j->name = strdup("nightly-1.x");
+        j->run_uid = 4242;
+        j->run_user = strdup("build$");
         return j;
 }
 
@@ -119,6 +125,28 @@ static void test_round_trip(void **state) {
         assert_string_equal(k->status_text, "why\tnot");
         assert_true(k->stop_requested);
         assert_int_equal(k->stop_deadline_usec, 42);
+        assert_string_equal(k->name, "nightly-1.x");
+        assert_int_equal(k->run_uid, 4242);
+        assert_int_equal(job_run_uid(k), 4242);
+        assert_string_equal(k->run_user, "build$");
+        job_release(j);
+        job_release(k);
+
+        /* A job of its owner: no name, no run-as in the record, and none
+         * read back (records of older versions look the same). */
+        j = job_alloc();
+        k = job_alloc();
+        j->argv = strv_make("true", NULL, NULL);
+        j->owner = 1000;
+        free(text);
+        assert_int_equal(job_record_format(j, &text, &size), 0);
+        assert_null(strstr(text, "NAME="));
+        assert_null(strstr(text, "RUN_"));
+        assert_int_equal(job_record_parse(k, text, size), 0);
+        assert_null(k->name);
+        assert_null(k->run_user);
+        assert_int_equal(k->run_uid, UID_UNSET);
+        assert_int_equal(job_run_uid(k), 1000);
         job_release(j);
         job_release(k);
 }
@@ -186,6 +214,13 @@ static void test_hostile(void **state) {
         assert_refused("RESULT=bogus");
         assert_refused("STOP_REQUESTED=yes");
         assert_refused("ID=ba9876543210"); /* another job's record */
+        assert_refused("NAME=0123456789ab"); /* reads as an id */
+        assert_refused("NAME=a/b");
+        assert_refused("NAME=");
+        assert_refused("NAME=-x");
+        assert_refused("RUN_UID=4294967295");
+        assert_refused("RUN_UID=-1");
+        assert_refused("RUN_USER=00");
         assert_refused("no equals sign");
         assert_refused("=value");
 

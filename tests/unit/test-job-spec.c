@@ -313,6 +313,62 @@ static void test_read_errors(void **state) {
         free(big);
 }
 
+/* Name, User, Group: read into the spec, syntax checked, each naming the
+ * value it refuses. */
+static int read_strings(const char *name, const char *user, const char *group, JobSpec *spec,
+                        sd_bus_error *error) {
+        Bus b;
+        sd_bus_message *m;
+        int r;
+
+        bus_setup(&b);
+        m = new_call(&b);
+        assert_true(sd_bus_message_open_container(m, 'a', "ay") >= 0);
+        append_ay(m, "true", 4);
+        assert_true(sd_bus_message_close_container(m) >= 0);
+        assert_true(sd_bus_message_open_container(m, 'a', "ay") >= 0);
+        assert_true(sd_bus_message_close_container(m) >= 0);
+        append_ay(m, "", 0);
+        assert_true(sd_bus_message_append(m, "a{sv}", 3, "Name", "s", name, "User", "s", user, "Group", "s",
+                                          group) >= 0);
+        seal(m);
+        job_spec_init(spec);
+        r = job_spec_read(spec, m, error);
+        sd_bus_message_unref(m);
+        bus_teardown(&b);
+        return r;
+}
+
+static void test_read_name_user_group(void **state) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(job_spec_done) JobSpec spec = {};
+
+        assert_int_equal(read_strings("nightly", "nobody", "4242", &spec, &error), 0);
+        assert_string_equal(spec.name, "nightly");
+        assert_string_equal(spec.user, "nobody");
+        assert_string_equal(spec.group, "4242");
+        job_spec_done(&spec);
+
+        assert_true(read_strings("0123456789ab", "nobody", "0", &spec, &error) < 0);
+        assert_string_equal(error.name, JOBWORKER_ERROR_INVALID_ARGUMENT);
+        assert_non_null(strstr(error.message, "Name \"0123456789ab\" is not a valid job name"));
+        sd_bus_error_free(&error);
+        job_spec_done(&spec);
+
+        assert_true(read_strings("ok", "a:b", "0", &spec, &error) < 0);
+        assert_non_null(strstr(error.message, "User \"a:b\" is neither a user name nor a decimal uid"));
+        sd_bus_error_free(&error);
+        job_spec_done(&spec);
+
+        assert_true(read_strings("ok", "0", "4294967295", &spec, &error) < 0);
+        assert_non_null(strstr(error.message, "Group \"4294967295\" is out of range"));
+        sd_bus_error_free(&error);
+        job_spec_done(&spec);
+
+        expect_read_error("true", 4, "Name", "u", "Option 'Name' must be of D-Bus type 's', got 'u'");
+        expect_read_error("true", 4, "User", "as", "Option 'User' must be of D-Bus type 's', got 'as'");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_environment_identity),
@@ -324,6 +380,7 @@ int main(void) {
                 cmocka_unit_test(test_validate_cpus),
                 cmocka_unit_test(test_read),
                 cmocka_unit_test(test_read_errors),
+                cmocka_unit_test(test_read_name_user_group),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -408,6 +408,69 @@ static void test_job_id(void **state) {
         assert_string_not_equal(id, other); /* 48 random bits */
 }
 
+static void test_job_name(void **state) {
+        char longest[JOB_NAME_LENGTH_MAX + 2];
+
+        assert_true(job_name_valid("build"));
+        assert_true(job_name_valid("nightly-2026.12.02_x86"));
+        assert_true(job_name_valid("A"));
+        assert_true(job_name_valid("9"));
+        assert_true(job_name_valid("0123456789a"));    /* 11 hex: no id */
+        assert_true(job_name_valid("0123456789abc"));  /* 13 hex: no id */
+        assert_true(job_name_valid("0123456789ag"));   /* 12, not all hex */
+        memset(longest, 'x', JOB_NAME_LENGTH_MAX);
+        longest[JOB_NAME_LENGTH_MAX] = '\0';
+        assert_true(job_name_valid(longest));
+
+        longest[JOB_NAME_LENGTH_MAX] = 'x';
+        longest[JOB_NAME_LENGTH_MAX + 1] = '\0';
+        assert_false(job_name_valid(longest));
+        assert_false(job_name_valid(NULL));
+        assert_false(job_name_valid(""));
+        assert_false(job_name_valid("0123456789ab"));  /* reads as a job id */
+        assert_false(job_name_valid("0123456789AB"));
+        assert_false(job_name_valid("DEADBEEFcafe"));
+        assert_false(job_name_valid("-rf"));
+        assert_false(job_name_valid("."));
+        assert_false(job_name_valid(".."));
+        assert_false(job_name_valid(".hidden"));
+        assert_false(job_name_valid("_x"));
+        assert_false(job_name_valid("a b"));
+        assert_false(job_name_valid("a/b"));
+        assert_false(job_name_valid("a:b"));
+        assert_false(job_name_valid("caf\xc3\xa9"));
+        assert_false(job_name_valid("a\n"));
+}
+
+static void test_parse_user_or_id(void **state) {
+        uint32_t id = 7;
+
+        assert_int_equal(parse_user_or_id("nobody", &id), 0);
+        assert_int_equal(id, 7);
+        assert_int_equal(parse_user_or_id("Alice.B-c_d", NULL), 0);
+        assert_int_equal(parse_user_or_id("host$", NULL), 0);
+        assert_int_equal(parse_user_or_id("4u", NULL), 0);
+        assert_int_equal(parse_user_or_id("4242", &id), 1);
+        assert_int_equal(id, 4242);
+        assert_int_equal(parse_user_or_id("0", &id), 1);
+        assert_int_equal(id, 0);
+        assert_int_equal(parse_user_or_id("4294967294", &id), 1);
+        assert_int_equal(id, 4294967294U);
+
+        assert_int_equal(parse_user_or_id("4294967295", NULL), -ERANGE);
+        assert_int_equal(parse_user_or_id("99999999999999999999999", NULL), -ERANGE);
+        assert_int_equal(parse_user_or_id(NULL, NULL), -EINVAL);
+        assert_int_equal(parse_user_or_id("", NULL), -EINVAL);
+        assert_int_equal(parse_user_or_id("-1", NULL), -EINVAL);
+        assert_int_equal(parse_user_or_id("+1", NULL), -EINVAL);
+        assert_int_equal(parse_user_or_id(" 1", NULL), -EINVAL);
+        assert_int_equal(parse_user_or_id("a b", NULL), -EINVAL);
+        assert_int_equal(parse_user_or_id("a:b", NULL), -EINVAL);
+        assert_int_equal(parse_user_or_id("a$b", NULL), -EINVAL);
+        assert_int_equal(parse_user_or_id("a/b", NULL), -EINVAL);
+        assert_int_equal(parse_user_or_id("caf\xc3\xa9", NULL), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_size),
@@ -421,6 +484,8 @@ int main(void) {
                 cmocka_unit_test(test_parse_uint64),
                 cmocka_unit_test(test_parse_env_assignment_valid),
                 cmocka_unit_test(test_job_id),
+                cmocka_unit_test(test_job_name),
+                cmocka_unit_test(test_parse_user_or_id),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
