@@ -170,6 +170,20 @@ static int property_get_user_runtime_directory(sd_bus *bus, const char *path, co
         return sd_bus_message_append(reply, "b", (int) j->limits.user_runtime_directory);
 }
 
+static int property_get_root_directory(sd_bus *bus, const char *path, const char *interface,
+                                       const char *property, sd_bus_message *reply, void *userdata,
+                                       sd_bus_error *error) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "s", j->limits.root_directory ?: "");
+}
+
+static int property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        bool b = strcmp(property, "HostSystem") == 0 ? j->limits.host_system : j->limits.private_tmp;
+        return sd_bus_message_append(reply, "b", (int) b);
+}
+
 static int property_get_io_device(sd_bus *bus, const char *path, const char *interface, const char *property,
                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
@@ -361,6 +375,9 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("RuntimeMaxUSec", "t", NULL, offsetof(Job, limits.runtime_max_usec), CONST),
         SD_BUS_PROPERTY("StopTimeoutUSec", "t", NULL, offsetof(Job, limits.stop_timeout_usec), CONST),
         SD_BUS_PROPERTY("UserRuntimeDirectory", "b", property_get_user_runtime_directory, 0, CONST),
+        SD_BUS_PROPERTY("RootDirectory", "s", property_get_root_directory, 0, CONST),
+        SD_BUS_PROPERTY("HostSystem", "b", property_get_bool, 0, CONST),
+        SD_BUS_PROPERTY("PrivateTmp", "b", property_get_bool, 0, CONST),
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("t", timeout_usec), SD_BUS_NO_RESULT,
                                 method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetOutput", SD_BUS_ARGS("a{sv}", options),

@@ -168,6 +168,13 @@ static int read_options(sd_bus_message *m, JobLimits *limits, sd_bus_error *erro
 
 /* What the option table cannot know without looking at this host. */
 static int validate_limits_on_host(const JobLimits *l, sd_bus_error *error) {
+        _cleanup_free_ char *message = NULL;
+        int r = job_limits_check(l, &message);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT, "%s",
+                                         message ?: "Invalid options.");
         if (l->allowed_cpus) {
                 long n_cpus = sysconf(_SC_NPROCESSORS_CONF);
                 int max = cpu_mask_max_cpu(l->allowed_cpus, l->allowed_cpus_size);
@@ -386,7 +393,23 @@ static int start_job_checked(PendingStart *p, const CallerCheckResult *result, s
                 }
         }
 
-        if (p->workdir) {
+        if (p->limits.root_directory && result->path_errors[0] < 0) {
+                why = check_failure(result->path_errors[0]);
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                         "RootDirectory %s: %s (checked as user %s).",
+                                         p->limits.root_directory,
+                                         why ? why : strerror(-result->path_errors[0]), p->user_name);
+        }
+
+        if (p->limits.root_directory) {
+                /* Inside the root, entered as the caller after pivot_root;
+                 * the host's home means nothing there. */
+                if (!p->workdir) {
+                        p->workdir = strdup("/");
+                        if (!p->workdir)
+                                return -ENOMEM;
+                }
+        } else if (p->workdir) {
                 if (result->directory_error < 0) {
                         why = check_failure(result->directory_error);
                         return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
@@ -562,13 +585,21 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         if (!p->user_name || !p->home || !p->groups)
                 return -ENOMEM;
 
+        const char *paths[CALLER_CHECK_PATHS_MAX];
+        size_t n_paths = 0;
+        if (p->limits.root_directory)
+                paths[n_paths++] = p->limits.root_directory;
         CallerCheckSpec spec = {
                 .uid = uid,
                 .gid = p->gid,
                 .groups = p->groups,
                 .n_groups = p->n_groups,
-                .directory = p->workdir ?: p->home,
+                /* With a root, the working directory is inside it: entered
+                 * by the shim as the caller, after pivot_root. */
+                .directory = p->limits.root_directory ? NULL : p->workdir ?: p->home,
                 .io_device = p->limits.io_device,
+                .paths = paths,
+                .n_paths = n_paths,
         };
         r = caller_check_start(m, &spec, on_start_job_checked, p, pending_start_free);
         if (r == -EUSERS)

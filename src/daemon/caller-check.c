@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/openat2.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,12 +30,13 @@
 typedef struct CheckReport {
         int32_t step;
         int32_t error;      /* 0 or -errno */
-        uint64_t device;    /* STEP_IO_DEVICE: the device number */
+        uint64_t device;    /* STEP_IO_DEVICE: the device number; STEP_PATH: the index */
 } CheckReport;
 
 enum {
         STEP_IO_DEVICE = 1,
         STEP_DIRECTORY = 2,
+        STEP_PATH = 3,
 };
 
 typedef struct CallerCheck {
@@ -43,6 +45,8 @@ typedef struct CallerCheck {
         uid_t uid;
         bool want_io_device, want_directory;
         bool have_io_device, have_directory;
+        size_t want_paths;
+        bool have_path[CALLER_CHECK_PATHS_MAX];
 
         pid_t pid;
         int fd;                         /* read end of the child's report pipe */
@@ -73,6 +77,22 @@ static void check_free(CallerCheck *c) {
         if (c->free_userdata && c->userdata)
                 c->free_userdata(c->userdata);
         free(c);
+}
+
+/* Readable by us (the caller), searchable if a directory; found without
+ * magic links, so /proc/PID/fd/N of someone else's open file is no way in. */
+static int check_path_readable(const char *path) {
+        struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS };
+        struct stat st;
+        int fd = (int) syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how), r = 0;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0 ||
+            syscall(SYS_faccessat2, fd, "", S_ISDIR(st.st_mode) ? R_OK | X_OK : R_OK, AT_EMPTY_PATH | AT_EACCESS) < 0)
+                r = -errno;
+        close(fd);
+        return r;
 }
 
 /* The child: everything here runs between fork and _exit in a copy of the
@@ -124,6 +144,11 @@ static _noreturn_ void child_run(const CallerCheckSpec *spec, int fd, pid_t pare
                 if (write(fd, &report, sizeof report) != sizeof report)
                         _exit(EXIT_FAILURE);
         }
+        for (size_t i = 0; i < spec->n_paths; i++) {
+                report = (CheckReport) { .step = STEP_PATH, .device = i, .error = check_path_readable(spec->paths[i]) };
+                if (write(fd, &report, sizeof report) != sizeof report)
+                        _exit(EXIT_FAILURE);
+        }
         _exit(EXIT_SUCCESS);
 }
 
@@ -154,6 +179,9 @@ static void read_reports(CallerCheck *c) {
                 } else if (report.step == STEP_DIRECTORY && c->want_directory && !c->have_directory) {
                         c->result.directory_error = report.error;
                         c->have_directory = true;
+                } else if (report.step == STEP_PATH && report.device < c->want_paths && !c->have_path[report.device]) {
+                        c->result.path_errors[report.device] = report.error;
+                        c->have_path[report.device] = true;
                 }
         }
 }
@@ -170,6 +198,9 @@ static void check_answer(CallerCheck *c, int reason) {
                         c->result.io_device_error = reason;
                 if (c->want_directory && !c->have_directory)
                         c->result.directory_error = reason;
+                for (size_t i = 0; i < c->want_paths; i++)
+                        if (!c->have_path[i])
+                                c->result.path_errors[i] = reason;
                 c->timer = sd_event_source_disable_unref(c->timer);
                 done(&c->result, c->userdata);
                 if (c->free_userdata)
@@ -234,6 +265,8 @@ int caller_check_start(Manager *m, const CallerCheckSpec *spec, caller_check_don
         assert(spec);
         assert(done);
         assert(spec->n_groups == 0 || spec->groups);
+        assert(spec->n_paths <= CALLER_CHECK_PATHS_MAX);
+        assert(spec->n_paths == 0 || spec->paths);
 
         if (count_children(m, spec->uid, &of_uid) >= CALLER_CHECKS_MAX || of_uid >= CALLER_CHECKS_PER_USER_MAX)
                 return -EUSERS;
@@ -246,6 +279,7 @@ int caller_check_start(Manager *m, const CallerCheckSpec *spec, caller_check_don
                 .uid = spec->uid,
                 .want_io_device = spec->io_device,
                 .want_directory = spec->directory,
+                .want_paths = spec->n_paths,
                 .fd = -1,
         };
 

@@ -17,6 +17,8 @@ typedef struct Manager Manager;
  * the file system lets it go): per user and in all. */
 #define CALLER_CHECKS_PER_USER_MAX 16U
 #define CALLER_CHECKS_MAX 256U
+/* Paths checked for reading (RootDirectory, bind sources). */
+#define CALLER_CHECK_PATHS_MAX 80U
 
 typedef struct CallerCheckSpec {
         uid_t uid;
@@ -25,6 +27,10 @@ typedef struct CallerCheckSpec {
         int n_groups;
         const char *directory; /* must be enterable (chdir + stat) as the caller; NULL = none */
         const char *io_device; /* resolved to a block device as the caller; NULL = none */
+        /* Each must be readable by the caller (and searchable, if a
+         * directory), looked up without magic links (/proc/PID/fd/...). */
+        const char *const *paths;
+        size_t n_paths;        /* at most CALLER_CHECK_PATHS_MAX */
 } CallerCheckSpec;
 
 typedef struct CallerCheckResult {
@@ -38,6 +44,9 @@ typedef struct CallerCheckResult {
         /* The block device io_device names (its st_rdev), or the one its
          * file system lives on (st_dev), as the caller resolved it. */
         dev_t io_device_number;
+        /* For each of paths: as directory_error; -ENOTDIR where a
+         * directory was needed. */
+        int path_errors[CALLER_CHECK_PATHS_MAX];
 } CallerCheckResult;
 
 /* Called once per check, from the event loop, with the result; userdata is
@@ -45,7 +54,7 @@ typedef struct CallerCheckResult {
 typedef void (*caller_check_done_t)(const CallerCheckResult *result, void *userdata);
 
 /* Forks the child and returns at once: 0, done() follows later. Checks
- * io_device first, then directory. -EUSERS when too many checks of this
+ * io_device first, then directory, then paths. -EUSERS when too many checks of this
  * user (or in all) are pending; other -errno on failure (then done() is
  * never called and userdata stays the caller's). */
 int caller_check_start(Manager *m, const CallerCheckSpec *spec, caller_check_done_t done, void *userdata,

@@ -144,6 +144,10 @@ int job_record_format(const Job *j, char **ret, size_t *ret_size) {
         put_u64(f, "RUNTIME_MAX", l->runtime_max_usec);
         put_u64(f, "STOP_TIMEOUT", l->stop_timeout_usec);
         put_u64(f, "USER_RUNTIME_DIRECTORY", l->user_runtime_directory);
+        if (l->root_directory)
+                put_hex(f, "ROOT_DIRECTORY", l->root_directory);
+        put_u64(f, "HOST_SYSTEM", l->host_system);
+        put_u64(f, "PRIVATE_TMP", l->private_tmp);
         /* Output readers accept the job's output only from this process
          * (job-output.h), also after a restart. */
         if (j->shim_pid > 0)
@@ -238,14 +242,21 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
         U64("PENDING_STOP_TIMEOUT", j->pending_stop_timeout_usec);
         HEX("WORKDIR", j->working_directory);
         HEX("IO_DEVICE", l->io_device);
+        HEX("ROOT_DIRECTORY", l->root_directory);
         HEX("STATUS_TEXT", j->status_text);
 #undef U64
 #undef HEX
-        if (strcmp(key, "USER_RUNTIME_DIRECTORY") == 0) {
+        if (strcmp(key, "USER_RUNTIME_DIRECTORY") == 0 || strcmp(key, "HOST_SYSTEM") == 0 ||
+            strcmp(key, "PRIVATE_TMP") == 0) {
                 r = parse_uint64(value, &u);
                 if (r < 0 || u > 1)
                         return -EINVAL;
-                l->user_runtime_directory = u;
+                if (key[0] == 'U')
+                        l->user_runtime_directory = u;
+                else if (key[0] == 'H')
+                        l->host_system = u;
+                else
+                        l->private_tmp = u;
                 return 0;
         }
         if (strcmp(key, "ID") == 0)

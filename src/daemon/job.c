@@ -565,6 +565,9 @@ static int shim_spec_memfd(Job *j, const gid_t *groups, int n_groups) {
                 .status_path = status,
                 .output = SHIM_OUTPUT_JOURNAL,
                 .user_runtime_directory = j->limits.user_runtime_directory,
+                .root_directory = j->limits.root_directory,
+                .host_system = j->limits.host_system,
+                .private_tmp = j->limits.private_tmp,
                 .env = j->environment,
                 .command = j->argv,
         };

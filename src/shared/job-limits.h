@@ -36,6 +36,9 @@ typedef struct JobLimits {
         uint64_t runtime_max_usec;        /* UINT64_MAX = unset */
         uint64_t stop_timeout_usec;       /* default JOB_STOP_TIMEOUT_DEFAULT_USEC */
         bool user_runtime_directory;      /* default false: /run/user is hidden from the job */
+        char *root_directory;             /* NULL = the host's root; else the job's "/", as the caller named it */
+        bool host_system;                 /* the host's /usr, /etc... read-only in the root; needs root_directory */
+        bool private_tmp;                 /* an empty tmpfs on /tmp and /var/tmp */
 } JobLimits;
 
 /* Defaults: everything unset, no swap, stop timeout 10 s, /run/user hidden. */
@@ -62,6 +65,10 @@ typedef struct JobOptionValue {
  * for people that names the option; or -ENOMEM. l is unchanged on error. */
 int job_limits_set_option(JobLimits *l, const char *name, const JobOptionValue *v,
                           char **ret_error_message);
+
+/* What single options cannot check: HostSystem needs a RootDirectory.
+ * Returns 0, or -EINVAL with *ret_error_message (if not NULL) set. */
+int job_limits_check(const JobLimits *l, char **ret_error_message);
 
 /* How the CLI reads an option's argument, and with which parse-util parser. */
 typedef enum JobOptionArg {
