@@ -24,6 +24,7 @@ void job_info_done(JobInfo *info) {
         free(info->command);
         free(info->working_directory.data);
         free(info->io_device);
+        free(info->root_directory);
         free(info->allowed_cpus);
         *info = (JobInfo) JOB_INFO_INIT;
 }
@@ -35,6 +36,7 @@ typedef enum PropertyKind {
         PROPERTY_UINT64,
         PROPERTY_BYTES,
         PROPERTY_BYTES_ARRAY,
+        PROPERTY_BOOL,
 } PropertyKind;
 
 static const struct {
@@ -68,6 +70,9 @@ static const struct {
         { "TasksMax",               "t",   PROPERTY_UINT64,      offsetof(JobInfo, tasks_max) },
         { "RuntimeMaxUSec",         "t",   PROPERTY_UINT64,      offsetof(JobInfo, runtime_max_usec) },
         { "StopTimeoutUSec",        "t",   PROPERTY_UINT64,      offsetof(JobInfo, stop_timeout_usec) },
+        { "RootDirectory",          "s",   PROPERTY_STRING,      offsetof(JobInfo, root_directory) },
+        { "HostSystem",             "b",   PROPERTY_BOOL,        offsetof(JobInfo, host_system) },
+        { "PrivateTmp",             "b",   PROPERTY_BOOL,        offsetof(JobInfo, private_tmp) },
 };
 
 static int read_bytes(sd_bus_message *m, ByteString *ret) {
@@ -181,6 +186,9 @@ static int read_property(sd_bus_message *m, const char *name, JobInfo *info) {
                         break;
                 case PROPERTY_BYTES_ARRAY:
                         r = read_bytes_array(m, field, &info->n_command);
+                        break;
+                case PROPERTY_BOOL:
+                        r = sd_bus_message_read_basic(m, 'b', field);
                         break;
                 }
                 if (r < 0)
@@ -349,6 +357,10 @@ int job_info_json(const JobInfo *info, FILE *f) {
         json_uint64(f, "finish_timestamp", info->finish_timestamp, true, ",");
         json_uint64(f, "cpu_usage_nsec", info->cpu_usage_nsec, false, ",");
         json_uint64(f, "memory_peak", info->memory_peak, false, ",");
+        json_cstring(f, "root_directory",
+                     info->root_directory && *info->root_directory ? info->root_directory : NULL, ",");
+        fprintf(f, "\"host_system\":%s,\"private_tmp\":%s,",
+                info->host_system ? "true" : "false", info->private_tmp ? "true" : "false");
 
         fputs("\"limits\":{", f);
         json_uint64(f, "cpu_quota_per_sec_usec", info->cpu_quota_per_sec_usec, false, ",");
@@ -363,6 +375,31 @@ int job_info_json(const JobInfo *info, FILE *f) {
         json_uint64(f, "stop_timeout_usec", info->stop_timeout_usec, false, "");
         fputs("}}", f);
         return ferror(f) ? -EIO : 0;
+}
+
+char *job_info_filesystem_text(const JobInfo *info) {
+        char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+        if (!f)
+                return NULL;
+
+        if (info->root_directory && *info->root_directory) {
+                _cleanup_free_ char *dir = shell_escape((const uint8_t *) info->root_directory,
+                                                        strlen(info->root_directory));
+                fprintf(f, "root %s", dir ?: "?");
+                if (info->host_system)
+                        fputs(", host system read-only", f);
+        } else
+                fputs("host", f);
+        if (info->private_tmp || info->host_system)
+                fputs(", private /tmp", f);
+
+        if (fclose(f) != 0) {
+                free(text);
+                return NULL;
+        }
+        return text;
 }
 
 char *job_info_limits_text(const JobInfo *info) {

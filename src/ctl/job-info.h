@@ -37,6 +37,10 @@ typedef struct JobInfo {
         char *allowed_cpus;     /* "" = all */
         uint64_t tasks_max;
         uint64_t runtime_max_usec, stop_timeout_usec;
+
+        /* What the job sees of the file system. */
+        char *root_directory;   /* "" = the host's */
+        int host_system, private_tmp;
 } JobInfo;
 
 #define JOB_INFO_INIT {                                         \
@@ -54,6 +58,10 @@ typedef struct JobInfo {
         }
 
 void job_info_done(JobInfo *info);
+
+/* One line on the job's file system view: "host", or "root DIR, host
+ * system, private /tmp"; NULL on ENOMEM. */
+char *job_info_filesystem_text(const JobInfo *info);
 
 /* Reads the reply of Properties.GetAll(org.jobworker1.Job). Unknown
  * properties are skipped, so a newer daemon may add more. */
