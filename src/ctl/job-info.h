@@ -13,6 +13,11 @@ typedef struct ByteString {
         size_t size;
 } ByteString;
 
+typedef struct JobInfoBind {
+        char *source, *destination;
+        bool read_only;
+} JobInfoBind;
+
 typedef struct JobInfo {
         char *id;
         char *unit;
@@ -41,6 +46,8 @@ typedef struct JobInfo {
         /* What the job sees of the file system. */
         char *root_directory;   /* "" = the host's */
         int host_system, private_tmp;
+        JobInfoBind *binds;     /* BindPaths, then BindReadOnlyPaths */
+        size_t n_binds;
 } JobInfo;
 
 #define JOB_INFO_INIT {                                         \

@@ -17,6 +17,7 @@ void job_options_done(JobOptions *o) {
         free(o->settings);
         strv_free(o->environment);
         free(o->working_directory);
+        job_limits_done(&o->binds);
         *o = (JobOptions) {};
 }
 
@@ -124,6 +125,30 @@ static int set_environment(JobOptions *o, const char *text, char **ret_error_mes
         return 0;
 }
 
+static int set_bind(JobOptions *o, const char *flag, const char *text, const char *cwd,
+                    char **ret_error_message) {
+        _cleanup_free_ char *source_text = NULL, *source = NULL, *message = NULL;
+        const char *colon = strchr(text, ':'), *destination = colon ? colon + 1 : "";
+        int r;
+
+        source_text = colon ? strndup(text, (size_t) (colon - text)) : strdup(text);
+        if (!source_text)
+                return -ENOMEM;
+        r = set_path(flag, source_text, cwd, &source, ret_error_message);
+        if (r < 0)
+                return r;
+        if (colon && destination[0] != '/')
+                return fail(ret_error_message, -EINVAL, "--%s=%s: the destination must be an absolute path",
+                            flag, text);
+        r = job_limits_add_bind(&o->binds, strcmp(flag, "ro-bind") == 0, source, destination, false,
+                                JOB_BIND_FLAG_RECURSIVE, &message);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return fail(ret_error_message, r, "--%s=%s: %s", flag, text, message ?: "invalid bind");
+        return 0;
+}
+
 int job_options_set(JobOptions *o, const char *flag, const char *text, const char *cwd,
                     char **ret_error_message) {
         _cleanup_free_ char *value_text = NULL, *message = NULL;
@@ -134,6 +159,8 @@ int job_options_set(JobOptions *o, const char *flag, const char *text, const cha
 
         if (strcmp(flag, "env") == 0)
                 return set_environment(o, text, ret_error_message);
+        if (strcmp(flag, "bind") == 0 || strcmp(flag, "ro-bind") == 0)
+                return set_bind(o, flag, text, cwd, ret_error_message);
         if (strcmp(flag, "workdir") == 0) {
                 char *p;
                 r = set_path(flag, text, cwd, &p, ret_error_message);
@@ -176,7 +203,7 @@ int job_options_set(JobOptions *o, const char *flag, const char *text, const cha
 }
 
 int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
-        enum { ARG_ENV = 0x80, ARG_WORKDIR, ARG_TABLE = 0x100 };
+        enum { ARG_ENV = 0x80, ARG_WORKDIR, ARG_BIND, ARG_RO_BIND, ARG_TABLE = 0x100 };
         _cleanup_free_ struct option *options = NULL;
         _cleanup_free_ char *cwd = NULL;
         size_t n = 0, n_table = 0;
@@ -184,7 +211,7 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
 
         while (job_option_table[n_table].name)
                 n_table++;
-        options = calloc(n_table + 4, sizeof *options);
+        options = calloc(n_table + 6, sizeof *options);
         if (!options)
                 return -ENOMEM;
         /* A boolean's flag alone means yes: --user-runtime-dir. */
@@ -195,6 +222,8 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
                                                  NULL, ARG_TABLE + (int) i };
         options[n++] = (struct option) { "env",     required_argument, NULL, ARG_ENV };
         options[n++] = (struct option) { "workdir", required_argument, NULL, ARG_WORKDIR };
+        options[n++] = (struct option) { "bind",    required_argument, NULL, ARG_BIND };
+        options[n++] = (struct option) { "ro-bind", required_argument, NULL, ARG_RO_BIND };
         options[n++] = (struct option) { "help",    no_argument,       NULL, 'h' };
 
         /* On another host, this host's directory means nothing there. */
@@ -218,6 +247,10 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
                         flag = "env";
                 else if (opt == ARG_WORKDIR)
                         flag = "workdir";
+                else if (opt == ARG_BIND)
+                        flag = "bind";
+                else if (opt == ARG_RO_BIND)
+                        flag = "ro-bind";
                 else if (opt >= ARG_TABLE && opt < ARG_TABLE + (int) n_table)
                         flag = job_option_table[opt - ARG_TABLE].cli_flag;
                 else
@@ -238,7 +271,13 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
                 fprintf(stderr, "jobworkerctl %s: missing the command to run.\n", argv[0]);
                 return -EINVAL;
         }
-        if (!o->working_directory && cwd)
+        /* With a root of its own, the job starts in its "/" (the daemon's
+         * default): this directory is a host path. */
+        bool has_root = false;
+        for (size_t i = 0; i < o->n_settings; i++)
+                if (strcmp(o->settings[i].info->name, "RootDirectory") == 0)
+                        has_root = true;
+        if (!o->working_directory && cwd && !has_root)
                 o->working_directory = TAKE_PTR(cwd);
         return optind;
 }
@@ -268,6 +307,34 @@ int job_options_append(const JobOptions *o, sd_bus_message *m) {
                 default:
                         r = -EINVAL;
                 }
+                if (r < 0)
+                        return r;
+        }
+        for (int ro = 0; ro <= 1; ro++) {
+                bool any = false;
+                for (size_t i = 0; i < o->binds.n_binds; i++)
+                        any = any || o->binds.binds[i].read_only == ro;
+                if (!any)
+                        continue;
+                r = sd_bus_message_open_container(m, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", ro ? "BindReadOnlyPaths" : "BindPaths");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'v', "a(ssbt)");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'a', "(ssbt)");
+                for (size_t i = 0; r >= 0 && i < o->binds.n_binds; i++) {
+                        const JobBind *b = &o->binds.binds[i];
+                        if (b->read_only == ro)
+                                r = sd_bus_message_append(m, "(ssbt)", b->source, b->destination, 0,
+                                                          JOB_BIND_FLAG_RECURSIVE);
+                }
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
                 if (r < 0)
                         return r;
         }

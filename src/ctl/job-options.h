@@ -22,12 +22,14 @@ typedef struct JobOptions {
         char **environment;          /* --env entries in order, NULL-terminated */
         size_t n_environment;
         char *working_directory;     /* absolute; NULL = the default */
+        JobLimits binds;             /* only its binds: --bind, --ro-bind in order */
 } JobOptions;
 
 void job_options_done(JobOptions *o);
 
 /* Applies --FLAG=TEXT, where flag is a cli_flag of job_option_table or
- * "env" / "workdir". cwd makes relative paths absolute (NULL refuses them).
+ * "env" / "workdir" / "bind" / "ro-bind" (SRC[:DST], split at the first
+ * ':'; SRC relative to cwd, DST absolute, default SRC). cwd makes relative paths absolute (NULL refuses them).
  * Syntax and ranges are checked here, so a typo fails before any call.
  * Returns 0, or -EINVAL / -ERANGE with *ret_error_message set to a sentence
  * naming the flag, or -ENOMEM. */

@@ -114,6 +114,35 @@ static int read_byte_string_array(sd_bus_message *m, const char *what, char ***r
         return 0;
 }
 
+/* BindPaths / BindReadOnlyPaths: systemd's a(ssbt), inside the variant. */
+static int read_bind_paths(sd_bus_message *m, JobLimits *limits, const char *name, sd_bus_error *error) {
+        bool read_only = strcmp(name, "BindReadOnlyPaths") == 0;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "(ssbt)");
+        if (r < 0)
+                return r;
+        for (;;) {
+                _cleanup_free_ char *message = NULL;
+                const char *source, *destination;
+                int ignore_missing;
+                uint64_t flags;
+
+                r = sd_bus_message_read(m, "(ssbt)", &source, &destination, &ignore_missing, &flags);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = job_limits_add_bind(limits, read_only, source, destination, ignore_missing, flags, &message);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT, "%s",
+                                                 message ?: "Invalid bind.");
+        }
+        return sd_bus_message_exit_container(m);
+}
+
 static int read_options(sd_bus_message *m, JobLimits *limits, sd_bus_error *error) {
         int r;
 
@@ -134,6 +163,16 @@ static int read_options(sd_bus_message *m, JobLimits *limits, sd_bus_error *erro
                 r = sd_bus_message_enter_container(m, 'v', contents);
                 if (r < 0)
                         return r;
+                if (strcmp(name, "BindPaths") == 0 || strcmp(name, "BindReadOnlyPaths") == 0) {
+                        if (strcmp(contents, "a(ssbt)") != 0)
+                                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                                         "Option '%s' must be of D-Bus type 'a(ssbt)', got '%.64s'",
+                                                         name, contents);
+                        r = read_bind_paths(m, limits, name, error);
+                        if (r < 0)
+                                return r;
+                        goto next;
+                }
                 if (strlen(contents) == 1 && strchr("dtsb", contents[0])) {
                         v.type = contents[0];
                         r = sd_bus_message_read_basic(m, v.type,
@@ -154,6 +193,7 @@ static int read_options(sd_bus_message *m, JobLimits *limits, sd_bus_error *erro
                 if (r < 0)
                         return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT, "%s",
                                                  message ? message : "Invalid option.");
+        next:
                 r = sd_bus_message_exit_container(m);
                 if (r < 0)
                         return r;
@@ -401,6 +441,25 @@ static int start_job_checked(PendingStart *p, const CallerCheckResult *result, s
                                          why ? why : strerror(-result->path_errors[0]), p->user_name);
         }
 
+        /* Bind sources: as the caller found them. Missing ones marked
+         * ignore-missing are dropped, from the last, so indices hold. */
+        size_t first_bind = p->limits.root_directory ? 1 : 0;
+        for (size_t i = p->limits.n_binds; i > 0; i--) {
+                const JobBind *b = &p->limits.binds[i - 1];
+                int e = result->path_errors[first_bind + i - 1];
+                if (e == -ENOENT && b->ignore_missing) {
+                        job_limits_remove_bind(&p->limits, i - 1);
+                        continue;
+                }
+                if (e < 0) {
+                        why = check_failure(e);
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                                 "%s source %s: %s (checked as user %s).",
+                                                 b->read_only ? "BindReadOnlyPaths" : "BindPaths", b->source,
+                                                 why ? why : strerror(-e), p->user_name);
+                }
+        }
+
         if (p->limits.root_directory) {
                 /* Inside the root, entered as the caller after pivot_root;
                  * the host's home means nothing there. */
@@ -586,9 +645,14 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
                 return -ENOMEM;
 
         const char *paths[CALLER_CHECK_PATHS_MAX];
+        bool directories[CALLER_CHECK_PATHS_MAX] = {};
         size_t n_paths = 0;
-        if (p->limits.root_directory)
+        if (p->limits.root_directory) {
+                directories[n_paths] = true;
                 paths[n_paths++] = p->limits.root_directory;
+        }
+        for (size_t i = 0; i < p->limits.n_binds && n_paths < CALLER_CHECK_PATHS_MAX; i++)
+                paths[n_paths++] = p->limits.binds[i].source;
         CallerCheckSpec spec = {
                 .uid = uid,
                 .gid = p->gid,
@@ -599,6 +663,7 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
                 .directory = p->limits.root_directory ? NULL : p->workdir ?: p->home,
                 .io_device = p->limits.io_device,
                 .paths = paths,
+                .path_is_directory = directories,
                 .n_paths = n_paths,
         };
         r = caller_check_start(m, &spec, on_start_job_checked, p, pending_start_free);

@@ -81,15 +81,18 @@ static void check_free(CallerCheck *c) {
 
 /* Readable by us (the caller), searchable if a directory; found without
  * magic links, so /proc/PID/fd/N of someone else's open file is no way in. */
-static int check_path_readable(const char *path) {
+static int check_path_readable(const char *path, bool directory) {
         struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS };
         struct stat st;
         int fd = (int) syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how), r = 0;
 
         if (fd < 0)
                 return -errno;
-        if (fstat(fd, &st) < 0 ||
-            syscall(SYS_faccessat2, fd, "", S_ISDIR(st.st_mode) ? R_OK | X_OK : R_OK, AT_EMPTY_PATH | AT_EACCESS) < 0)
+        if (fstat(fd, &st) < 0)
+                r = -errno;
+        else if (directory && !S_ISDIR(st.st_mode))
+                r = -ENOTDIR;
+        else if (syscall(SYS_faccessat2, fd, "", S_ISDIR(st.st_mode) ? R_OK | X_OK : R_OK, AT_EMPTY_PATH | AT_EACCESS) < 0)
                 r = -errno;
         close(fd);
         return r;
@@ -145,7 +148,10 @@ static _noreturn_ void child_run(const CallerCheckSpec *spec, int fd, pid_t pare
                         _exit(EXIT_FAILURE);
         }
         for (size_t i = 0; i < spec->n_paths; i++) {
-                report = (CheckReport) { .step = STEP_PATH, .device = i, .error = check_path_readable(spec->paths[i]) };
+                report = (CheckReport) { .step = STEP_PATH, .device = i, 
+                                         .error = check_path_readable(spec->paths[i],
+                                                                      spec->path_is_directory &&
+                                                                      spec->path_is_directory[i]) };
                 if (write(fd, &report, sizeof report) != sizeof report)
                         _exit(EXIT_FAILURE);
         }

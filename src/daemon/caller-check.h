@@ -31,6 +31,7 @@ typedef struct CallerCheckSpec {
          * directory), looked up without magic links (/proc/PID/fd/...). */
         const char *const *paths;
         size_t n_paths;        /* at most CALLER_CHECK_PATHS_MAX */
+        const bool *path_is_directory;  /* must be one; NULL = any type for all */
 } CallerCheckSpec;
 
 typedef struct CallerCheckResult {

@@ -69,6 +69,11 @@ void job_limits_init(JobLimits *l) {
 }
 
 void job_limits_done(JobLimits *l) {
+        for (size_t i = 0; i < l->n_binds; i++) {
+                free(l->binds[i].source);
+                free(l->binds[i].destination);
+        }
+        free(l->binds);
         free(l->root_directory);
         free(l->io_device);
         free(l->io_device_node);
@@ -180,6 +185,57 @@ static int set_root_directory(JobLimits *l, const char *s, char **ret_error_mess
         free(l->root_directory);
         l->root_directory = copy;
         return 0;
+}
+
+int job_limits_add_bind(JobLimits *l, bool read_only, const char *source, const char *destination,
+                        bool ignore_missing, uint64_t flags, char **ret_error_message) {
+        const char *option = read_only ? "BindReadOnlyPaths" : "BindPaths";
+        char what[64];
+        int r;
+
+        if (!l || !source || !destination)
+                return -EINVAL;
+        if (l->n_binds >= JOB_BINDS_MAX)
+                return fail(ret_error_message, -E2BIG, "%s: a job may have at most %u binds", option, JOB_BINDS_MAX);
+        if ((flags & ~JOB_BIND_FLAG_RECURSIVE) != 0)
+                return fail(ret_error_message, -EINVAL,
+                            "%s: flags 0x%" PRIx64 " for '%s': only MS_REC (16384) is known", option, flags, source);
+        snprintf(what, sizeof what, "%s source", option);
+        r = check_path(what, source, ret_error_message);
+        if (r < 0)
+                return r;
+        if (!*destination)
+                destination = source;
+        snprintf(what, sizeof what, "%s destination", option);
+        r = check_path(what, destination, ret_error_message);
+        if (r < 0)
+                return r;
+        if (strcmp(destination, "/") == 0)
+                return fail(ret_error_message, -EINVAL, "%s: '%s' cannot be bound over /; use RootDirectory",
+                            option, source);
+
+        JobBind *n = realloc(l->binds, sizeof(JobBind) * (l->n_binds + 1));
+        if (!n)
+                return -ENOMEM;
+        l->binds = n;
+        JobBind b = { .source = strdup(source), .destination = strdup(destination),
+                      .read_only = read_only, .ignore_missing = ignore_missing };
+        if (!b.source || !b.destination) {
+                free(b.source);
+                free(b.destination);
+                return -ENOMEM;
+        }
+        l->binds[l->n_binds++] = b;
+        return 0;
+}
+
+void job_limits_remove_bind(JobLimits *l, size_t i) {
+        if (!l || i >= l->n_binds)
+                return;
+        free(l->binds[i].source);
+        free(l->binds[i].destination);
+        memmove(l->binds + i, l->binds + i + 1, sizeof(JobBind) * (l->n_binds - i - 1));
+        l->n_binds--;
 }
 
 int job_limits_check(const JobLimits *l, char **ret_error_message) {
