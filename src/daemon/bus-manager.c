@@ -16,18 +16,13 @@
 #include "caller-check.h"
 #include "job.h"
 #include "job-retention.h"
+#include "job-spec.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
 #include "parse-util.h"
 
-/* The kernel refuses an exec whose argv and environment together pass
- * ARG_MAX (2 MiB with the default stack limit); refuse it up front. A job
- * that large takes ~4 MiB of record in /run (hex): how many of those one
- * user and everyone may hold is the byte budget's business
- * (check_record_budget()), not a count's. */
-#define ARGS_BYTES_MAX (2U * 1024 * 1024)
-#define ARGS_COUNT_MAX 65536U
+/* getgrouplist() fills at most this many (the kernel's NGROUPS_MAX). */
 #define GROUPS_MAX 65536
 
 /* JobNew and JobRemoved go to the client that caused them, not to everyone:
@@ -49,250 +44,6 @@ int bus_send_signal_to(sd_bus *bus, const char *destination, const char *member,
         return r;
 }
 
-/* Reads one "ay" as a C string: any byte but NUL (a single trailing NUL,
- * as some clients send, is dropped). */
-static int read_byte_string(sd_bus_message *m, const char *what, char **ret, size_t *total,
-                            sd_bus_error *error) {
-        const void *p;
-        size_t n;
-        int r;
-
-        r = sd_bus_message_read_array(m, 'y', &p, &n);
-        if (r < 0)
-                return r;
-        if (n > 0 && ((const char *) p)[n - 1] == '\0')
-                n--;
-        if (memchr(p, '\0', n))
-                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
-                                         "%s contains a NUL byte.", what);
-        *total += n + 1;
-        if (*total > ARGS_BYTES_MAX)
-                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
-                                         "Command line and environment exceed %u bytes.", ARGS_BYTES_MAX);
-        *ret = strndup(p, n);
-        return *ret ? 0 : -ENOMEM;
-}
-
-static int read_byte_string_array(sd_bus_message *m, const char *what, char ***ret, size_t *total,
-                                  sd_bus_error *error) {
-        _cleanup_strv_free_ char **l = NULL;
-        size_t n = 0;
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'a', "ay");
-        if (r < 0)
-                return r;
-        l = calloc(1, sizeof(char *));
-        if (!l)
-                return -ENOMEM;
-        for (;;) {
-                char *s;
-                r = sd_bus_message_peek_type(m, NULL, NULL);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                if (n >= ARGS_COUNT_MAX)
-                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
-                                                 "%s has more than %u entries.", what, ARGS_COUNT_MAX);
-                r = read_byte_string(m, what, &s, total, error);
-                if (r < 0)
-                        return r;
-                char **nl = realloc(l, sizeof(char *) * (n + 2));
-                if (!nl) {
-                        free(s);
-                        return -ENOMEM;
-                }
-                l = nl;
-                l[n++] = s;
-                l[n] = NULL;
-        }
-        r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(l);
-        return 0;
-}
-
-/* BindPaths / BindReadOnlyPaths: systemd's a(ssbt), inside the variant. */
-static int read_bind_paths(sd_bus_message *m, JobLimits *limits, const char *name, sd_bus_error *error) {
-        bool read_only = strcmp(name, "BindReadOnlyPaths") == 0;
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'a', "(ssbt)");
-        if (r < 0)
-                return r;
-        for (;;) {
-                _cleanup_free_ char *message = NULL;
-                const char *source, *destination;
-                int ignore_missing;
-                uint64_t flags;
-
-                r = sd_bus_message_read(m, "(ssbt)", &source, &destination, &ignore_missing, &flags);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                r = job_limits_add_bind(limits, read_only, source, destination, ignore_missing, flags, &message);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0)
-                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT, "%s",
-                                                 message ?: "Invalid bind.");
-        }
-        return sd_bus_message_exit_container(m);
-}
-
-static int read_options(sd_bus_message *m, JobLimits *limits, sd_bus_error *error) {
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                _cleanup_free_ char *message = NULL;
-                const char *name, *contents;
-                JobOptionValue v = { .type = '?' };
-
-                r = sd_bus_message_read(m, "s", &name);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_peek_type(m, NULL, &contents);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_enter_container(m, 'v', contents);
-                if (r < 0)
-                        return r;
-                if (strcmp(name, "BindPaths") == 0 || strcmp(name, "BindReadOnlyPaths") == 0) {
-                        if (strcmp(contents, "a(ssbt)") != 0)
-                                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
-                                                         "Option '%s' must be of D-Bus type 'a(ssbt)', got '%.64s'",
-                                                         name, contents);
-                        r = read_bind_paths(m, limits, name, error);
-                        if (r < 0)
-                                return r;
-                        goto next;
-                }
-                if (strlen(contents) == 1 && strchr("dtsb", contents[0])) {
-                        v.type = contents[0];
-                        r = sd_bus_message_read_basic(m, v.type,
-                                                      v.type == 'd' ? (void *) &v.d :
-                                                      v.type == 't' ? (void *) &v.t :
-                                                      v.type == 'b' ? (void *) &v.b : (void *) &v.s);
-                } else {
-                        /* Any other type: let the option table name the
-                         * expected one in its error. */
-                        v.type = contents[0];
-                        r = sd_bus_message_skip(m, contents);
-                }
-                if (r < 0)
-                        return r;
-                r = job_limits_set_option(limits, name, &v, &message);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0)
-                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT, "%s",
-                                                 message ? message : "Invalid option.");
-        next:
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
-}
-
-/* What the option table cannot know without looking at this host. */
-static int validate_limits_on_host(const JobLimits *l, sd_bus_error *error) {
-        _cleanup_free_ char *message = NULL;
-        int r = job_limits_check(l, &message);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT, "%s",
-                                         message ?: "Invalid options.");
-        if (l->allowed_cpus) {
-                long n_cpus = sysconf(_SC_NPROCESSORS_CONF);
-                int max = cpu_mask_max_cpu(l->allowed_cpus, l->allowed_cpus_size);
-                if (max < 0)
-                        return sd_bus_error_set(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
-                                                "AllowedCPUs names no CPU.");
-                if (n_cpus > 0 && max >= n_cpus)
-                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
-                                                 "AllowedCPUs names CPU %d, but this host has CPUs 0-%ld.",
-                                                 max, n_cpus - 1);
-        }
-        /* IODevice is a path: resolved as the caller, after authorization
-         * (caller-check.c), never looked up here as root. */
-        return 0;
-}
-
-static int env_set(char ***env, const char *assignment) {
-        size_t name_len = strcspn(assignment, "=");
-        size_t n = 0;
-        char *copy = strdup(assignment);
-
-        if (!copy)
-                return -ENOMEM;
-        for (char **e = *env; e && *e; e++, n++)
-                if (strncmp(*e, assignment, name_len) == 0 && (*e)[name_len] == '=') {
-                        free(*e);
-                        *e = copy;
-                        return 0;
-                }
-        char **nl = realloc(*env, sizeof(char *) * (n + 2));
-        if (!nl) {
-                free(copy);
-                return -ENOMEM;
-        }
-        nl[n] = copy;
-        nl[n + 1] = NULL;
-        *env = nl;
-        return 0;
-}
-
-/* The job's clean environment: a sane PATH and the user's identity, then
- * whatever the caller passed (which wins). */
-static int build_environment(const struct passwd *pw, char **passed, char ***ret, sd_bus_error *error) {
-        _cleanup_strv_free_ char **env = calloc(1, sizeof(char *));
-        char buf[4096];
-        int r;
-
-        if (!env)
-                return -ENOMEM;
-        r = env_set(&env, pw->pw_uid == 0 ? "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-                                          : "PATH=/usr/local/bin:/usr/bin:/bin");
-        if (r < 0)
-                return r;
-        const char *vars[][2] = {
-                { "HOME", pw->pw_dir && *pw->pw_dir ? pw->pw_dir : "/" },
-                { "USER", pw->pw_name },
-                { "LOGNAME", pw->pw_name },
-                { "SHELL", pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh" },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(vars); i++) {
-                if (snprintf(buf, sizeof buf, "%s=%s", vars[i][0], vars[i][1]) >= (int) sizeof buf)
-                        continue;
-                r = env_set(&env, buf);
-                if (r < 0)
-                        return r;
-        }
-        for (char **e = passed; e && *e; e++) {
-                if (!parse_env_assignment_valid(*e, strlen(*e)))
-                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
-                                                 "Invalid environment entry \"%s\": expected NAME=VALUE.", *e);
-                r = env_set(&env, *e);
-                if (r < 0)
-                        return r;
-        }
-        *ret = TAKE_PTR(env);
-        return 0;
-}
-
 /* A StartJob call between its authorization and its job: waiting for the
  * check, as the caller, of the paths it names (caller-check.c). */
 typedef struct PendingStart {
@@ -303,11 +54,8 @@ typedef struct PendingStart {
         gid_t *groups;
         int n_groups;
         char *user_name;
-        char *workdir;        /* as asked for; NULL = home, or / */
         char *home;           /* checked when no workdir was asked for */
-        char **argv;
-        char **environment;
-        JobLimits limits;
+        JobSpec spec;         /* environment: the job's whole one */
 } PendingStart;
 
 static void pending_start_free(void *userdata) {
@@ -318,11 +66,8 @@ static void pending_start_free(void *userdata) {
         sd_bus_message_unref(p->request);
         free(p->groups);
         free(p->user_name);
-        free(p->workdir);
         free(p->home);
-        strv_free(p->argv);
-        strv_free(p->environment);
-        job_limits_done(&p->limits);
+        job_spec_done(&p->spec);
         free(p);
 }
 
@@ -414,41 +159,41 @@ static int start_job_checked(PendingStart *p, const CallerCheckResult *result, s
         assert(result);
         m = p->manager;
 
-        if (p->limits.io_device) {
+        if (p->spec.limits.io_device) {
                 why = check_failure(result->io_device_error);
                 if (why)
                         return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
                                                  "IODevice %s: %s, looked up as user %s.",
-                                                 p->limits.io_device, why, p->user_name);
+                                                 p->spec.limits.io_device, why, p->user_name);
                 /* One answer whatever the reason: the caller learns nothing
                  * about paths they cannot reach. */
                 if (result->io_device_error < 0)
                         return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
                                                  "IODevice %s is not a block device, or a file or directory on one, that user %s can reach.",
-                                                 p->limits.io_device, p->user_name);
-                if (asprintf(&p->limits.io_device_node, "/dev/block/%u:%u",
+                                                 p->spec.limits.io_device, p->user_name);
+                if (asprintf(&p->spec.limits.io_device_node, "/dev/block/%u:%u",
                              major(result->io_device_number), minor(result->io_device_number)) < 0) {
-                        p->limits.io_device_node = NULL;
+                        p->spec.limits.io_device_node = NULL;
                         return -ENOMEM;
                 }
         }
 
-        if (p->limits.root_directory && result->path_errors[0] < 0) {
+        if (p->spec.limits.root_directory && result->path_errors[0] < 0) {
                 why = check_failure(result->path_errors[0]);
                 return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
                                          "RootDirectory %s: %s (checked as user %s).",
-                                         p->limits.root_directory,
+                                         p->spec.limits.root_directory,
                                          why ? why : strerror(-result->path_errors[0]), p->user_name);
         }
 
         /* Bind sources: as the caller found them. Missing ones marked
          * ignore-missing are dropped, from the last, so indices hold. */
-        size_t first_bind = p->limits.root_directory ? 1 : 0;
-        for (size_t i = p->limits.n_binds; i > 0; i--) {
-                const JobBind *b = &p->limits.binds[i - 1];
+        size_t first_bind = p->spec.limits.root_directory ? 1 : 0;
+        for (size_t i = p->spec.limits.n_binds; i > 0; i--) {
+                const JobBind *b = &p->spec.limits.binds[i - 1];
                 int e = result->path_errors[first_bind + i - 1];
                 if (e == -ENOENT && b->ignore_missing) {
-                        job_limits_remove_bind(&p->limits, i - 1);
+                        job_limits_remove_bind(&p->spec.limits, i - 1);
                         continue;
                 }
                 if (e < 0) {
@@ -460,26 +205,26 @@ static int start_job_checked(PendingStart *p, const CallerCheckResult *result, s
                 }
         }
 
-        if (p->limits.root_directory) {
+        if (p->spec.limits.root_directory) {
                 /* Inside the root, entered as the caller after pivot_root;
                  * the host's home means nothing there. */
-                if (!p->workdir) {
-                        p->workdir = strdup("/");
-                        if (!p->workdir)
+                if (!p->spec.working_directory) {
+                        p->spec.working_directory = strdup("/");
+                        if (!p->spec.working_directory)
                                 return -ENOMEM;
                 }
-        } else if (p->workdir) {
+        } else if (p->spec.working_directory) {
                 if (result->directory_error < 0) {
                         why = check_failure(result->directory_error);
                         return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
                                                  "Working directory %s: %s (checked as user %s).",
-                                                 p->workdir, why ? why : strerror(-result->directory_error),
+                                                 p->spec.working_directory, why ? why : strerror(-result->directory_error),
                                                  p->user_name);
                 }
         } else {
                 /* No directory asked for: home, or / where home is not usable. */
-                p->workdir = result->directory_error < 0 ? strdup("/") : TAKE_PTR(p->home);
-                if (!p->workdir)
+                p->spec.working_directory = result->directory_error < 0 ? strdup("/") : TAKE_PTR(p->home);
+                if (!p->spec.working_directory)
                         return -ENOMEM;
         }
 
@@ -500,11 +245,7 @@ static int start_job_checked(PendingStart *p, const CallerCheckResult *result, s
                 return r;
         j->owner = p->uid;
         j->gid = p->gid;
-        j->argv = TAKE_PTR(p->argv);
-        j->environment = TAKE_PTR(p->environment);
-        j->working_directory = TAKE_PTR(p->workdir);
-        j->limits = p->limits;
-        job_limits_init(&p->limits);
+        job_spec_move_to_job(&p->spec, j);
         r = check_record_budget(m, j, error);
         if (r < 0) {
                 job_free(j);
@@ -548,43 +289,20 @@ static void on_start_job_checked(const CallerCheckResult *result, void *userdata
 
 static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        _cleanup_strv_free_ char **argv = NULL, **passed_env = NULL, **env = NULL;
-        _cleanup_free_ char *workdir = NULL, *pwbuf = NULL;
+        _cleanup_strv_free_ char **env = NULL;
+        _cleanup_free_ char *pwbuf = NULL;
         _cleanup_free_ gid_t *groups = NULL;
-        _cleanup_(job_limits_done) JobLimits limits = {};
+        _cleanup_(job_spec_done) JobSpec spec = {};
         struct passwd pw, *pwp = NULL;
-        size_t total = 0;
         uid_t uid;
         int r, n_groups = GROUPS_MAX;
 
-        job_limits_init(&limits);
+        job_spec_init(&spec);
 
-        r = sd_bus_message_rewind(message, true);
+        r = job_spec_read(&spec, message, error);
         if (r < 0)
                 return r;
-        r = read_byte_string_array(message, "Command line", &argv, &total, error);
-        if (r < 0)
-                return r;
-        r = read_byte_string_array(message, "Environment", &passed_env, &total, error);
-        if (r < 0)
-                return r;
-        r = read_byte_string(message, "Working directory", &workdir, &total, error);
-        if (r < 0)
-                return r;
-        r = read_options(message, &limits, error);
-        if (r < 0)
-                return r;
-
-        if (!argv[0])
-                return sd_bus_error_set(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
-                                        "The command line is empty.");
-        if (!argv[0][0])
-                return sd_bus_error_set(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
-                                        "The command name is empty.");
-        if (*workdir && workdir[0] != '/')
-                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
-                                         "Working directory \"%s\" is not an absolute path.", workdir);
-        r = validate_limits_on_host(&limits, error);
+        r = job_spec_validate(&spec, error);
         if (r < 0)
                 return r;
 
@@ -614,9 +332,17 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
                 return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.Failed",
                                          "User %s is in too many groups.", pw.pw_name);
 
-        r = build_environment(&pw, passed_env, &env, error);
+        JobSpecUser user = {
+                .uid = uid,
+                .name = pw.pw_name,
+                .home = pw.pw_dir,
+                .shell = pw.pw_shell,
+        };
+        r = job_spec_build_environment(&user, spec.environment, &env, error);
         if (r < 0)
                 return r;
+        strv_free(spec.environment);
+        spec.environment = TAKE_PTR(env);
 
         /* The paths the call names are looked at as the caller, by a child
          * the event loop does not wait for: held until it answers. */
@@ -630,13 +356,10 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
                 .gid = pw.pw_gid,
                 .n_groups = n_groups,
                 .user_name = strdup(pw.pw_name),
-                .workdir = *workdir ? TAKE_PTR(workdir) : NULL,
                 .home = strdup(pw.pw_dir && *pw.pw_dir ? pw.pw_dir : "/"),
-                .argv = TAKE_PTR(argv),
-                .environment = TAKE_PTR(env),
-                .limits = limits,
+                .spec = spec,
         };
-        job_limits_init(&limits);
+        job_spec_init(&spec);
         /* Only what getgrouplist() filled: kept for as long as the check. */
         p->groups = realloc(groups, sizeof(gid_t) * (size_t) (n_groups > 0 ? n_groups : 1));
         if (p->groups)
@@ -644,29 +367,31 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         if (!p->user_name || !p->home || !p->groups)
                 return -ENOMEM;
 
+        /* RootDirectory first, then every bind source: readable as the
+         * caller (start_job_checked() relies on this order). */
         const char *paths[CALLER_CHECK_PATHS_MAX];
         bool directories[CALLER_CHECK_PATHS_MAX] = {};
         size_t n_paths = 0;
-        if (p->limits.root_directory) {
+        if (p->spec.limits.root_directory) {
                 directories[n_paths] = true;
-                paths[n_paths++] = p->limits.root_directory;
+                paths[n_paths++] = p->spec.limits.root_directory;
         }
-        for (size_t i = 0; i < p->limits.n_binds && n_paths < CALLER_CHECK_PATHS_MAX; i++)
-                paths[n_paths++] = p->limits.binds[i].source;
-        CallerCheckSpec spec = {
+        for (size_t i = 0; i < p->spec.limits.n_binds && n_paths < CALLER_CHECK_PATHS_MAX; i++)
+                paths[n_paths++] = p->spec.limits.binds[i].source;
+        CallerCheckSpec check = {
                 .uid = uid,
                 .gid = p->gid,
                 .groups = p->groups,
                 .n_groups = p->n_groups,
                 /* With a root, the working directory is inside it: entered
                  * by the shim as the caller, after pivot_root. */
-                .directory = p->limits.root_directory ? NULL : p->workdir ?: p->home,
-                .io_device = p->limits.io_device,
+                .directory = p->spec.limits.root_directory ? NULL : p->spec.working_directory ?: p->home,
+                .io_device = p->spec.limits.io_device,
                 .paths = paths,
                 .path_is_directory = directories,
                 .n_paths = n_paths,
         };
-        r = caller_check_start(m, &spec, on_start_job_checked, p, pending_start_free);
+        r = caller_check_start(m, &check, on_start_job_checked, p, pending_start_free);
         if (r == -EUSERS)
                 return sd_bus_error_setf(error, JOBWORKER_ERROR_LIMIT_EXCEEDED,
                                          "Too many path checks of user %s are pending (a hung file system?).",
