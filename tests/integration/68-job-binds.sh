@@ -31,7 +31,7 @@ out="$(run_capture "$u" --root="$work/root" --bind="$work/data:/data" --bind="$w
         cat /ro/sub/f
         touch /ro/x 2>&1 || echo ro
         touch /ro/sub/x 2>&1 || echo ro-sub
-        ls / | tr "\n" " "')"
+        ls / | tr "\n" " "; echo')"
 info "$out"
 mapfile -t l <<<"$out"
 assert_eq "$(id -u "$u")" "${l[0]}" "owner of a file written through --bind"
