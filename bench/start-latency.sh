@@ -7,6 +7,8 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 N="${N:-30}" WARMUP="${WARMUP:-3}" CONC="${CONC:-100}"
+# ONLY=NAME[,NAME...]: just those series (and no concurrent runs unless named).
+ONLY="${ONLY:-}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
@@ -26,6 +28,7 @@ sample() {
 # series NAME FUNC_A FUNC_B: warm-up, then N interleaved runs of A and B.
 series() {
     local name="$1" a="$2" b="$3" i
+    if [[ -n "$ONLY" && ",$ONLY," != *",$name,"* ]]; then return 0; fi
     : >"$tmp/a"; : >"$tmp/b"
     warm
     for ((i = 0; i < WARMUP; i++)); do sample /dev/null "$a"; sample /dev/null "$b"; done
@@ -119,6 +122,7 @@ concurrent() {
         done
     fi
 }
+if [[ -n "$ONLY" && ",$ONLY," != *",concurrent,"* ]]; then exit 0; fi
 concurrent jobworker
 concurrent systemd-run
 printf '%-12s ratio all finished %s\n' "" \
