@@ -90,7 +90,7 @@ out="$(bus "$u" call "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" StartJob 'aayaayay
 assert_contains "$out" "/org/jobworker1/job/" "an ignore-missing bind of a missing source"
 
 # The Job properties and status show the binds.
-id="$(jctl "$u" start --root="$work/root" --bind="$work/data:/data" --ro-bind="$work/ro:/ro" -- true)"
+id="$(jctl "$u" start --root="$work/root" --bind="$work/data:/data" --ro-bind="$work/ro:/ro" -- /bin/busybox true)"
 jctl "$u" wait "$id"
 assert_eq "a(ssbt) 1 \"$work/data\" \"/data\" false 16384" \
     "$(bus "$u" get-property "$BUS_NAME" "$BUS_PATH/job/$id" org.jobworker1.Job BindPaths)" "BindPaths property"
