@@ -544,7 +544,10 @@ leave:;
                 if (spec->root_directory && *ret_entries)
                         root_entries_free(*ret_entries, *ret_n), *ret_entries = NULL;
                 close_fds(fds, 2 * spec->n_binds);
-                return fail(ret_stage, stage, -r, what);
+                /* The stage names the path: it is the caller's own. */
+                static char named_stage[256];
+                snprintf(named_stage, sizeof named_stage, "open %s as the job's user", what ?: "a path");
+                return fail(ret_stage, named_stage, -r, what);
         }
         *ret_root_fd = root_fd;
         *ret_fds = fds;
