@@ -7,6 +7,8 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 N="${N:-30}" WARMUP="${WARMUP:-3}" CONC="${CONC:-100}"
+# ONLY=NAME[,NAME...]: just those series (and no concurrent runs unless named).
+ONLY="${ONLY:-}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
@@ -26,6 +28,7 @@ sample() {
 # series NAME FUNC_A FUNC_B: warm-up, then N interleaved runs of A and B.
 series() {
     local name="$1" a="$2" b="$3" i
+    if [[ -n "$ONLY" && ",$ONLY," != *",$name,"* ]]; then return 0; fi
     : >"$tmp/a"; : >"$tmp/b"
     warm
     for ((i = 0; i < WARMUP; i++)); do sample /dev/null "$a"; sample /dev/null "$b"; done
@@ -54,6 +57,23 @@ sd_bwrap() {
         --dev-bind / / true
 }
 
+# A root of the job's own from the host's system directories
+# (--root=EMPTY --host-system) against bwrap building the same: the same
+# read-only binds (merged-/usr links as links), a fresh /proc, a small
+# /dev, private /tmp and /var/tmp, the same namespaces.
+root_dir="$tmp/root"
+mkdir "$root_dir"
+bwrap_root_args=()
+for d in usr bin sbin lib lib32 lib64 libx32 etc; do
+    if [[ -L "/$d" ]]; then bwrap_root_args+=(--symlink "$(readlink "/$d")" "/$d")
+    elif [[ -d "/$d" ]]; then bwrap_root_args+=(--ro-bind "/$d" "/$d"); fi
+done
+jw_root() { jobworkerctl run --root="$root_dir" --host-system -- true; }
+sd_bwrap_root() {
+    systemd-run --scope -q bwrap --unshare-pid --unshare-net --unshare-ipc --unshare-uts \
+        "${bwrap_root_args[@]}" --proc /proc --dev /dev --tmpfs /tmp --tmpfs /var/tmp --chdir / true
+}
+
 echo "== start latency (N=$N interleaved, warm-up $WARMUP; ms) =="
 series floor true_bin true_bin
 series plain jw_plain sd_plain
@@ -63,6 +83,7 @@ series limits jw_limits sd_limits
 series start jw_start sd_plain
 if command -v bwrap >/dev/null; then
     series bwrap jw_plain sd_bwrap
+    series root jw_root sd_bwrap_root
 else
     echo "bwrap    skipped: bwrap is not installed in the guest image"
 fi
@@ -101,6 +122,7 @@ concurrent() {
         done
     fi
 }
+if [[ -n "$ONLY" && ",$ONLY," != *",concurrent,"* ]]; then exit 0; fi
 concurrent jobworker
 concurrent systemd-run
 printf '%-12s ratio all finished %s\n' "" \

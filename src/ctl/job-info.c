@@ -27,6 +27,12 @@ void job_info_done(JobInfo *info) {
         free(info->command);
         free(info->working_directory.data);
         free(info->io_device);
+        free(info->root_directory);
+        for (size_t i = 0; i < info->n_binds; i++) {
+                free(info->binds[i].source);
+                free(info->binds[i].destination);
+        }
+        free(info->binds);
         free(info->allowed_cpus);
         *info = (JobInfo) JOB_INFO_INIT;
 }
@@ -38,6 +44,8 @@ typedef enum PropertyKind {
         PROPERTY_UINT64,
         PROPERTY_BYTES,
         PROPERTY_BYTES_ARRAY,
+        PROPERTY_BOOL,
+        PROPERTY_BINDS,
 } PropertyKind;
 
 static const struct {
@@ -76,6 +84,11 @@ static const struct {
         { "TasksMax",               "t",   PROPERTY_UINT64,      offsetof(JobInfo, tasks_max) },
         { "RuntimeMaxUSec",         "t",   PROPERTY_UINT64,      offsetof(JobInfo, runtime_max_usec) },
         { "StopTimeoutUSec",        "t",   PROPERTY_UINT64,      offsetof(JobInfo, stop_timeout_usec) },
+        { "RootDirectory",          "s",   PROPERTY_STRING,      offsetof(JobInfo, root_directory) },
+        { "HostSystem",             "b",   PROPERTY_BOOL,        offsetof(JobInfo, host_system) },
+        { "PrivateTmp",             "b",   PROPERTY_BOOL,        offsetof(JobInfo, private_tmp) },
+        { "BindPaths",              "a(ssbt)", PROPERTY_BINDS,   0 },
+        { "BindReadOnlyPaths",      "a(ssbt)", PROPERTY_BINDS,   1 },
 };
 
 static int read_bytes(sd_bus_message *m, ByteString *ret) {
@@ -143,6 +156,33 @@ fail:
         return r;
 }
 
+/* Appended to info->binds; offset 1 marks the read-only ones. */
+static int read_binds(sd_bus_message *m, bool read_only, JobInfo *info) {
+        const char *source, *destination;
+        uint64_t flags;
+        int ignore_missing, r;
+
+        r = sd_bus_message_enter_container(m, 'a', "(ssbt)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(m, "(ssbt)", &source, &destination, &ignore_missing, &flags)) > 0) {
+                JobInfoBind *l = realloc(info->binds, (info->n_binds + 1) * sizeof *l);
+                if (!l)
+                        return -ENOMEM;
+                info->binds = l;
+                JobInfoBind b = { .source = strdup(source), .destination = strdup(destination), .read_only = read_only };
+                if (!b.source || !b.destination) {
+                        free(b.source);
+                        free(b.destination);
+                        return -ENOMEM;
+                }
+                info->binds[info->n_binds++] = b;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
 static int read_property(sd_bus_message *m, const char *name, JobInfo *info) {
         const char *contents;
         char type;
@@ -191,6 +231,12 @@ static int read_property(sd_bus_message *m, const char *name, JobInfo *info) {
                         break;
                 case PROPERTY_BYTES_ARRAY:
                         r = read_bytes_array(m, field, &info->n_command);
+                        break;
+                case PROPERTY_BOOL:
+                        r = sd_bus_message_read_basic(m, 'b', field);
+                        break;
+                case PROPERTY_BINDS:
+                        r = read_binds(m, job_properties[i].offset == 1, info);
                         break;
                 }
                 if (r < 0)
@@ -367,6 +413,18 @@ int job_info_json(const JobInfo *info, FILE *f) {
         json_uint64(f, "finish_timestamp", info->finish_timestamp, true, ",");
         json_uint64(f, "cpu_usage_nsec", info->cpu_usage_nsec, false, ",");
         json_uint64(f, "memory_peak", info->memory_peak, false, ",");
+        json_cstring(f, "root_directory",
+                     info->root_directory && *info->root_directory ? info->root_directory : NULL, ",");
+        fprintf(f, "\"host_system\":%s,\"private_tmp\":%s,",
+                info->host_system ? "true" : "false", info->private_tmp ? "true" : "false");
+        fputs("\"binds\":[", f);
+        for (size_t i = 0; i < info->n_binds; i++) {
+                fprintf(f, "%s{", i > 0 ? "," : "");
+                json_cstring(f, "source", info->binds[i].source, ",");
+                json_cstring(f, "destination", info->binds[i].destination, ",");
+                fprintf(f, "\"read_only\":%s}", info->binds[i].read_only ? "true" : "false");
+        }
+        fputs("],", f);
 
         fputs("\"limits\":{", f);
         json_uint64(f, "cpu_quota_per_sec_usec", info->cpu_quota_per_sec_usec, false, ",");
@@ -381,6 +439,37 @@ int job_info_json(const JobInfo *info, FILE *f) {
         json_uint64(f, "stop_timeout_usec", info->stop_timeout_usec, false, "");
         fputs("}}", f);
         return ferror(f) ? -EIO : 0;
+}
+
+char *job_info_filesystem_text(const JobInfo *info) {
+        char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+        if (!f)
+                return NULL;
+
+        if (info->root_directory && *info->root_directory) {
+                _cleanup_free_ char *dir = shell_escape((const uint8_t *) info->root_directory,
+                                                        strlen(info->root_directory));
+                fprintf(f, "root %s", dir ?: "?");
+                if (info->host_system)
+                        fputs(", host system read-only", f);
+        } else
+                fputs("host", f);
+        if (info->private_tmp || info->host_system)
+                fputs(", private /tmp", f);
+        for (size_t i = 0; i < info->n_binds; i++) {
+                const JobInfoBind *b = &info->binds[i];
+                _cleanup_free_ char *src = shell_escape((const uint8_t *) b->source, strlen(b->source));
+                _cleanup_free_ char *dst = shell_escape((const uint8_t *) b->destination, strlen(b->destination));
+                fprintf(f, ", %s %s:%s", b->read_only ? "ro-bind" : "bind", src ?: "?", dst ?: "?");
+        }
+
+        if (fclose(f) != 0) {
+                free(text);
+                return NULL;
+        }
+        return text;
 }
 
 char *job_info_limits_text(const JobInfo *info) {

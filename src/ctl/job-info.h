@@ -13,6 +13,11 @@ typedef struct ByteString {
         size_t size;
 } ByteString;
 
+typedef struct JobInfoBind {
+        char *source, *destination;
+        bool read_only;
+} JobInfoBind;
+
 typedef struct JobInfo {
         char *id;
         char *name;             /* "" = none */
@@ -44,6 +49,12 @@ typedef struct JobInfo {
         char *allowed_cpus;     /* "" = all */
         uint64_t tasks_max;
         uint64_t runtime_max_usec, stop_timeout_usec;
+
+        /* What the job sees of the file system. */
+        char *root_directory;   /* "" = the host's */
+        int host_system, private_tmp;
+        JobInfoBind *binds;     /* BindPaths, then BindReadOnlyPaths */
+        size_t n_binds;
 } JobInfo;
 
 #define JOB_INFO_INIT {                                         \
@@ -61,6 +72,10 @@ typedef struct JobInfo {
         }
 
 void job_info_done(JobInfo *info);
+
+/* One line on the job's file system view: "host", or "root DIR, host
+ * system, private /tmp"; NULL on ENOMEM. */
+char *job_info_filesystem_text(const JobInfo *info);
 
 /* Reads the reply of Properties.GetAll(org.jobworker1.Job). Unknown
  * properties are skipped, so a newer daemon may add more. */

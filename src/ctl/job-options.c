@@ -20,6 +20,7 @@ void job_options_done(JobOptions *o) {
         free(o->name);
         free(o->user);
         free(o->group);
+        job_limits_done(&o->binds);
         *o = (JobOptions) {};
 }
 
@@ -143,6 +144,30 @@ static int set_identity(const char *flag, const char *text, char **ret, char **r
         return *ret ? 0 : -ENOMEM;
 }
 
+static int set_bind(JobOptions *o, const char *flag, const char *text, const char *cwd,
+                    char **ret_error_message) {
+        _cleanup_free_ char *source_text = NULL, *source = NULL, *message = NULL;
+        const char *colon = strchr(text, ':'), *destination = colon ? colon + 1 : "";
+        int r;
+
+        source_text = colon ? strndup(text, (size_t) (colon - text)) : strdup(text);
+        if (!source_text)
+                return -ENOMEM;
+        r = set_path(flag, source_text, cwd, &source, ret_error_message);
+        if (r < 0)
+                return r;
+        if (colon && destination[0] != '/')
+                return fail(ret_error_message, -EINVAL, "--%s=%s: the destination must be an absolute path",
+                            flag, text);
+        r = job_limits_add_bind(&o->binds, strcmp(flag, "ro-bind") == 0, source, destination, false,
+                                JOB_BIND_FLAG_RECURSIVE, &message);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return fail(ret_error_message, r, "--%s=%s: %s", flag, text, message ?: "invalid bind");
+        return 0;
+}
+
 int job_options_set(JobOptions *o, const char *flag, const char *text, const char *cwd,
                     char **ret_error_message) {
         _cleanup_free_ char *value_text = NULL, *message = NULL;
@@ -167,6 +192,8 @@ int job_options_set(JobOptions *o, const char *flag, const char *text, const cha
                 return set_identity(flag, text, &o->user, ret_error_message);
         if (strcmp(flag, "group") == 0)
                 return set_identity(flag, text, &o->group, ret_error_message);
+        if (strcmp(flag, "bind") == 0 || strcmp(flag, "ro-bind") == 0)
+                return set_bind(o, flag, text, cwd, ret_error_message);
         if (strcmp(flag, "workdir") == 0) {
                 char *p;
                 r = set_path(flag, text, cwd, &p, ret_error_message);
@@ -209,7 +236,8 @@ int job_options_set(JobOptions *o, const char *flag, const char *text, const cha
 }
 
 int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
-        enum { ARG_ENV = 0x80, ARG_WORKDIR, ARG_NAME, ARG_USER, ARG_GROUP, ARG_TABLE = 0x100 };
+        enum { ARG_ENV = 0x80, ARG_WORKDIR, ARG_NAME, ARG_USER, ARG_GROUP, ARG_BIND, ARG_RO_BIND,
+               ARG_TABLE = 0x100 };
         _cleanup_free_ struct option *options = NULL;
         _cleanup_free_ char *cwd = NULL;
         size_t n = 0, n_table = 0;
@@ -217,7 +245,7 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
 
         while (job_option_table[n_table].name)
                 n_table++;
-        options = calloc(n_table + 7, sizeof *options);
+        options = calloc(n_table + 9, sizeof *options);
         if (!options)
                 return -ENOMEM;
         /* A boolean's flag alone means yes: --user-runtime-dir. */
@@ -231,6 +259,8 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
         options[n++] = (struct option) { "name",    required_argument, NULL, ARG_NAME };
         options[n++] = (struct option) { "user",    required_argument, NULL, ARG_USER };
         options[n++] = (struct option) { "group",   required_argument, NULL, ARG_GROUP };
+        options[n++] = (struct option) { "bind",    required_argument, NULL, ARG_BIND };
+        options[n++] = (struct option) { "ro-bind", required_argument, NULL, ARG_RO_BIND };
         options[n++] = (struct option) { "help",    no_argument,       NULL, 'h' };
 
         /* On another host, this host's directory means nothing there. */
@@ -260,6 +290,10 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
                         flag = "user";
                 else if (opt == ARG_GROUP)
                         flag = "group";
+                else if (opt == ARG_BIND)
+                        flag = "bind";
+                else if (opt == ARG_RO_BIND)
+                        flag = "ro-bind";
                 else if (opt >= ARG_TABLE && opt < ARG_TABLE + (int) n_table)
                         flag = job_option_table[opt - ARG_TABLE].cli_flag;
                 else
@@ -281,8 +315,14 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
                 return -EINVAL;
         }
         /* Our directory is ours: a job run as another user starts in that
-         * user's home (the daemon's default) unless told otherwise. */
-        if (!o->working_directory && cwd && !o->user)
+         * user's home (the daemon's default) unless told otherwise. With a
+         * root of its own, the job starts in its "/" (the daemon's
+         * default): this directory is a host path. */
+        bool has_root = false;
+        for (size_t i = 0; i < o->n_settings; i++)
+                if (strcmp(o->settings[i].info->name, "RootDirectory") == 0)
+                        has_root = true;
+        if (!o->working_directory && cwd && !o->user && !has_root)
                 o->working_directory = TAKE_PTR(cwd);
         return optind;
 }
@@ -324,6 +364,34 @@ int job_options_append(const JobOptions *o, sd_bus_message *m) {
                         if (r < 0)
                                 return r;
                 }
+        for (int ro = 0; ro <= 1; ro++) {
+                bool any = false;
+                for (size_t i = 0; i < o->binds.n_binds; i++)
+                        any = any || o->binds.binds[i].read_only == ro;
+                if (!any)
+                        continue;
+                r = sd_bus_message_open_container(m, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", ro ? "BindReadOnlyPaths" : "BindPaths");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'v', "a(ssbt)");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'a', "(ssbt)");
+                for (size_t i = 0; r >= 0 && i < o->binds.n_binds; i++) {
+                        const JobBind *b = &o->binds.binds[i];
+                        if (b->read_only == ro)
+                                r = sd_bus_message_append(m, "(ssbt)", b->source, b->destination, 0,
+                                                          JOB_BIND_FLAG_RECURSIVE);
+                }
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r < 0)
+                        return r;
+        }
         return sd_bus_message_close_container(m);
 }
 

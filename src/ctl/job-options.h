@@ -27,12 +27,15 @@ typedef struct JobOptions {
         char *name;
         char *user;
         char *group;
+        JobLimits binds;             /* only its binds: --bind, --ro-bind in order */
 } JobOptions;
 
 void job_options_done(JobOptions *o);
 
 /* Applies --FLAG=TEXT, where flag is a cli_flag of job_option_table or
- * "env" / "workdir" / "name" / "user" / "group". cwd makes relative paths absolute (NULL refuses them).
+ * "env" / "workdir" / "name" / "user" / "group" / "bind" / "ro-bind" (SRC[:DST],
+ * split at the first ':'; SRC relative to cwd, DST absolute, default SRC).
+ * cwd makes relative paths absolute (NULL refuses them).
  * Syntax and ranges are checked here, so a typo fails before any call.
  * Returns 0, or -EINVAL / -ERANGE with *ret_error_message set to a sentence
  * naming the flag, or -ENOMEM. */

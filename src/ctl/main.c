@@ -40,10 +40,12 @@ void ctl_help(void) {
                 printf("  %-34s %s\n", flag, i->help);
         }
         printf("  %-34s %s\n", "--env=NAME=VALUE", "Set an environment variable for the job (repeatable)");
-        printf("  %-34s %s\n", "--workdir=DIR", "Working directory of the job (default: the current one)");
+        printf("  %-34s %s\n", "--workdir=DIR", "Working directory of the job (default: the current one; with --root, /)");
         printf("  %-34s %s\n", "--name=NAME", "Name the job; unique among your unfinished jobs, usable as its ID");
         printf("  %-34s %s\n", "--user=USER|UID", "Run the job as another user (root and admins only)");
         printf("  %-34s %s\n", "--group=GROUP|GID", "Run the job with another group (root and admins only)");
+        printf("  %-34s %s\n", "--bind=SRC[:DST]", "Bind SRC (opened as the job's user) at DST, inside the root if any (repeatable)");
+        printf("  %-34s %s\n", "--ro-bind=SRC[:DST]", "The same, read-only (repeatable)");
         printf("\nOptions:\n"
                "  -h --help                          Show this help\n"
                "     --version                       Show the client's version\n"

@@ -198,6 +198,42 @@ static int property_get_user_runtime_directory(sd_bus *bus, const char *path, co
         return sd_bus_message_append(reply, "b", (int) j->limits.user_runtime_directory);
 }
 
+static int property_get_root_directory(sd_bus *bus, const char *path, const char *interface,
+                                       const char *property, sd_bus_message *reply, void *userdata,
+                                       sd_bus_error *error) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "s", j->limits.root_directory ?: "");
+}
+
+static int property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        bool b = strcmp(property, "HostSystem") == 0 ? j->limits.host_system : j->limits.private_tmp;
+        return sd_bus_message_append(reply, "b", (int) b);
+}
+
+/* As systemd shows them: (source, destination, ignore-missing, flags). */
+static int property_get_binds(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        bool read_only = strcmp(property, "BindReadOnlyPaths") == 0;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(ssbt)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < j->limits.n_binds; i++) {
+                const JobBind *b = &j->limits.binds[i];
+                if (b->read_only != read_only)
+                        continue;
+                r = sd_bus_message_append(reply, "(ssbt)", b->source, b->destination, (int) b->ignore_missing,
+                                          JOB_BIND_FLAG_RECURSIVE);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
 static int property_get_io_device(sd_bus *bus, const char *path, const char *interface, const char *property,
                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
@@ -551,6 +587,11 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("RuntimeMaxUSec", "t", NULL, offsetof(Job, limits.runtime_max_usec), CHANGING),
         SD_BUS_PROPERTY("StopTimeoutUSec", "t", NULL, offsetof(Job, limits.stop_timeout_usec), CONST),
         SD_BUS_PROPERTY("UserRuntimeDirectory", "b", property_get_user_runtime_directory, 0, CONST),
+        SD_BUS_PROPERTY("RootDirectory", "s", property_get_root_directory, 0, CONST),
+        SD_BUS_PROPERTY("HostSystem", "b", property_get_bool, 0, CONST),
+        SD_BUS_PROPERTY("PrivateTmp", "b", property_get_bool, 0, CONST),
+        SD_BUS_PROPERTY("BindPaths", "a(ssbt)", property_get_binds, 0, CONST),
+        SD_BUS_PROPERTY("BindReadOnlyPaths", "a(ssbt)", property_get_binds, 0, CONST),
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("t", timeout_usec), SD_BUS_NO_RESULT,
                                 method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Pause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,

@@ -276,7 +276,42 @@ static int start_job_checked(PendingStart *p, CallerCheckResult *result, sd_bus_
                 }
         }
 
-        if (p->spec.working_directory) {
+        if (p->spec.limits.root_directory && result->path_errors[0] < 0) {
+                why = check_failure(result->path_errors[0]);
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                         "RootDirectory %s: %s (checked as user %s).",
+                                         p->spec.limits.root_directory,
+                                         why ? why : strerror(-result->path_errors[0]), p->user.name);
+        }
+
+        /* Bind sources: as the job's user found them. Missing ones marked
+         * ignore-missing are dropped, from the last, so indices hold. */
+        size_t first_bind = p->spec.limits.root_directory ? 1 : 0;
+        for (size_t i = p->spec.limits.n_binds; i > 0; i--) {
+                const JobBind *b = &p->spec.limits.binds[i - 1];
+                int e = result->path_errors[first_bind + i - 1];
+                if (e == -ENOENT && b->ignore_missing) {
+                        job_limits_remove_bind(&p->spec.limits, i - 1);
+                        continue;
+                }
+                if (e < 0) {
+                        why = check_failure(e);
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                                 "%s source %s: %s (checked as user %s).",
+                                                 b->read_only ? "BindReadOnlyPaths" : "BindPaths", b->source,
+                                                 why ? why : strerror(-e), p->user.name);
+                }
+        }
+
+        if (p->spec.limits.root_directory) {
+                /* Inside the root, entered as the job's user after pivot_root;
+                 * the host's home means nothing there. */
+                if (!p->spec.working_directory) {
+                        p->spec.working_directory = strdup("/");
+                        if (!p->spec.working_directory)
+                                return -ENOMEM;
+                }
+        } else if (p->spec.working_directory) {
                 if (result->directory_error < 0) {
                         why = check_failure(result->directory_error);
                         return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
@@ -419,12 +454,29 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         };
         job_spec_init(&spec);
 
+        /* RootDirectory first, then every bind source: readable as the
+         * user the job runs as (start_job_checked() relies on this order). */
+        const char *paths[CALLER_CHECK_PATHS_MAX];
+        bool directories[CALLER_CHECK_PATHS_MAX] = {};
+        size_t n_paths = 0;
+        if (p->spec.limits.root_directory) {
+                directories[n_paths] = true;
+                paths[n_paths++] = p->spec.limits.root_directory;
+        }
+        for (size_t i = 0; i < p->spec.limits.n_binds && n_paths < CALLER_CHECK_PATHS_MAX; i++)
+                paths[n_paths++] = p->spec.limits.binds[i].source;
         CallerCheckSpec check = {
                 .uid = uid,
                 .user_name = p->spec.user,
                 .group_name = p->spec.group,
+                /* With a root, the working directory is inside it: entered
+                 * by the shim as the job's user, after pivot_root. */
                 .directory = p->spec.working_directory,
+                .no_directory = p->spec.limits.root_directory != NULL,
                 .io_device = p->spec.limits.io_device,
+                .paths = paths,
+                .path_is_directory = directories,
+                .n_paths = n_paths,
         };
         r = caller_check_start(m, &check, on_start_job_checked, p, pending_start_free);
         if (r == -EUSERS)

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <pwd.h>
 #include <signal.h>
@@ -41,7 +42,8 @@ typedef struct CallerCheck {
         uid_t uid;
         bool by_uid;                    /* the resolved user must have expect_uid */
         uid_t expect_uid;
-        bool want_io_device;
+        bool want_io_device, want_directory;
+        size_t n_paths;
 
         pid_t pid;
         int fd;                         /* read end of the child's report pipe; -1 at EOF */
@@ -184,6 +186,27 @@ static int child_apply_group(const CallerCheckSpec *spec, UserRecord *u) {
         return 0;
 }
 
+/* In the child, as the user: readable, searchable if a directory; found
+ * without magic links, so /proc/PID/fd/N of someone else's open file is no
+ * way in. */
+static int check_path_readable(const char *path, bool directory) {
+        struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS };
+        struct stat st;
+        int fd = (int) syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how), r = 0;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                r = -errno;
+        else if (directory && !S_ISDIR(st.st_mode))
+                r = -ENOTDIR;
+        else if (syscall(SYS_faccessat2, fd, "", S_ISDIR(st.st_mode) ? R_OK | X_OK : R_OK,
+                         AT_EMPTY_PATH | AT_EACCESS) < 0)
+                r = -errno;
+        close(fd);
+        return r;
+}
+
 /* The child: everything here runs between fork and _exit in a copy of the
  * daemon. The daemon has one thread, so libc (malloc, NSS) is safe to use
  * here. It holds nothing of the daemon but its report pipe, dies with the
@@ -252,17 +275,28 @@ static _noreturn_ void child_run(const CallerCheckSpec *spec, int fd, pid_t pare
                         _exit(EXIT_FAILURE);
         }
 
-        const char *directory = spec->directory ?: (user.home[0] ? user.home : "/");
-        r = 0;
-        if (chdir(directory) < 0)
-                r = -errno;
-        else if (stat(".", &st) < 0)
-                r = -errno;
-        else if (!S_ISDIR(st.st_mode))
-                r = -ENOTDIR;
-        caller_report_format_path(CALLER_REPORT_DIRECTORY, r, 0, report);
-        if (write(fd, report, sizeof report) != sizeof report)
-                _exit(EXIT_FAILURE);
+        if (!spec->no_directory) {
+                const char *directory = spec->directory ?: (user.home[0] ? user.home : "/");
+                r = 0;
+                if (chdir(directory) < 0)
+                        r = -errno;
+                else if (stat(".", &st) < 0)
+                        r = -errno;
+                else if (!S_ISDIR(st.st_mode))
+                        r = -ENOTDIR;
+                caller_report_format_path(CALLER_REPORT_DIRECTORY, r, 0, report);
+                if (write(fd, report, sizeof report) != sizeof report)
+                        _exit(EXIT_FAILURE);
+        }
+
+        /* RootDirectory and bind sources, as the same user: one record
+         * each, by index. */
+        for (size_t i = 0; i < spec->n_paths; i++) {
+                r = check_path_readable(spec->paths[i], spec->path_is_directory && spec->path_is_directory[i]);
+                caller_report_format_path(CALLER_REPORT_PATH, r, i, report);
+                if (write(fd, report, sizeof report) != sizeof report)
+                        _exit(EXIT_FAILURE);
+        }
         _exit(EXIT_SUCCESS);
 }
 
@@ -330,7 +364,7 @@ static void check_answer(CallerCheck *c, int reason) {
                 _cleanup_(caller_reports_done) CallerReports reports = {};
                 int r;
 
-                r = c->overflow ? -EBADMSG : caller_reports_parse(c->buf, c->size, &reports);
+                r = c->overflow ? -EBADMSG : caller_reports_parse(c->buf, c->size, c->n_paths, &reports);
                 if (r >= 0 && reports.have_user && reports.user_error == 0 && c->by_uid &&
                     reports.user.uid != c->expect_uid)
                         r = -EBADMSG;  /* NSS answered for someone else */
@@ -347,7 +381,10 @@ static void check_answer(CallerCheck *c, int reason) {
                 if (result.user_error == 0) {
                         result.user = reports.user;
                         reports.user = (UserRecord) {};
-                        result.directory_error = reports.have_directory ? reports.directory_error : reason;
+                        if (c->want_directory)
+                                result.directory_error = reports.have_directory ? reports.directory_error : reason;
+                        for (size_t i = 0; i < c->n_paths; i++)
+                                result.path_errors[i] = i < reports.n_paths ? reports.path_errors[i] : reason;
                         if (c->want_io_device) {
                                 result.io_device_error = reports.have_io_device ? reports.io_device_error : reason;
                                 result.io_device_number = (dev_t) reports.io_device;
@@ -419,6 +456,8 @@ int caller_check_start(Manager *m, const CallerCheckSpec *spec, caller_check_don
         assert(m);
         assert(spec);
         assert(done);
+        assert(spec->n_paths <= CALLER_CHECK_PATHS_MAX);
+        assert(spec->n_paths == 0 || spec->paths);
 
         if (count_children(m, spec->uid, &of_uid) >= CALLER_CHECKS_MAX || of_uid >= CALLER_CHECKS_PER_USER_MAX)
                 return -EUSERS;
@@ -434,6 +473,8 @@ int caller_check_start(Manager *m, const CallerCheckSpec *spec, caller_check_don
                 .by_uid = !spec->user_name || by_id,
                 .expect_uid = by_id ? id : spec->uid,
                 .want_io_device = spec->io_device,
+                .want_directory = !spec->no_directory,
+                .n_paths = spec->n_paths,
                 .fd = -1,
         };
 

@@ -22,6 +22,8 @@ typedef struct Manager Manager;
  * the file system lets it go): per user and in all. */
 #define CALLER_CHECKS_PER_USER_MAX 16U
 #define CALLER_CHECKS_MAX 256U
+/* Paths checked for reading (RootDirectory, bind sources). */
+#define CALLER_CHECK_PATHS_MAX CALLER_REPORT_PATHS_MAX
 
 typedef struct CallerCheckSpec {
         /* Who asks: counted against their share of checks. Unless
@@ -42,7 +44,15 @@ typedef struct CallerCheckSpec {
          * gives it with that group. NULL: the user's own. */
         const char *group_name;
         const char *directory; /* must be enterable (chdir + stat) as the user; NULL = their home, or / */
+        /* Check no directory at all (a job with a root of its own: its
+         * working directory is inside it, entered by the shim). */
+        bool no_directory;
         const char *io_device; /* resolved to a block device as the user; NULL = none */
+        /* Each must be readable by the user (and searchable, if a
+         * directory), looked up without magic links (/proc/PID/fd/...). */
+        const char *const *paths;
+        size_t n_paths;        /* at most CALLER_CHECK_PATHS_MAX */
+        const bool *path_is_directory;  /* must be one; NULL = any type for all */
 } CallerCheckSpec;
 
 typedef struct CallerCheckResult {
@@ -66,6 +76,9 @@ typedef struct CallerCheckResult {
         /* The block device io_device names (its st_rdev), or the one its
          * file system lives on (st_dev), as the user resolved it. */
         dev_t io_device_number;
+        /* For each of paths: as directory_error; -ENOTDIR where a
+         * directory was needed. Set only when user_error is 0. */
+        int path_errors[CALLER_CHECK_PATHS_MAX];
 } CallerCheckResult;
 
 /* Called once per check, from the event loop, with the result (whose user
@@ -74,9 +87,10 @@ typedef struct CallerCheckResult {
 typedef void (*caller_check_done_t)(CallerCheckResult *result, void *userdata);
 
 /* Forks the child and returns at once: 0, done() follows later. The child
- * resolves the user, then checks io_device, then the directory. -EUSERS
- * when too many checks of this uid (or in all) are pending; other -errno
- * on failure (then done() is never called and userdata stays the caller's). */
+ * resolves the user, then checks io_device, then the directory, then the
+ * paths. -EUSERS when too many checks of this uid (or in all) are pending;
+ * other -errno on failure (then done() is never called and userdata stays
+ * the caller's). */
 int caller_check_start(Manager *m, const CallerCheckSpec *spec, caller_check_done_t done, void *userdata,
                        void (*free_userdata)(void *));
 

@@ -4,7 +4,8 @@
  *
  * A record is a header of four 32-bit words in host order (step, error,
  * payload length, 0) and its payload. A path step's payload is one 64-bit
- * value (the device for CALLER_REPORT_IO_DEVICE, else 0). The user step's
+ * value (the device for CALLER_REPORT_IO_DEVICE, the path's index for
+ * CALLER_REPORT_PATH, else 0). The user step's
  * payload is six 32-bit words (uid, gid, number of groups, lengths of name,
  * home and shell), the groups (32 bits each), then name, home and shell,
  * without NULs. */
@@ -167,7 +168,7 @@ static int parse_user(int error, const uint8_t *p, size_t length, UserRecord *re
         return 0;
 }
 
-int caller_reports_parse(const uint8_t *buf, size_t size, CallerReports *ret) {
+int caller_reports_parse(const uint8_t *buf, size_t size, size_t n_paths, CallerReports *ret) {
         _cleanup_(caller_reports_done) CallerReports reports = {};
         uint32_t last_step = 0;
         size_t offset = 0;
@@ -175,6 +176,7 @@ int caller_reports_parse(const uint8_t *buf, size_t size, CallerReports *ret) {
 
         assert(buf || size == 0);
         assert(ret);
+        assert(n_paths <= CALLER_REPORT_PATHS_MAX);
 
         if (size > CALLER_REPORTS_SIZE_MAX)
                 return -EBADMSG;
@@ -186,8 +188,10 @@ int caller_reports_parse(const uint8_t *buf, size_t size, CallerReports *ret) {
 
                 if (get_u32(h + 12) != 0 || error > 0 || error < -4095)
                         return -EBADMSG;
-                /* In order, each step once. */
-                if (step <= last_step || step > CALLER_REPORT_DIRECTORY)
+                /* In order, each step once; only path records repeat
+                 * (their indices are checked below). */
+                if (step < last_step || (step == last_step && step != CALLER_REPORT_PATH) ||
+                    step == 0 || step > CALLER_REPORT_PATH)
                         return -EBADMSG;
                 if (step != CALLER_REPORT_USER && length != 8)
                         return -EBADMSG;
@@ -220,6 +224,15 @@ int caller_reports_parse(const uint8_t *buf, size_t size, CallerReports *ret) {
                                 return -EBADMSG;
                         reports.directory_error = error;
                         reports.have_directory = true;
+                        break;
+                }
+                case CALLER_REPORT_PATH: {
+                        uint64_t index;
+                        memcpy(&index, p, sizeof index);
+                        /* Each path once, in order, and only those asked for. */
+                        if (index != reports.n_paths || index >= n_paths)
+                                return -EBADMSG;
+                        reports.path_errors[reports.n_paths++] = error;
                         break;
                 }
                 }

@@ -150,6 +150,24 @@ int job_record_format(const Job *j, char **ret, size_t *ret_size) {
         put_u64(f, "RUNTIME_MAX", l->runtime_max_usec);
         put_u64(f, "STOP_TIMEOUT", l->stop_timeout_usec);
         put_u64(f, "USER_RUNTIME_DIRECTORY", l->user_runtime_directory);
+        if (l->root_directory)
+                put_hex(f, "ROOT_DIRECTORY", l->root_directory);
+        put_u64(f, "HOST_SYSTEM", l->host_system);
+        put_u64(f, "PRIVATE_TMP", l->private_tmp);
+        /* "ro" or "rw", source, destination, NUL-separated. */
+        for (size_t i = 0; i < l->n_binds; i++) {
+                const JobBind *b = &l->binds[i];
+                size_t ns = strlen(b->source), nd = strlen(b->destination);
+                _cleanup_free_ uint8_t *v = malloc(3 + ns + 1 + nd);
+                if (!v) {
+                        fclose(f);
+                        return -ENOMEM;
+                }
+                memcpy(v, b->read_only ? "ro" : "rw", 3);
+                memcpy(v + 3, b->source, ns + 1);
+                memcpy(v + 3 + ns + 1, b->destination, nd);
+                put_hex_bytes(f, "BIND", v, 3 + ns + 1 + nd);
+        }
         /* Output readers accept the job's output only from this process
          * (job-output.h), also after a restart. */
         if (j->shim_pid > 0)
@@ -244,15 +262,22 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
         U64("PENDING_STOP_TIMEOUT", j->pending_stop_timeout_usec);
         HEX("WORKDIR", j->working_directory);
         HEX("IO_DEVICE", l->io_device);
+        HEX("ROOT_DIRECTORY", l->root_directory);
         HEX("STATUS_TEXT", j->status_text);
         HEX("RUN_USER", j->run_user);
 #undef U64
 #undef HEX
-        if (strcmp(key, "USER_RUNTIME_DIRECTORY") == 0) {
+        if (strcmp(key, "USER_RUNTIME_DIRECTORY") == 0 || strcmp(key, "HOST_SYSTEM") == 0 ||
+            strcmp(key, "PRIVATE_TMP") == 0) {
                 r = parse_uint64(value, &u);
                 if (r < 0 || u > 1)
                         return -EINVAL;
-                l->user_runtime_directory = u;
+                if (key[0] == 'U')
+                        l->user_runtime_directory = u;
+                else if (key[0] == 'H')
+                        l->host_system = u;
+                else
+                        l->private_tmp = u;
                 return 0;
         }
         if (strcmp(key, "NAME") == 0) {
@@ -299,6 +324,27 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
                 if (r < 0)
                         free(s);
                 return r;
+        }
+        if (strcmp(key, "BIND") == 0) {
+                _cleanup_free_ uint8_t *v = NULL;
+                size_t size;
+                r = unhex_bytes(value, true, &v, &size);
+                if (r < 0)
+                        return r;
+                /* "ro\0SRC\0DST": exactly two NULs, and the same checks as StartJob. */
+                if (size < 3 || memchr(v, 0, size) != v + 2 || memchr(v + 3, 0, size - 3) == NULL)
+                        return -EINVAL;
+                const char *src = (const char *) v + 3;
+                size_t ns = strlen(src);
+                if (3 + ns + 1 > size || memchr(v + 3 + ns + 1, 0, size - 3 - ns - 1))
+                        return -EINVAL;
+                _cleanup_free_ char *dst = strndup((const char *) v + 3 + ns + 1, size - 3 - ns - 1);
+                if (!dst)
+                        return -ENOMEM;
+                if (memcmp(v, "ro", 2) != 0 && memcmp(v, "rw", 2) != 0)
+                        return -EINVAL;
+                r = job_limits_add_bind(l, v[1] == 'o', src, dst, false, 0, NULL);
+                return r < 0 ? r : 0;
         }
         if (strcmp(key, "ALLOWED_CPUS") == 0) {
                 uint8_t *mask;

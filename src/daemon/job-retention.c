@@ -69,6 +69,10 @@ uint64_t job_record_cost(const Job *j) {
         uint64_t c = job_spec_cost(j->argv, j->state == JOB_FINISHED ? NULL : j->environment,
                                    j->working_directory);
         c = add_sat(c, string_cost(j->status_text));
+        c = add_sat(c, string_cost(j->limits.root_directory));
+        for (size_t i = 0; i < j->limits.n_binds; i++)
+                c = add_sat(add_sat(c, string_cost(j->limits.binds[i].source)),
+                            string_cost(j->limits.binds[i].destination));
         return add_sat(c, string_cost(j->limits.io_device));
 }
 

@@ -184,10 +184,44 @@ static int read_user_or_group(JobSpec *spec, sd_bus_message *m, const char *name
         return free_and_strdup(user ? &spec->user : &spec->group, s);
 }
 
+/* BindPaths / BindReadOnlyPaths: systemd's a(ssbt); each entry checked
+ * by job_limits_add_bind() (absolute, normalized, flags 0 or MS_REC, at
+ * most JOB_BINDS_MAX in all). */
+static int read_bind_paths(JobSpec *spec, sd_bus_message *m, const char *name, sd_bus_error *error) {
+        bool read_only = strcmp(name, "BindReadOnlyPaths") == 0;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "(ssbt)");
+        if (r < 0)
+                return r;
+        for (;;) {
+                _cleanup_free_ char *message = NULL;
+                const char *source, *destination;
+                int ignore_missing;
+                uint64_t flags;
+
+                r = sd_bus_message_read(m, "(ssbt)", &source, &destination, &ignore_missing, &flags);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = job_limits_add_bind(&spec->limits, read_only, source, destination, ignore_missing, flags,
+                                        &message);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT, "%s",
+                                                 message ?: "Invalid bind.");
+        }
+        return sd_bus_message_exit_container(m);
+}
+
 static const SpecOption spec_options[] = {
         { "Name",  "s", read_name },
         { "User",  "s", read_user_or_group },
         { "Group", "s", read_user_or_group },
+        { "BindPaths",         "a(ssbt)", read_bind_paths },
+        { "BindReadOnlyPaths", "a(ssbt)", read_bind_paths },
         {}
 };
 
@@ -341,6 +375,14 @@ int job_spec_validate(const JobSpec *spec, sd_bus_error *error) {
         r = job_spec_validate_limits(&spec->limits, error);
         if (r < 0)
                 return r;
+        /* Options that only make sense together (HostSystem needs a root). */
+        _cleanup_free_ char *message = NULL;
+        r = job_limits_check(&spec->limits, &message);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT, "%s",
+                                         message ?: "Invalid options.");
         return validate_environment(spec->environment, error);
 }
 

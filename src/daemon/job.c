@@ -686,11 +686,21 @@ static int start_transient_scope(Job *j) {
  * _CMDLINE of every output entry. argv holds only the public job id. */
 static int shim_spec_memfd(Job *j, const gid_t *groups, int n_groups) {
         _cleanup_free_ char *status = job_status_path(j), *data = NULL;
+        _cleanup_free_ ShimBind *binds = NULL;
         size_t size;
         int r;
 
         if (!status)
                 return -ENOMEM;
+        if (j->limits.n_binds > 0) {
+                binds = calloc(j->limits.n_binds, sizeof(ShimBind));
+                if (!binds)
+                        return -ENOMEM;
+                for (size_t i = 0; i < j->limits.n_binds; i++)
+                        binds[i] = (ShimBind) { .source = j->limits.binds[i].source,
+                                                .destination = j->limits.binds[i].destination,
+                                                .read_only = j->limits.binds[i].read_only };
+        }
         const ShimSpec spec = {
                 .id = j->id,
                 .uid = job_run_uid(j),
@@ -701,6 +711,11 @@ static int shim_spec_memfd(Job *j, const gid_t *groups, int n_groups) {
                 .status_path = status,
                 .output = SHIM_OUTPUT_JOURNAL,
                 .user_runtime_directory = j->limits.user_runtime_directory,
+                .root_directory = j->limits.root_directory,
+                .host_system = j->limits.host_system,
+                .private_tmp = j->limits.private_tmp,
+                .binds = binds,
+                .n_binds = j->limits.n_binds,
                 .env = j->environment,
                 .command = j->argv,
         };

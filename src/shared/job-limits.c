@@ -42,6 +42,12 @@ const JobOptionInfo job_option_table[] = {
           "Time from SIGTERM to SIGKILL when stopping (default 10 s)" },
         { "UserRuntimeDirectory", 'b', "user-runtime-dir", "BOOL", JOB_OPTION_ARG_BOOLEAN,
           "Let the job see /run/user/UID (its user's session bus and manager; default no)" },
+        { "RootDirectory",       's', "root",         "DIR",      JOB_OPTION_ARG_PATH,
+          "Run the job with DIR as its / (pivot_root; its own /proc and /dev)" },
+        { "HostSystem",          'b', "host-system",  "BOOL",     JOB_OPTION_ARG_BOOLEAN,
+          "With --root: the host's /usr, /bin, /lib*, /sbin, /etc read-only, a private /tmp" },
+        { "PrivateTmp",          'b', "private-tmp",  "BOOL",     JOB_OPTION_ARG_BOOLEAN,
+          "An empty private /tmp and /var/tmp (tmpfs, counted against the job's memory)" },
         {}
 };
 
@@ -64,6 +70,12 @@ void job_limits_init(JobLimits *l) {
 }
 
 void job_limits_done(JobLimits *l) {
+        for (size_t i = 0; i < l->n_binds; i++) {
+                free(l->binds[i].source);
+                free(l->binds[i].destination);
+        }
+        free(l->binds);
+        free(l->root_directory);
         free(l->io_device);
         free(l->io_device_node);
         free(l->allowed_cpus);
@@ -171,17 +183,96 @@ static int set_cpu_quota(JobLimits *l, double d, char **ret_error_message) {
         return 0;
 }
 
-static int set_io_device(JobLimits *l, const char *s, char **ret_error_message) {
-        char *copy;
-
+/* IODevice and RootDirectory: one rule for paths the caller names. */
+static int check_path(const char *name, const char *s, char **ret_error_message) {
         if (strlen(s) >= IO_DEVICE_PATH_MAX)
-                return fail(ret_error_message, -EINVAL, "IODevice path is too long");
+                return fail(ret_error_message, -EINVAL, "%s path is too long", name);
         if (string_has_control(s))
-                return fail(ret_error_message, -EINVAL, "IODevice path contains control characters");
+                return fail(ret_error_message, -EINVAL, "%s path contains control characters", name);
         if (!path_is_absolute_normalized(s))
                 return fail(ret_error_message, -EINVAL,
-                            "IODevice must be an absolute, normalized path (no '.', '..', '//' "
-                            "or trailing '/'), got '%s'", s);
+                            "%s must be an absolute, normalized path (no '.', '..', '//' "
+                            "or trailing '/'), got '%s'", name, s);
+        return 0;
+}
+
+static int set_root_directory(JobLimits *l, const char *s, char **ret_error_message) {
+        int r = check_path("RootDirectory", s, ret_error_message);
+        if (r < 0)
+                return r;
+        char *copy = strdup(s);
+        if (!copy)
+                return -ENOMEM;
+        free(l->root_directory);
+        l->root_directory = copy;
+        return 0;
+}
+
+int job_limits_add_bind(JobLimits *l, bool read_only, const char *source, const char *destination,
+                        bool ignore_missing, uint64_t flags, char **ret_error_message) {
+        const char *option = read_only ? "BindReadOnlyPaths" : "BindPaths";
+        char what[64];
+        int r;
+
+        if (!l || !source || !destination)
+                return -EINVAL;
+        if (l->n_binds >= JOB_BINDS_MAX)
+                return fail(ret_error_message, -E2BIG, "%s: a job may have at most %u binds", option, JOB_BINDS_MAX);
+        if ((flags & ~JOB_BIND_FLAG_RECURSIVE) != 0)
+                return fail(ret_error_message, -EINVAL,
+                            "%s: flags 0x%" PRIx64 " for '%s': only MS_REC (16384) is known", option, flags, source);
+        snprintf(what, sizeof what, "%s source", option);
+        r = check_path(what, source, ret_error_message);
+        if (r < 0)
+                return r;
+        if (!*destination)
+                destination = source;
+        snprintf(what, sizeof what, "%s destination", option);
+        r = check_path(what, destination, ret_error_message);
+        if (r < 0)
+                return r;
+        if (strcmp(destination, "/") == 0)
+                return fail(ret_error_message, -EINVAL, "%s: '%s' cannot be bound over /; use RootDirectory",
+                            option, source);
+
+        JobBind *n = realloc(l->binds, sizeof(JobBind) * (l->n_binds + 1));
+        if (!n)
+                return -ENOMEM;
+        l->binds = n;
+        JobBind b = { .source = strdup(source), .destination = strdup(destination),
+                      .read_only = read_only, .ignore_missing = ignore_missing };
+        if (!b.source || !b.destination) {
+                free(b.source);
+                free(b.destination);
+                return -ENOMEM;
+        }
+        l->binds[l->n_binds++] = b;
+        return 0;
+}
+
+void job_limits_remove_bind(JobLimits *l, size_t i) {
+        if (!l || i >= l->n_binds)
+                return;
+        free(l->binds[i].source);
+        free(l->binds[i].destination);
+        memmove(l->binds + i, l->binds + i + 1, sizeof(JobBind) * (l->n_binds - i - 1));
+        l->n_binds--;
+}
+
+int job_limits_check(const JobLimits *l, char **ret_error_message) {
+        if (!l)
+                return -EINVAL;
+        if (l->host_system && !l->root_directory)
+                return fail(ret_error_message, -EINVAL,
+                            "HostSystem binds the host's system directories into a RootDirectory; none was given");
+        return 0;
+}
+
+static int set_io_device(JobLimits *l, const char *s, char **ret_error_message) {
+        char *copy;
+        int r = check_path("IODevice", s, ret_error_message);
+        if (r < 0)
+                return r;
 
         copy = strdup(s);
         if (!copy)
@@ -280,6 +371,8 @@ int job_limits_set_option(JobLimits *l, const char *name, const JobOptionValue *
         case JOB_OPTION_ARG_FRACTION:
                 return set_cpu_quota(l, v->d, ret_error_message);
         case JOB_OPTION_ARG_PATH:
+                if (strcmp(name, "RootDirectory") == 0)
+                        return set_root_directory(l, v->s, ret_error_message);
                 return set_io_device(l, v->s, ret_error_message);
         case JOB_OPTION_ARG_CPU_LIST:
                 return set_allowed_cpus(l, v->s, ret_error_message);
@@ -289,8 +382,12 @@ int job_limits_set_option(JobLimits *l, const char *name, const JobOptionValue *
         case JOB_OPTION_ARG_SECONDS:
                 return set_unsigned(l, name, v->t, ret_error_message);
         case JOB_OPTION_ARG_BOOLEAN:
-                /* Only UserRuntimeDirectory so far. */
-                l->user_runtime_directory = v->b != 0;
+                if (strcmp(name, "HostSystem") == 0)
+                        l->host_system = v->b != 0;
+                else if (strcmp(name, "PrivateTmp") == 0)
+                        l->private_tmp = v->b != 0;
+                else
+                        l->user_runtime_directory = v->b != 0;
                 return 0;
         }
 

@@ -20,6 +20,16 @@
 #define JOB_TASKS_MAX              UINT64_C(4194304)    /* TasksMax: the kernel's PID_MAX_LIMIT */
 #define JOB_TIMEOUT_MAX_USEC       (UINT64_C(365) * 24 * 3600 * USEC_PER_SEC) /* RuntimeMaxUSec, StopTimeoutUSec: 1 year */
 #define JOB_STOP_TIMEOUT_DEFAULT_USEC (10 * USEC_PER_SEC)
+#define JOB_BINDS_MAX              64U                  /* BindPaths + BindReadOnlyPaths of one job */
+#define JOB_BIND_FLAG_RECURSIVE    UINT64_C(16384)      /* MS_REC, the only flag BindPaths takes */
+
+/* One bind mount of a host path (BindPaths, BindReadOnlyPaths). */
+typedef struct JobBind {
+        char *source;                     /* absolute, normalized; opened as the caller */
+        char *destination;                /* absolute, normalized; in the root if there is one */
+        bool read_only;
+        bool ignore_missing;              /* a source that does not exist is skipped */
+} JobBind;
 
 typedef struct JobLimits {
         uint64_t cpu_quota_per_sec_usec;  /* UINT64_MAX = unset; multiple of 10000 */
@@ -36,6 +46,11 @@ typedef struct JobLimits {
         uint64_t runtime_max_usec;        /* UINT64_MAX = unset */
         uint64_t stop_timeout_usec;       /* default JOB_STOP_TIMEOUT_DEFAULT_USEC */
         bool user_runtime_directory;      /* default false: /run/user is hidden from the job */
+        char *root_directory;             /* NULL = the host's root; else the job's "/", as the caller named it */
+        bool host_system;                 /* the host's /usr, /etc... read-only in the root; needs root_directory */
+        bool private_tmp;                 /* an empty tmpfs on /tmp and /var/tmp */
+        JobBind *binds;                   /* in the order given */
+        size_t n_binds;
 } JobLimits;
 
 /* Defaults: everything unset, no swap, stop timeout 10 s, /run/user hidden. */
@@ -69,6 +84,21 @@ typedef struct JobOptionValue {
  * for people that names the option; or -ENOMEM. l is unchanged on error. */
 int job_limits_set_option(JobLimits *l, const char *name, const JobOptionValue *v,
                           char **ret_error_message);
+
+/* Appends one entry of BindPaths (read_only false) or BindReadOnlyPaths
+ * (true), systemd's a(ssbt): source, destination ("" = the source),
+ * ignore-missing, flags (0 or MS_REC; binds are always recursive, so that
+ * nothing a mount hides in the source shows). Returns 0, or -EINVAL /
+ * -E2BIG (more than JOB_BINDS_MAX) with *ret_error_message naming the
+ * option and the path, or -ENOMEM. */
+int job_limits_add_bind(JobLimits *l, bool read_only, const char *source, const char *destination,
+                        bool ignore_missing, uint64_t flags, char **ret_error_message);
+/* Drops bind i (one whose source is missing and ignore_missing). */
+void job_limits_remove_bind(JobLimits *l, size_t i);
+
+/* What single options cannot check: HostSystem needs a RootDirectory.
+ * Returns 0, or -EINVAL with *ret_error_message (if not NULL) set. */
+int job_limits_check(const JobLimits *l, char **ret_error_message);
 
 /* How the CLI reads an option's argument, and with which parse-util parser. */
 typedef enum JobOptionArg {

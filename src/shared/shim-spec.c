@@ -21,6 +21,10 @@ typedef enum SpecKey {
         KEY_STATUS,
         KEY_OUTPUT,
         KEY_USER_RUNTIME_DIRECTORY,
+        KEY_ROOT,
+        KEY_HOST_SYSTEM,
+        KEY_PRIVATE_TMP,
+        KEY_BIND,
         KEY_ENV,
         KEY_ARGV,
         _KEY_MAX,
@@ -35,12 +39,16 @@ static const char *const key_names[_KEY_MAX] = {
         [KEY_STATUS] = "STATUS",
         [KEY_OUTPUT] = "OUTPUT",
         [KEY_USER_RUNTIME_DIRECTORY] = "USER_RUNTIME_DIRECTORY",
+        [KEY_ROOT] = "ROOT",
+        [KEY_HOST_SYSTEM] = "HOST_SYSTEM",
+        [KEY_PRIVATE_TMP] = "PRIVATE_TMP",
+        [KEY_BIND] = "BIND",
         [KEY_ENV] = "ENV",
         [KEY_ARGV] = "ARGV",
 };
 
 static bool key_repeats(SpecKey k) {
-        return k == KEY_GROUP || k == KEY_ENV || k == KEY_ARGV;
+        return k == KEY_GROUP || k == KEY_ENV || k == KEY_ARGV || k == KEY_BIND;
 }
 
 /* The key of record r (NUL-terminated), with *ret_value after its '='. */
@@ -77,6 +85,41 @@ static int parse_id(const char *s, uint32_t *ret) {
 
 static bool path_valid(const char *s) {
         return s && s[0] == '/';
+}
+
+static bool bind_valid(const ShimBind *b) {
+        return b && path_valid(b->source) && path_valid(b->destination);
+}
+
+/* "ro|rw:LEN:SOURCEDEST" into b, with the two paths copied NUL-terminated
+ * to *strings (advanced past them). */
+static int parse_bind(const char *value, ShimBind *b, char **strings) {
+        const char *p;
+        uint32_t len;
+
+        if (strncmp(value, "ro:", 3) == 0)
+                b->read_only = true;
+        else if (strncmp(value, "rw:", 3) == 0)
+                b->read_only = false;
+        else
+                return -EINVAL;
+        value += 3;
+        p = strchr(value, ':');
+        if (!p || p - value > 10)
+                return -EINVAL;
+        char digits[11] = {};
+        memcpy(digits, value, (size_t) (p - value));
+        if (parse_id(digits, &len) < 0 || len == 0 || strlen(p + 1) <= len)
+                return -EINVAL;
+        p++;
+        char *source = *strings, *destination = source + len + 1;
+        memcpy(source, p, len);
+        source[len] = 0;
+        strcpy(destination, p + len);
+        *strings = destination + strlen(destination) + 1;
+        b->source = source;
+        b->destination = destination;
+        return bind_valid(b) ? 0 : -EINVAL;
 }
 
 static bool env_valid(const char *s) {
@@ -124,6 +167,25 @@ static void put_all(const ShimSpec *s, char **p, size_t *size) {
         put(p, size, "STATUS", s->status_path);
         put(p, size, "OUTPUT", s->output == SHIM_OUTPUT_INHERIT ? "inherit" : "journal");
         put(p, size, "USER_RUNTIME_DIRECTORY", s->user_runtime_directory ? "yes" : "no");
+        if (s->root_directory)
+                put(p, size, "ROOT", s->root_directory);
+        put(p, size, "HOST_SYSTEM", s->host_system ? "yes" : "no");
+        put(p, size, "PRIVATE_TMP", s->private_tmp ? "yes" : "no");
+        for (size_t i = 0; i < s->n_binds; i++) {
+                const ShimBind *b = &s->binds[i];
+                size_t n = strlen(b->source);
+                char head[32];
+
+                snprintf(head, sizeof head, "BIND=%s:%zu:", b->read_only ? "ro" : "rw", n);
+                if (*p) {
+                        size_t h = strlen(head), d = strlen(b->destination);
+                        memcpy(*p, head, h);
+                        memcpy(*p + h, b->source, n);
+                        memcpy(*p + h + n, b->destination, d + 1);
+                        *p += h + n + d + 1;
+                }
+                *size += strlen(head) + n + strlen(b->destination) + 1;
+        }
         for (char **e = s->env; e && *e; e++)
                 put(p, size, "ENV", *e);
         for (char **a = s->command; *a; a++)
@@ -142,8 +204,14 @@ int shim_spec_encode(const ShimSpec *s, char **ret, size_t *ret_size) {
             !path_valid(s->workdir) || !path_valid(s->status_path) ||
             (s->output != SHIM_OUTPUT_JOURNAL && s->output != SHIM_OUTPUT_INHERIT) ||
             !s->command || !s->command[0] || !s->command[0][0] ||
-            s->n_groups > SHIM_SPEC_GROUPS_MAX || (s->n_groups > 0 && !s->groups))
+            s->n_groups > SHIM_SPEC_GROUPS_MAX || (s->n_groups > 0 && !s->groups) ||
+            (s->root_directory && !path_valid(s->root_directory)) ||
+            (s->host_system && !s->root_directory) ||
+            s->n_binds > SHIM_SPEC_BINDS_MAX || (s->n_binds > 0 && !s->binds))
                 return -EINVAL;
+        for (size_t i = 0; i < s->n_binds; i++)
+                if (!bind_valid(&s->binds[i]))
+                        return -EINVAL;
         for (size_t i = 0; i < s->n_groups; i++)
                 if (s->groups[i] == (gid_t) -1)
                         return -EINVAL;
@@ -218,20 +286,26 @@ int shim_spec_decode(const char *data, size_t size, ShimSpec *ret, const char **
         }
         if (counts[KEY_GROUP] > SHIM_SPEC_GROUPS_MAX)
                 return fail(ret_error, "the spec has too many groups");
+        if (counts[KEY_BIND] > SHIM_SPEC_BINDS_MAX)
+                return fail(ret_error, "the spec has too many binds");
         if (counts[KEY_ID] == 0 || counts[KEY_UID] == 0 || counts[KEY_GID] == 0 ||
             counts[KEY_WORKDIR] == 0 || counts[KEY_STATUS] == 0 || counts[KEY_ARGV] == 0)
                 return fail(ret_error, "the spec lacks a required record");
 
-        /* One allocation: the two string arrays, the groups, the bytes. */
+        /* One allocation: the two string arrays, the binds, the groups, the
+         * bytes, and room for the bind paths split apart (they are shorter
+         * than the records they come from). */
         size_t n_env = counts[KEY_ENV], n_argv = counts[KEY_ARGV], n_groups = counts[KEY_GROUP];
-        size_t arrays = (n_env + 1 + n_argv + 1) * sizeof(char *);
-        _cleanup_free_ void *storage = malloc(arrays + n_groups * sizeof(gid_t) + size);
+        size_t n_binds = counts[KEY_BIND];
+        size_t arrays = (n_env + 1 + n_argv + 1) * sizeof(char *) + n_binds * sizeof(ShimBind);
+        _cleanup_free_ void *storage = malloc(arrays + n_groups * sizeof(gid_t) + 2 * size);
         if (!storage)
                 return -ENOMEM;
         char **env = storage, **argv = env + n_env + 1;
+        ShimBind *binds = (ShimBind *) (argv + n_argv + 1);
         gid_t *groups = (gid_t *) ((uint8_t *) storage + arrays);
-        char *copy = (char *) (groups + n_groups);
-        size_t i_env = 0, i_argv = 0, i_groups = 0;
+        char *copy = (char *) (groups + n_groups), *bind_strings = copy + size;
+        size_t i_env = 0, i_argv = 0, i_groups = 0, i_binds = 0;
 
         memcpy(copy, data, size);
         for (char *r = copy + strlen(copy) + 1; r < copy + size; r += strlen(r) + 1) {
@@ -282,6 +356,31 @@ int shim_spec_decode(const char *data, size_t size, ShimSpec *ret, const char **
                         else
                                 return fail(ret_error, "the spec's USER_RUNTIME_DIRECTORY is neither yes nor no");
                         break;
+                case KEY_ROOT:
+                        if (!path_valid(value))
+                                return fail(ret_error, "the spec holds a relative path");
+                        s.root_directory = value;
+                        break;
+                case KEY_HOST_SYSTEM:
+                case KEY_PRIVATE_TMP: {
+                        bool b;
+                        if (strcmp(value, "yes") == 0)
+                                b = true;
+                        else if (strcmp(value, "no") == 0)
+                                b = false;
+                        else
+                                return fail(ret_error, "the spec's HOST_SYSTEM or PRIVATE_TMP is neither yes nor no");
+                        if (k == KEY_HOST_SYSTEM)
+                                s.host_system = b;
+                        else
+                                s.private_tmp = b;
+                        break;
+                }
+                case KEY_BIND:
+                        if (parse_bind(value, &binds[i_binds], &bind_strings) < 0)
+                                return fail(ret_error, "the spec holds a malformed BIND");
+                        i_binds++;
+                        break;
                 case KEY_ENV:
                         if (!env_valid(value))
                                 return fail(ret_error, "the spec holds an environment entry that is not NAME=VALUE");
@@ -296,7 +395,9 @@ int shim_spec_decode(const char *data, size_t size, ShimSpec *ret, const char **
                         assert(false);
                 }
         }
-        assert(i_env == n_env && i_argv == n_argv && i_groups == n_groups);
+        assert(i_env == n_env && i_argv == n_argv && i_groups == n_groups && i_binds == n_binds);
+        if (s.host_system && !s.root_directory)
+                return fail(ret_error, "the spec has HOST_SYSTEM without ROOT");
         env[n_env] = NULL;
         argv[n_argv] = NULL;
 
@@ -304,6 +405,8 @@ int shim_spec_decode(const char *data, size_t size, ShimSpec *ret, const char **
         s.command = argv;
         s.groups = groups;
         s.n_groups = n_groups;
+        s.binds = n_binds > 0 ? binds : NULL;
+        s.n_binds = n_binds;
         s.storage = TAKE_PTR(storage);
         *ret = s;
         return 0;

@@ -12,6 +12,14 @@
  *   WORKDIR=/abs, STATUS=/abs      required, once each
  *   OUTPUT=journal|inherit         optional (journal), once
  *   USER_RUNTIME_DIRECTORY=yes|no  optional (no), once
+ *   ROOT=/abs                      optional (none: the host's root), once
+ *   HOST_SYSTEM=yes|no             optional (no), once; only with ROOT
+ *   PRIVATE_TMP=yes|no             optional (no), once
+ *   BIND=ro|rw:LEN:SOURCEDEST      a bind mount, in order, at most
+ *                                  SHIM_SPEC_BINDS_MAX: LEN (canonical
+ *                                  decimal) bytes of absolute SOURCE, then
+ *                                  the absolute DEST (paths hold any byte
+ *                                  but NUL, ':' too, hence the length)
  *   ENV=NAME=VALUE                 the environment, in order, any number
  *   ARGV=ARG                       the command, in order, at least one; the
  *                                  first is not empty
@@ -33,6 +41,14 @@
  * leaves room for the keys and everything else. */
 #define SHIM_SPEC_SIZE_MAX (8U * 1024 * 1024)
 #define SHIM_SPEC_GROUPS_MAX 65536U     /* NGROUPS_MAX of the kernel */
+#define SHIM_SPEC_BINDS_MAX 64U
+
+/* One bind mount of a host path into the job's view. */
+typedef struct ShimBind {
+        const char *source;             /* absolute, opened as the caller */
+        const char *destination;        /* absolute; inside the root if there is one */
+        bool read_only;                 /* recursively */
+} ShimBind;
 
 typedef enum ShimOutput {
         SHIM_OUTPUT_JOURNAL,
@@ -49,6 +65,11 @@ typedef struct ShimSpec {
         const char *status_path;        /* absolute */
         ShimOutput output;
         bool user_runtime_directory;    /* show the job /run/user/<uid> */
+        const char *root_directory;     /* absolute, the job's / ; NULL = the host's */
+        bool host_system;               /* the host's /usr, /etc... read-only in the root */
+        bool private_tmp;               /* an empty tmpfs on /tmp and /var/tmp */
+        const ShimBind *binds;
+        size_t n_binds;
         char **env;                     /* NULL-terminated NAME=VALUE; NULL = none */
         char **command;                 /* NULL-terminated, at least one entry */
 

@@ -235,6 +235,12 @@ void init_main(const ShimSpec *spec, int status_fd) {
         if (r < 0)
                 fail_start(status_fd, r, stage);
 
+        /* After the last file root writes (/proc/self/loginuid): from here
+         * on the caller's binds and root may be in the way. */
+        r = root_setup(spec, &stage);
+        if (r < 0)
+                fail_start(status_fd, r, stage);
+
         r = privileges_drop(spec->uid, spec->gid, spec->groups, spec->n_groups, &stage);
         if (r < 0)
                 fail_start(status_fd, r, stage);

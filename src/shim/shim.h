@@ -16,6 +16,13 @@ int sandbox_unshare(const char **ret_stage);
  * spec->user_runtime_directory), the hostname (the job id) and lo. */
 int sandbox_setup(const ShimSpec *spec, const char **ret_stage);
 
+/* root.c: the job's own root (spec->root_directory, with the host system
+ * directories if spec->host_system), binds and a private /tmp, built after
+ * sandbox_setup() and before the drop; every path the caller names is
+ * opened as the caller and mounted by fd. Ends with pivot_root when there
+ * is a root. */
+int root_setup(const ShimSpec *spec, const char **ret_stage);
+
 /* privileges.c */
 /* Before the drop: the audit login uid, so audit and logind attribute the
  * job to its owner. */

@@ -62,7 +62,7 @@ static void test_round_trip(void **state) {
         _cleanup_(caller_reports_done) CallerReports r = {};
         Buffer b = full_report();
 
-        assert_int_equal(caller_reports_parse(b.data, b.size, &r), 0);
+        assert_int_equal(caller_reports_parse(b.data, b.size, 0, &r), 0);
         assert_true(r.have_user);
         assert_int_equal(r.user_error, 0);
         assert_int_equal(r.user.uid, 1000);
@@ -88,7 +88,7 @@ static void test_empty_fields(void **state) {
         Buffer b = {};
 
         append_user(&b, 0, &u);
-        assert_int_equal(caller_reports_parse(b.data, b.size, &r), 0);
+        assert_int_equal(caller_reports_parse(b.data, b.size, 0, &r), 0);
         assert_string_equal(r.user.home, "");
         assert_string_equal(r.user.shell, "");
         assert_int_equal(r.user.n_groups, 0);
@@ -103,14 +103,14 @@ static void test_user_errors(void **state) {
         Buffer b = {}, b2 = {};
 
         append_user(&b, -ENOENT, NULL);
-        assert_int_equal(caller_reports_parse(b.data, b.size, &r), 0);
+        assert_int_equal(caller_reports_parse(b.data, b.size, 0, &r), 0);
         assert_true(r.have_user);
         assert_int_equal(r.user_error, -ENOENT);
 
         /* Too many groups: the name comes along, for the error. */
         many.n_groups = 0;
         append_user(&b2, -E2BIG, &many);
-        assert_int_equal(caller_reports_parse(b2.data, b2.size, &r2), 0);
+        assert_int_equal(caller_reports_parse(b2.data, b2.size, 0, &r2), 0);
         assert_int_equal(r2.user_error, -E2BIG);
         assert_string_equal(r2.user.name, "alice");
         free(b.data);
@@ -156,8 +156,11 @@ static void test_largest(void **state) {
         append_user(&b, 0, &u);
         append_path(&b, CALLER_REPORT_IO_DEVICE, 0, 1);
         append_path(&b, CALLER_REPORT_DIRECTORY, 0, 0);
+        for (size_t i = 0; i < CALLER_REPORT_PATHS_MAX; i++)
+                append_path(&b, CALLER_REPORT_PATH, 0, i);
         assert_int_equal(b.size, CALLER_REPORTS_SIZE_MAX);
-        assert_int_equal(caller_reports_parse(b.data, b.size, &r), 0);
+        assert_int_equal(caller_reports_parse(b.data, b.size, CALLER_REPORT_PATHS_MAX, &r), 0);
+        assert_int_equal(r.n_paths, CALLER_REPORT_PATHS_MAX);
         assert_int_equal(r.user.n_groups, CALLER_REPORT_GROUPS_MAX);
         assert_int_equal(r.user.groups[65535], 65535);
         assert_int_equal(strlen(r.user.home), CALLER_REPORT_PATH_MAX);
@@ -166,7 +169,7 @@ static void test_largest(void **state) {
         /* One byte more than the bound: refused before it is looked at. */
         buffer_append(&b, "", 1);
         caller_reports_done(&r);
-        assert_int_equal(caller_reports_parse(b.data, b.size, &r), -EBADMSG);
+        assert_int_equal(caller_reports_parse(b.data, b.size, CALLER_REPORT_PATHS_MAX, &r), -EBADMSG);
         free(b.data);
 }
 
@@ -179,7 +182,7 @@ static void test_cut_short(void **state) {
         for (size_t n = 0; n <= b.size; n++) {
                 _cleanup_(caller_reports_done) CallerReports r = {};
 
-                assert_int_equal(caller_reports_parse(b.data, n, &r), 0);
+                assert_int_equal(caller_reports_parse(b.data, n, 0, &r), 0);
                 assert_int_equal(r.have_user, n >= user_size);
                 assert_int_equal(r.have_io_device, n >= user_size + CALLER_REPORT_PATH_SIZE);
                 assert_int_equal(r.have_directory, n == b.size);
@@ -196,7 +199,16 @@ static void put32(Buffer *b, size_t offset, uint32_t v) {
 static void expect_bad(Buffer *b) {
         CallerReports r = {};
 
-        assert_int_equal(caller_reports_parse(b->data, b->size, &r), -EBADMSG);
+        assert_int_equal(caller_reports_parse(b->data, b->size, 0, &r), -EBADMSG);
+        assert_null(r.user.name);
+        free(b->data);
+        *b = (Buffer) {};
+}
+
+static void expect_bad_paths(Buffer *b, size_t n_paths) {
+        CallerReports r = {};
+
+        assert_int_equal(caller_reports_parse(b->data, b->size, n_paths, &r), -EBADMSG);
         assert_null(r.user.name);
         free(b->data);
         *b = (Buffer) {};
@@ -222,7 +234,7 @@ static void test_malformed(void **state) {
         append_path(&b, CALLER_REPORT_IO_DEVICE, 0, 0);
         expect_bad(&b);
         b = (Buffer) {};
-        append_path(&b, 4, 0, 0);
+        append_path(&b, CALLER_REPORT_PATH + 1, 0, 0);
         expect_bad(&b);
         b = (Buffer) {};
         append_path(&b, 0, 0, 0);
@@ -280,6 +292,90 @@ static void test_malformed(void **state) {
         expect_bad(&b);
 }
 
+/* Path records (RootDirectory, bind sources): one per path, by index in
+ * order, after the directory; each error kept for its path. */
+static void test_paths(void **state) {
+        _cleanup_(caller_reports_done) CallerReports r = {}, r2 = {};
+        Buffer b = full_report(), b2 = {};
+        size_t base = b.size;
+
+        append_path(&b, CALLER_REPORT_PATH, 0, 0);
+        append_path(&b, CALLER_REPORT_PATH, -EACCES, 1);
+        append_path(&b, CALLER_REPORT_PATH, -ENOTDIR, 2);
+        assert_int_equal(caller_reports_parse(b.data, b.size, 3, &r), 0);
+        assert_true(r.have_directory);
+        assert_int_equal(r.n_paths, 3);
+        assert_int_equal(r.path_errors[0], 0);
+        assert_int_equal(r.path_errors[1], -EACCES);
+        assert_int_equal(r.path_errors[2], -ENOTDIR);
+
+        /* Cut short: the paths whole so far, no more. */
+        for (size_t n = base; n <= b.size; n++) {
+                _cleanup_(caller_reports_done) CallerReports c = {};
+
+                assert_int_equal(caller_reports_parse(b.data, n, 3, &c), 0);
+                assert_int_equal(c.n_paths, (n - base) / CALLER_REPORT_PATH_SIZE);
+        }
+
+        /* Without io device and directory (a job with a root checks none):
+         * the user, then the paths. */
+        append_user(&b2, 0, &alice);
+        append_path(&b2, CALLER_REPORT_PATH, -ENOENT, 0);
+        assert_int_equal(caller_reports_parse(b2.data, b2.size, 1, &r2), 0);
+        assert_false(r2.have_directory);
+        assert_int_equal(r2.n_paths, 1);
+        assert_int_equal(r2.path_errors[0], -ENOENT);
+        free(b.data);
+        free(b2.data);
+}
+
+static void test_paths_malformed(void **state) {
+        Buffer b;
+
+        /* An index past the paths asked for. */
+        b = full_report();
+        append_path(&b, CALLER_REPORT_PATH, 0, 0);
+        append_path(&b, CALLER_REPORT_PATH, 0, 1);
+        {
+                CallerReports r = {};
+                assert_int_equal(caller_reports_parse(b.data, b.size, 1, &r), -EBADMSG);
+                assert_int_equal(caller_reports_parse(b.data, b.size, 0, &r), -EBADMSG);
+                assert_null(r.user.name);
+        }
+        free(b.data);
+        /* Twice, out of order, skipped. */
+        b = full_report();
+        append_path(&b, CALLER_REPORT_PATH, 0, 0);
+        append_path(&b, CALLER_REPORT_PATH, 0, 0);
+        expect_bad_paths(&b, 2);
+        b = full_report();
+        append_path(&b, CALLER_REPORT_PATH, 0, 1);
+        append_path(&b, CALLER_REPORT_PATH, 0, 0);
+        expect_bad_paths(&b, 2);
+        b = full_report();
+        append_path(&b, CALLER_REPORT_PATH, 0, 1);
+        expect_bad_paths(&b, 2);
+        /* An index of 2^32 (not truncated to 0). */
+        b = full_report();
+        append_path(&b, CALLER_REPORT_PATH, 0, UINT64_C(1) << 32);
+        expect_bad_paths(&b, 2);
+        /* A path before the directory; the directory after a path. */
+        b = (Buffer) {};
+        append_user(&b, 0, &alice);
+        append_path(&b, CALLER_REPORT_PATH, 0, 0);
+        append_path(&b, CALLER_REPORT_DIRECTORY, 0, 0);
+        expect_bad_paths(&b, 2);
+        /* An error that is not -errno; a record of another length. */
+        b = full_report();
+        append_path(&b, CALLER_REPORT_PATH, 0, 0);
+        put32(&b, b.size - CALLER_REPORT_PATH_SIZE + 4, 2);
+        expect_bad_paths(&b, 1);
+        b = full_report();
+        append_path(&b, CALLER_REPORT_PATH, 0, 0);
+        put32(&b, b.size - CALLER_REPORT_PATH_SIZE + 8, 4);
+        expect_bad_paths(&b, 1);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_round_trip),
@@ -289,6 +385,8 @@ int main(void) {
                 cmocka_unit_test(test_largest),
                 cmocka_unit_test(test_cut_short),
                 cmocka_unit_test(test_malformed),
+                cmocka_unit_test(test_paths),
+                cmocka_unit_test(test_paths_malformed),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -128,6 +128,54 @@ static void test_env_and_workdir(void **state) {
         job_options_done(&o);
 }
 
+static void test_binds(void **state) {
+        JobOptions o = {};
+        char *message = NULL;
+
+        assert_int_equal(job_options_set(&o, "bind", "data", "/home/u", NULL), 0);
+        assert_int_equal(job_options_set(&o, "ro-bind", "/usr/share:/share", "/home/u", NULL), 0);
+        assert_int_equal(job_options_set(&o, "bind", "/a:/b:c", "/", NULL), 0);
+        assert_int_equal(o.binds.n_binds, 3);
+        assert_string_equal(o.binds.binds[0].source, "/home/u/data");
+        assert_string_equal(o.binds.binds[0].destination, "/home/u/data");
+        assert_false(o.binds.binds[0].read_only);
+        assert_string_equal(o.binds.binds[1].source, "/usr/share");
+        assert_string_equal(o.binds.binds[1].destination, "/share");
+        assert_true(o.binds.binds[1].read_only);
+        assert_string_equal(o.binds.binds[2].source, "/a");
+        assert_string_equal(o.binds.binds[2].destination, "/b:c");
+
+        assert_int_equal(job_options_set(&o, "bind", "/a:rel", "/", &message), -EINVAL);
+        assert_string_equal(message, "--bind=/a:rel: the destination must be an absolute path");
+        free(message);
+        assert_int_equal(job_options_set(&o, "bind", "/a:/", "/", &message), -EINVAL);
+        assert_string_equal(message, "--bind=/a:/: BindPaths: '/a' cannot be bound over /; use RootDirectory");
+        free(message);
+        assert_int_equal(job_options_set(&o, "ro-bind", "/a:/b/../c", "/", &message), -EINVAL);
+        assert_non_null(strstr(message, "BindReadOnlyPaths destination must be an absolute, normalized path"));
+        free(message);
+        assert_int_equal(job_options_set(&o, "bind", "rel", NULL, &message), -EINVAL);   /* remote */
+        free(message);
+        assert_int_equal(job_options_set(&o, "bind", "", "/", &message), -EINVAL);
+        free(message);
+        assert_int_equal(o.binds.n_binds, 3);
+        job_options_done(&o);
+
+        /* At most JOB_BINDS_MAX. */
+        for (unsigned i = 0; i < JOB_BINDS_MAX; i++)
+                assert_int_equal(job_options_set(&o, "bind", "/x", "/", NULL), 0);
+        assert_int_equal(job_options_set(&o, "bind", "/x", "/", &message), -E2BIG);
+        free(message);
+        job_options_done(&o);
+
+        /* With --root the current directory is not sent (the job starts in
+         * its root's /). */
+        char *argv[] = { "run", "--root=/r", "ls", NULL };
+        assert_int_equal(job_options_parse_argv(&o, 3, argv, false), 2);
+        assert_null(o.working_directory);
+        job_options_done(&o);
+}
+
 static void test_parse_argv(void **state) {
         char *argv1[] = { "run", "--memory=1M", "--env", "X=1", "ls", "-l", "--memory=2M", NULL };
         char *argv2[] = { "run", "--tasks-max=5", "--", "--weird", NULL };
@@ -262,6 +310,7 @@ int main(void) {
                 cmocka_unit_test(test_env_and_workdir),
                 cmocka_unit_test(test_name_user_group),
                 cmocka_unit_test(test_parse_argv),
+                cmocka_unit_test(test_binds),
                 cmocka_unit_test(test_append),
                 cmocka_unit_test(test_path_make_absolute),
         };

@@ -281,6 +281,57 @@ static void test_allowed_cpus(void **state) {
         job_limits_done(&l);
 }
 
+static void test_root_options(void **state) {
+        _cleanup_(job_limits_done) JobLimits l;
+        char *message = NULL;
+
+        job_limits_init(&l);
+        assert_null(l.root_directory);
+        assert_false(l.host_system);
+        assert_false(l.private_tmp);
+        assert_int_equal(job_limits_check(&l, NULL), 0);
+
+        set_ok(&l, "RootDirectory", S("/home/alice/root"));
+        assert_string_equal(l.root_directory, "/home/alice/root");
+        set_ok(&l, "RootDirectory", S("/srv/r:1"));
+        assert_string_equal(l.root_directory, "/srv/r:1");
+        set_fails(&l, "RootDirectory", S("root"), -EINVAL,
+                  "RootDirectory must be an absolute, normalized path (no '.', '..', '//' or "
+                  "trailing '/'), got 'root'");
+        set_fails(&l, "RootDirectory", S("/a/../b"), -EINVAL,
+                  "RootDirectory must be an absolute, normalized path (no '.', '..', '//' or "
+                  "trailing '/'), got '/a/../b'");
+        set_fails(&l, "RootDirectory", S("/a/"), -EINVAL,
+                  "RootDirectory must be an absolute, normalized path (no '.', '..', '//' or "
+                  "trailing '/'), got '/a/'");
+        set_fails(&l, "RootDirectory", S(""), -EINVAL,
+                  "RootDirectory must be an absolute, normalized path (no '.', '..', '//' or "
+                  "trailing '/'), got ''");
+        set_fails(&l, "RootDirectory", S("/a\nb"), -EINVAL, "RootDirectory path contains control characters");
+        set_fails(&l, "RootDirectory", &(JobOptionValue) { .type = 'b', .b = 1 }, -EINVAL,
+                  "Option 'RootDirectory' must be of D-Bus type 's', got 'b'");
+        assert_string_equal(l.root_directory, "/srv/r:1");   /* unchanged by refusals */
+
+        set_ok(&l, "HostSystem", &(JobOptionValue) { .type = 'b', .b = 1 });
+        assert_true(l.host_system);
+        assert_false(l.private_tmp);
+        assert_false(l.user_runtime_directory);
+        set_ok(&l, "PrivateTmp", &(JobOptionValue) { .type = 'b', .b = 1 });
+        assert_true(l.private_tmp);
+        set_fails(&l, "HostSystem", S("yes"), -EINVAL, "Option 'HostSystem' must be of D-Bus type 'b', got 's'");
+        assert_int_equal(job_limits_check(&l, NULL), 0);
+
+        /* HostSystem without a root means nothing: refused, not ignored. */
+        free(l.root_directory);
+        l.root_directory = NULL;
+        assert_int_equal(job_limits_check(&l, &message), -EINVAL);
+        assert_string_equal(message,
+                            "HostSystem binds the host's system directories into a RootDirectory; none was given");
+        free(message);
+        l.host_system = false;
+        assert_int_equal(job_limits_check(&l, NULL), 0);      /* PrivateTmp alone is fine */
+}
+
 static void test_option_table(void **state) {
         static const struct {
                 const char *name;
@@ -298,6 +349,9 @@ static void test_option_table(void **state) {
                 { "RuntimeMaxUSec",      't', "runtime-max" },
                 { "StopTimeoutUSec",     't', "stop-timeout" },
                 { "UserRuntimeDirectory", 'b', "user-runtime-dir" },
+                { "RootDirectory",       's', "root" },
+                { "HostSystem",          'b', "host-system" },
+                { "PrivateTmp",          'b', "private-tmp" },
         };
         size_t n = 0;
 
@@ -406,6 +460,7 @@ int main(void) {
                 cmocka_unit_test(test_allowed_cpus),
                 cmocka_unit_test(test_option_table),
                 cmocka_unit_test(test_cli_values),
+                cmocka_unit_test(test_root_options),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -151,6 +151,50 @@ static void test_round_trip(void **state) {
         job_release(k);
 }
 
+static void assert_refused(const char *extra);
+
+static void test_root_and_binds(void **state) {
+        Job *j = job_sample(), *k = job_alloc();
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+
+        j->limits.root_directory = strdup("/home/u/r oot");
+        j->limits.host_system = true;
+        j->limits.private_tmp = true;
+        assert_int_equal(job_limits_add_bind(&j->limits, false, "/home/u/a:b", "/data", false, 0, NULL), 0);
+        assert_int_equal(job_limits_add_bind(&j->limits, true, "/srv", "", true, 16384, NULL), 0);
+        assert_int_equal(job_record_format(j, &text, &size), 0);
+        assert_int_equal(job_record_parse(k, text, size), 0);
+        assert_string_equal(k->limits.root_directory, "/home/u/r oot");
+        assert_true(k->limits.host_system);
+        assert_true(k->limits.private_tmp);
+        assert_int_equal(k->limits.n_binds, 2);
+        assert_string_equal(k->limits.binds[0].source, "/home/u/a:b");
+        assert_string_equal(k->limits.binds[0].destination, "/data");
+        assert_false(k->limits.binds[0].read_only);
+        assert_string_equal(k->limits.binds[1].source, "/srv");
+        assert_string_equal(k->limits.binds[1].destination, "/srv");
+        assert_true(k->limits.binds[1].read_only);
+        job_release(j);
+        job_release(k);
+
+        /* 'rw\0/a\0/b' is fine; anything else is not. */
+        k = job_alloc();
+        const char ok[] = "ID=" ID "\nARGV=74727565\nSTATE=running\nBIND=7277002f61002f62\n";
+        assert_int_equal(job_record_parse(k, ok, strlen(ok)), 0);
+        assert_string_equal(k->limits.binds[0].destination, "/b");
+        job_release(k);
+        assert_refused("BIND=7278002f61002f62");        /* "rx" */
+        assert_refused("BIND=7277002f61");              /* no destination separator */
+        assert_refused("BIND=7277002f61002f62002f63");  /* three paths */
+        assert_refused("BIND=7277006100002f62");        /* relative source */
+        assert_refused("BIND=7277002f61002e2e");        /* ".." destination */
+        assert_refused("BIND=72770");
+        assert_refused("HOST_SYSTEM=2");
+        assert_refused("PRIVATE_TMP=yes");
+        assert_refused("ROOT_DIRECTORY=7");
+}
+
 static void test_finished_drops_environment(void **state) {
         Job *j = job_sample(), *k = job_alloc();
         _cleanup_free_ char *text = NULL;
@@ -299,6 +343,7 @@ static void test_large(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_root_and_binds),
                 cmocka_unit_test(test_finished_drops_environment),
                 cmocka_unit_test(test_hostile),
                 cmocka_unit_test(test_file_modes),

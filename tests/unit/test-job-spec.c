@@ -297,7 +297,65 @@ static void expect_read_error(const void *arg, size_t arg_len, const char *optio
         bus_teardown(&b);
 }
 
+static void test_read_binds(void **state) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(job_spec_done) JobSpec spec = {};
+        Bus b;
+        sd_bus_message *m;
+
+        bus_setup(&b);
+        m = new_call(&b);
+        assert_true(sd_bus_message_append(m, "aayaay", 0, 0) >= 0);
+        append_ay(m, "", 0);
+        assert_true(sd_bus_message_append(m, "a{sv}", 4,
+                                          "RootDirectory", "s", "/home/u/r",
+                                          "HostSystem", "b", 1,
+                                          "BindPaths", "a(ssbt)", 2, "/home/u/d", "/data", 0, (uint64_t) 16384,
+                                          "/srv", "", 1, (uint64_t) 0,
+                                          "BindReadOnlyPaths", "a(ssbt)", 1, "/usr/share", "/share", 0,
+                                          (uint64_t) 0) >= 0);
+        seal(m);
+        job_spec_init(&spec);
+        assert_int_equal(job_spec_read(&spec, m, &error), 0);
+        assert_string_equal(spec.limits.root_directory, "/home/u/r");
+        assert_true(spec.limits.host_system);
+        assert_int_equal(spec.limits.n_binds, 3);
+        assert_string_equal(spec.limits.binds[0].destination, "/data");
+        assert_false(spec.limits.binds[0].ignore_missing);
+        assert_string_equal(spec.limits.binds[1].destination, "/srv");
+        assert_true(spec.limits.binds[1].ignore_missing);
+        assert_true(spec.limits.binds[2].read_only);
+        sd_bus_message_unref(m);
+
+        /* HostSystem without a root: refused by validation. */
+        job_spec_done(&spec);
+        job_spec_init(&spec);
+        spec.limits.host_system = true;
+        char *argv[] = { "true", NULL };
+        spec.argv = argv;
+        assert_true(job_spec_validate(&spec, &error) < 0);
+        assert_non_null(strstr(error.message, "HostSystem"));
+        spec.argv = NULL;
+
+        /* A bad entry is named. */
+        m = new_call(&b);
+        assert_true(sd_bus_message_append(m, "aayaay", 1, 0, 0) >= 0);
+        append_ay(m, "", 0);
+        assert_true(sd_bus_message_append(m, "a{sv}", 1, "BindPaths", "a(ssbt)", 1, "rel", "/x", 0,
+                                          (uint64_t) 0) >= 0);
+        seal(m);
+        job_spec_done(&spec);
+        job_spec_init(&spec);
+        sd_bus_error_free(&error);
+        assert_true(job_spec_read(&spec, m, &error) < 0);
+        assert_string_equal(error.name, JOBWORKER_ERROR_INVALID_ARGUMENT);
+        assert_non_null(strstr(error.message, "BindPaths source must be an absolute, normalized path"));
+        sd_bus_message_unref(m);
+        bus_teardown(&b);
+}
+
 static void test_read_errors(void **state) {
+        expect_read_error("true", 4, "BindPaths", "as", "Option 'BindPaths' must be of D-Bus type 'a(ssbt)', got 'as'");
         expect_read_error("a\0b", 3, NULL, NULL, "Command line contains a NUL byte.");
         expect_read_error("true", 4, "NoSuchOption", "t", "Unknown option 'NoSuchOption'");
         expect_read_error("true", 4, "MemoryMax", "u", "Option 'MemoryMax' must be of D-Bus type 't', got 'u'");
@@ -381,6 +439,7 @@ int main(void) {
                 cmocka_unit_test(test_read),
                 cmocka_unit_test(test_read_errors),
                 cmocka_unit_test(test_read_name_user_group),
+                cmocka_unit_test(test_read_binds),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -206,6 +206,95 @@ static void test_decode_rejects(void **state) {
         assert_null(s.command);
 }
 
+static void test_root_and_binds(void **state) {
+        char *command[] = { "true", NULL };
+        const ShimBind binds[] = {
+                { .source = "/home/u/a:b", .destination = "/data", .read_only = false },
+                { .source = "/srv", .destination = "/x:1:/y", .read_only = true },
+        };
+        ShimSpec in = { .id = "abcdefabcdef", .workdir = "/", .status_path = "/s", .command = command,
+                        .root_directory = "/home/u/root", .host_system = true, .private_tmp = true,
+                        .binds = binds, .n_binds = ELEMENTSOF(binds) };
+        _cleanup_(shim_spec_done) ShimSpec out = {};
+        _cleanup_free_ char *buf = NULL;
+        char *b2 = NULL;
+        size_t size;
+
+        assert_int_equal(shim_spec_encode(&in, &buf, &size), 0);
+        assert_int_equal(shim_spec_decode(buf, size, &out, NULL), 0);
+        assert_string_equal(out.root_directory, "/home/u/root");
+        assert_true(out.host_system);
+        assert_true(out.private_tmp);
+        assert_int_equal(out.n_binds, 2);
+        assert_string_equal(out.binds[0].source, "/home/u/a:b");
+        assert_string_equal(out.binds[0].destination, "/data");
+        assert_false(out.binds[0].read_only);
+        assert_string_equal(out.binds[1].source, "/srv");
+        assert_string_equal(out.binds[1].destination, "/x:1:/y");
+        assert_true(out.binds[1].read_only);
+        shim_spec_done(&out);
+
+        /* None of it by default. */
+        assert_int_equal(DECODE(BASE "ARGV=t\0", &out), 0);
+        assert_null(out.root_directory);
+        assert_false(out.host_system);
+        assert_false(out.private_tmp);
+        assert_int_equal(out.n_binds, 0);
+        assert_null(out.binds);
+        shim_spec_done(&out);
+        assert_int_equal(DECODE(BASE "ARGV=t\0BIND=rw:2:/a/b\0BIND=ro:1:/\0", &out), -EINVAL); /* "/" then "" */
+        assert_int_equal(DECODE(BASE "ARGV=t\0BIND=rw:2:/a/b\0", &out), 0);
+        assert_string_equal(out.binds[0].source, "/a");
+        assert_string_equal(out.binds[0].destination, "/b");
+        shim_spec_done(&out);
+
+        /* Refused on the way out. */
+        in.host_system = true;
+        in.root_directory = NULL;
+        assert_int_equal(shim_spec_encode(&in, &b2, &size), -EINVAL);
+        in.root_directory = "rel";
+        assert_int_equal(shim_spec_encode(&in, &b2, &size), -EINVAL);
+        in.root_directory = "/r";
+        in.binds = NULL;
+        assert_int_equal(shim_spec_encode(&in, &b2, &size), -EINVAL);
+        const ShimBind relative[] = { { .source = "a", .destination = "/b" } };
+        in.binds = relative;
+        in.n_binds = 1;
+        assert_int_equal(shim_spec_encode(&in, &b2, &size), -EINVAL);
+        const ShimBind relative_dst[] = { { .source = "/a", .destination = "b" } };
+        in.binds = relative_dst;
+        assert_int_equal(shim_spec_encode(&in, &b2, &size), -EINVAL);
+        in.n_binds = SHIM_SPEC_BINDS_MAX + 1;
+        assert_int_equal(shim_spec_encode(&in, &b2, &size), -EINVAL);
+        assert_null(b2);
+
+        /* Refused on the way in. */
+#define BAD(lit) assert_int_equal(DECODE(BASE "ARGV=t\0" lit, &out), -EINVAL)
+        BAD("ROOT=rel\0");
+        BAD("ROOT=\0");
+        BAD("ROOT=/a\0ROOT=/b\0");
+        BAD("HOST_SYSTEM=yes\0");                      /* without a root */
+        BAD("ROOT=/a\0HOST_SYSTEM=1\0");
+        BAD("PRIVATE_TMP=true\0");
+        BAD("PRIVATE_TMP=no\0PRIVATE_TMP=no\0");
+        BAD("BIND=\0");
+        BAD("BIND=rx:2:/a/b\0");
+        BAD("BIND=rw:/a/b\0");
+        BAD("BIND=rw:02:/a/b\0");
+        BAD("BIND=rw:0:/a\0");
+        BAD("BIND=rw:3:/a/b\0");                        /* "/a/" then "b": relative */
+        BAD("BIND=rw:4:/a/b\0");                        /* no destination */
+        BAD("BIND=rw:9:/a/b\0");
+        BAD("BIND=rw:-2:/a/b\0");
+        BAD("BIND=rw:2:a//b\0");
+        BAD("BIND=rw:99999999999:/a/b\0");
+#undef BAD
+        assert_int_equal(DECODE(BASE "ARGV=t\0ROOT=/r\0HOST_SYSTEM=yes\0PRIVATE_TMP=no\0", &out), 0);
+        assert_string_equal(out.root_directory, "/r");
+        assert_true(out.host_system);
+        assert_false(out.private_tmp);
+}
+
 static void test_size_limit(void **state) {
         size_t big = SHIM_SPEC_SIZE_MAX + 1;
         _cleanup_free_ char *data = calloc(1, big);
@@ -232,6 +321,7 @@ int main(void) {
                 cmocka_unit_test(test_minimal),
                 cmocka_unit_test(test_encode_rejects),
                 cmocka_unit_test(test_decode_rejects),
+                cmocka_unit_test(test_root_and_binds),
                 cmocka_unit_test(test_size_limit),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
