@@ -58,6 +58,28 @@ assert_contains "$out" "no-such-user-x"
 if out="$(jobworkerctl run --user=nobody --group=no-such-group-x -- true 2>&1)"; then fail "unknown group accepted"; fi
 assert_contains "$out" "no-such-group-x"
 
+# A root and binds are checked, and opened, as the user the job runs as,
+# not as root who asks: a directory only root can read is refused for
+# nobody, naming it and nobody; one nobody can read works, as nobody.
+priv="$(mktemp -d /root/run-as-root.XXXXXX)"
+chmod 700 "$priv"
+if out="$(jobworkerctl run --user=nobody --root="$priv" --host-system -- true 2>&1)"; then
+    fail "nobody got a root only root can read: $out"
+fi
+assert_contains "$out" "RootDirectory $priv"
+assert_contains "$out" "checked as user nobody"
+if out="$(jobworkerctl run --user=nobody --bind="$priv:/mnt" -- true 2>&1)"; then
+    fail "nobody got a bind of a directory only root can read: $out"
+fi
+assert_contains "$out" "BindPaths source $priv"
+assert_contains "$out" "checked as user nobody"
+open_root="$(mktemp -d /tmp/run-as-root.XXXXXX)"
+chmod 755 "$open_root"
+out="$(jobworkerctl run --user=nobody --root="$open_root" --host-system -- sh -c 'id -un; pwd')"
+assert_eq "nobody
+/" "$out" "a job run as nobody in a root nobody can read"
+rm -rf "$priv" "$open_root"
+
 # Alice cannot: AccessDenied naming the action, for every form; nothing runs.
 before="$(jctl "$u" list --all --json | jq length)"
 for opt in --user=nobody --user=root --user=0 "--user=$(id -u "$u")" --group=0 --group=root; do
