@@ -52,17 +52,20 @@ start_time=$SECONDS
 ( rc=0; out="$(jctl "$U1" run -- true 2>&1)" || rc=$?
   echo "$rc" >"$work/rc"; printf '%s\n' "$out" >"$work/out" ) &
 bg_pids+=($!)
-wait_until 30 has_lookups || fail "no lookup for $U1 ever ran"
+# (A daemon that looks up in its event loop has no such child, and is
+# frozen: the next step fails.)
+wait_until 30 has_lookups || info "no child of the daemon looks $U1 up"
 lookup="$(lookups | head -1)"
-info "the lookup is pid $lookup, uid $(stat -c %u "/proc/$lookup")"
-assert_eq 0 "$(stat -c %u "/proc/$lookup")" "uid of the lookup (NSS as root, before it takes $U1's ids)"
 
 info "$U2 is answered meanwhile"
 assert_contains "$(timed_as "$U2" 8 jobworkerctl version 2>&1)" "daemon: jobworkerd" \
     "jobworkerctl version as $U2 while the lookup of $U1 hangs"
 timed_as "$U2" 8 jobworkerctl list >/dev/null 2>&1 \
     || fail "jobworkerctl list as $U2 was not answered within 8 s while the lookup of $U1 hangs"
+[[ -n "$lookup" ]] || fail "no lookup for $U1 ever ran in a child of the daemon"
 [[ -d /proc/$lookup ]] || fail "the lookup ended before $U2 was served: nothing was proven"
+info "the lookup is pid $lookup, uid $(stat -c %u "/proc/$lookup")"
+assert_eq 0 "$(stat -c %u "/proc/$lookup")" "uid of the lookup (NSS as root, before it takes $U1's ids)"
 
 info "the lookup holds only its report pipe"
 fds="$(ls -l "/proc/$lookup/fd/" | tail -n +2)"
