@@ -20,7 +20,7 @@ soak="${JOBWORKER_SOAK_SEC:-}"
 [[ -z "$soak" || "$soak" =~ ^[0-9]+$ ]] || { echo "run.sh: JOBWORKER_SOAK_SEC must be a number" >&2; exit 2; }
 # A long soak (tests/integration/90-soak.sh) raises the default limits to
 # fit it: its load, twice that for checks and slow starts, plus a margin.
-timeout="${JOBWORKER_VM_TIMEOUT:-$((soak > 300 ? 2700 + 3 * soak : 2700))}"
+timeout="${JOBWORKER_VM_TIMEOUT:-$((soak > 300 ? 4500 + 3 * soak : 4500))}"
 per_test="${JOBWORKER_VM_TEST_TIMEOUT:-$((soak > 100 ? 3 * soak : 300))}"
 
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
