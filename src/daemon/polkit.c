@@ -277,6 +277,12 @@ static int set_denied(int result, const char *action, sd_bus_error *error) {
         if (result == -EBUSY)
                 return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired",
                                          "Authentication is required for %s.", action);
+        /* Not polkit's "no": the question never got a turn. Saying "not
+         * authorized" would be a lie the caller might act on. */
+        if (result == -ETIMEDOUT)
+                return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.Timeout",
+                                         "polkit was not asked about %s in time: too many of your calls are waiting "
+                                         "for it; try again once they are answered.", action);
         return sd_bus_error_setf(error, JOBWORKER_ERROR_ACCESS_DENIED, "Not authorized for %s.", action);
 }
 
@@ -415,7 +421,7 @@ static void polkit_send_waiting(Polkit *p) {
                 int r = query_send(q);
                 if (r < 0) {
                         log_full_errno(r == -ETIME ? LOG_DEBUG : LOG_ERR, r, "Failed to ask polkit: %m");
-                        query_answer(q, -EACCES);
+                        query_answer(q, r == -ETIME ? -ETIMEDOUT : -EACCES);
                 }
         }
 }
@@ -426,8 +432,8 @@ static void polkit_send_waiting(Polkit *p) {
 static int on_query_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
         PolkitQuery *q = userdata;
 
-        log_debug("No free slot to ask polkit %s for uid %u in time, denied.", q->action, (unsigned) q->user->uid);
-        query_answer(q, -EACCES);
+        log_debug("No free slot to ask polkit %s for uid %u in time, refused.", q->action, (unsigned) q->user->uid);
+        query_answer(q, -ETIMEDOUT);
         return 0;
 }
 
