@@ -622,12 +622,19 @@ int config_files_list(const char *const *dirs, char ***ret) {
         }
         if (n_dropins > 0)
                 qsort(dropins, n_dropins, sizeof(char *), cmp_basename);
+        /* Every entry is taken or freed here: the list's own clean-up
+         * stops at the first NULL a taken entry leaves. */
         for (size_t i = 0; i < n_dropins; i++) {
-                if (file_is_mask(dropins[i]))
+                if (file_is_mask(dropins[i])) {
+                        free(TAKE_PTR(dropins[i]));
                         continue;
+                }
                 r = strv_push(&files, &n_files, TAKE_PTR(dropins[i]));
-                if (r < 0)
+                if (r < 0) {
+                        for (size_t k = i + 1; k < n_dropins; k++)
+                                free(dropins[k]);
                         return r;
+                }
         }
         *ret = TAKE_PTR(files);
         return 0;
