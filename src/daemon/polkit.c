@@ -277,10 +277,12 @@ static int set_denied(int result, const char *action, sd_bus_error *error) {
         if (result == -EBUSY)
                 return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired",
                                          "Authentication is required for %s.", action);
-        /* Not polkit's "no": the question never got a turn. Saying "not
-         * authorized" would be a lie the caller might act on. */
+        /* Not polkit's "no": the question never got a turn, because too
+         * many of the caller's own were ahead of it. Saying "not
+         * authorized" would be a lie the caller might act on; a D-Bus
+         * Timeout would read as "maybe it happened". */
         if (result == -ETIMEDOUT)
-                return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.Timeout",
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_LIMIT_EXCEEDED,
                                          "polkit was not asked about %s in time: too many of your calls are waiting "
                                          "for it; try again once they are answered.", action);
         return sd_bus_error_setf(error, JOBWORKER_ERROR_ACCESS_DENIED, "Not authorized for %s.", action);

@@ -89,11 +89,9 @@ static int on_client_reply(sd_bus_message *m, void *userdata, sd_bus_error *erro
         if (!e)
                 c->n_ok++;
         else if (sd_bus_error_has_name(e, "org.jobworker1.Error.LimitExceeded"))
-                c->n_limit++;
+                c->n_limit++, c->n_timeout += !!strstr(e->message ?: "", "not asked");
         else if (sd_bus_error_has_name(e, "org.jobworker1.Error.AccessDenied"))
                 c->n_denied++;
-        else if (sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.Timeout"))
-                c->n_timeout++;
         else if (sd_bus_error_has_name(e, "org.jobworker1.Error.ShuttingDown"))
                 c->n_shutting_down++;
         return 0;
