@@ -439,6 +439,11 @@ check_user() {
             term) x=42/- ;;
             ignore) x=-/9 ;;
             esac
+            # The stop can reach a job in its last moments: it then ends by
+            # itself, all its output written, with its own exit code.
+            if [[ "$ecode/$esig" == "$code/-" ]] && [[ "$(tail -n 1 "$p.out")" == "$seed end" ]]; then
+                x="$code/-"
+            fi
             [[ "$ecode/$esig" == "$x" ]] || failure "$J: stopped ($mode): exit code/signal $ecode/$esig, expected $x"
             # The output is cut where the signal fell, after a whole line.
             # Its trap may add "SEED term" to stdout, and the shell reports
