@@ -279,10 +279,6 @@ static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *er
         return sd_bus_reply_method_return(message, NULL);
 }
 
-static void set_limits_request_unref(void *userdata) {
-        sd_bus_message_unref(userdata);
-}
-
 static void on_limits_set(Job *j, int error, const char *reason, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata;
         int r;
@@ -367,7 +363,7 @@ static int method_set_limits(sd_bus_message *message, void *userdata, sd_bus_err
         if (r <= 0)
                 return r < 0 ? r : 1;
 
-        r = job_set_limits(j, &spec.limits, on_limits_set, sd_bus_message_ref(message), set_limits_request_unref);
+        r = job_set_limits(j, &spec.limits, on_limits_set, sd_bus_message_ref(message), bus_request_unref);
         if (r < 0)
                 sd_bus_message_unref(message);
         if (r == -EBUSY)
@@ -379,10 +375,6 @@ static int method_set_limits(sd_bus_message *message, void *userdata, sd_bus_err
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Failed to change the limits of job %s: %m", j->id);
         return 1;
-}
-
-static void pause_request_unref(void *userdata) {
-        sd_bus_message_unref(userdata);
 }
 
 /* PID 1 has frozen (or thawed) the scope, or could not. */
@@ -412,7 +404,7 @@ static int pause_or_resume(sd_bus_message *message, Job *j, bool pause, sd_bus_e
         r = authorize(message, j, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = job_pause(j, pause, on_job_paused, sd_bus_message_ref(message), pause_request_unref);
+        r = job_pause(j, pause, on_job_paused, sd_bus_message_ref(message), bus_request_unref);
         if (r >= 0)
                 return 1;
         sd_bus_message_unref(message);

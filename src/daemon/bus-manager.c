@@ -160,9 +160,7 @@ static const char *check_failure(int error) {
                error == -ECHILD ? "the check was killed before it answered" : NULL;
 }
 
-/* The check is done: refuse, or make the job and start it (which answers
- * the call once the job runs). */
-static void start_request_unref(void *userdata) {
+void bus_request_unref(void *userdata) {
         sd_bus_message_unref(userdata);
 }
 
@@ -369,7 +367,7 @@ static int start_job_checked(PendingStart *p, CallerCheckResult *result, sd_bus_
                 job_free(j);
                 return r;
         }
-        r = job_start(j, p->user.groups, (int) p->user.n_groups, on_job_started, sd_bus_message_ref(p->request), start_request_unref);
+        r = job_start(j, p->user.groups, (int) p->user.n_groups, on_job_started, sd_bus_message_ref(p->request), bus_request_unref);
         if (r < 0) {
                 sd_bus_message_unref(p->request);
                 manager_remove_job(m, j);

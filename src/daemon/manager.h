@@ -120,4 +120,7 @@ int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***n
 int job_call_filter(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int bus_send_signal_to(sd_bus *bus, const char *destination, const char *member, const char *id,
                        const char *path);
+/* The free function for a call message handed to the core as the userdata
+ * of its completion callback (start, set-limits, pause). */
+void bus_request_unref(void *userdata);
 
