@@ -25,6 +25,8 @@ typedef enum SpecKey {
         KEY_HOST_SYSTEM,
         KEY_PRIVATE_TMP,
         KEY_BIND,
+        KEY_TERMINAL,
+        KEY_TERMINAL_SOCKET,
         KEY_ENV,
         KEY_ARGV,
         _KEY_MAX,
@@ -43,6 +45,8 @@ static const char *const key_names[_KEY_MAX] = {
         [KEY_HOST_SYSTEM] = "HOST_SYSTEM",
         [KEY_PRIVATE_TMP] = "PRIVATE_TMP",
         [KEY_BIND] = "BIND",
+        [KEY_TERMINAL] = "TERMINAL",
+        [KEY_TERMINAL_SOCKET] = "TERMINAL_SOCKET",
         [KEY_ENV] = "ENV",
         [KEY_ARGV] = "ARGV",
 };
@@ -186,6 +190,10 @@ static void put_all(const ShimSpec *s, char **p, size_t *size) {
                 }
                 *size += strlen(head) + n + strlen(b->destination) + 1;
         }
+        if (s->terminal != SHIM_TERMINAL_NONE) {
+                put(p, size, "TERMINAL", s->terminal == SHIM_TERMINAL_WAIT ? "wait" : "now");
+                put(p, size, "TERMINAL_SOCKET", s->terminal_socket);
+        }
         for (char **e = s->env; e && *e; e++)
                 put(p, size, "ENV", *e);
         for (char **a = s->command; *a; a++)
@@ -207,6 +215,9 @@ int shim_spec_encode(const ShimSpec *s, char **ret, size_t *ret_size) {
             s->n_groups > SHIM_SPEC_GROUPS_MAX || (s->n_groups > 0 && !s->groups) ||
             (s->root_directory && !path_valid(s->root_directory)) ||
             (s->host_system && !s->root_directory) ||
+            (s->terminal != SHIM_TERMINAL_NONE && s->terminal != SHIM_TERMINAL_WAIT &&
+             s->terminal != SHIM_TERMINAL_NOW) ||
+            (s->terminal != SHIM_TERMINAL_NONE && !path_valid(s->terminal_socket)) ||
             s->n_binds > SHIM_SPEC_BINDS_MAX || (s->n_binds > 0 && !s->binds))
                 return -EINVAL;
         for (size_t i = 0; i < s->n_binds; i++)
@@ -381,6 +392,19 @@ int shim_spec_decode(const char *data, size_t size, ShimSpec *ret, const char **
                                 return fail(ret_error, "the spec holds a malformed BIND");
                         i_binds++;
                         break;
+                case KEY_TERMINAL:
+                        if (strcmp(value, "wait") == 0)
+                                s.terminal = SHIM_TERMINAL_WAIT;
+                        else if (strcmp(value, "now") == 0)
+                                s.terminal = SHIM_TERMINAL_NOW;
+                        else
+                                return fail(ret_error, "the spec's TERMINAL is neither wait nor now");
+                        break;
+                case KEY_TERMINAL_SOCKET:
+                        if (!path_valid(value))
+                                return fail(ret_error, "the spec holds a relative path");
+                        s.terminal_socket = value;
+                        break;
                 case KEY_ENV:
                         if (!env_valid(value))
                                 return fail(ret_error, "the spec holds an environment entry that is not NAME=VALUE");
@@ -398,6 +422,8 @@ int shim_spec_decode(const char *data, size_t size, ShimSpec *ret, const char **
         assert(i_env == n_env && i_argv == n_argv && i_groups == n_groups && i_binds == n_binds);
         if (s.host_system && !s.root_directory)
                 return fail(ret_error, "the spec has HOST_SYSTEM without ROOT");
+        if ((s.terminal != SHIM_TERMINAL_NONE) != (s.terminal_socket != NULL))
+                return fail(ret_error, "the spec has TERMINAL without TERMINAL_SOCKET or the reverse");
         env[n_env] = NULL;
         argv[n_argv] = NULL;
 

@@ -20,6 +20,11 @@
  *                                  decimal) bytes of absolute SOURCE, then
  *                                  the absolute DEST (paths hold any byte
  *                                  but NUL, ':' too, hence the length)
+ *   TERMINAL=wait|now              optional (none), once: the job's stdio is a
+ *                                  pty of its own, proxied by init through
+ *                                  TERMINAL_SOCKET; "wait": the command
+ *                                  starts once a client has attached
+ *   TERMINAL_SOCKET=/abs           required with TERMINAL and only with it, once
  *   ENV=NAME=VALUE                 the environment, in order, any number
  *   ARGV=ARG                       the command, in order, at least one; the
  *                                  first is not empty
@@ -55,6 +60,12 @@ typedef enum ShimOutput {
         SHIM_OUTPUT_INHERIT,
 } ShimOutput;
 
+typedef enum ShimTerminal {
+        SHIM_TERMINAL_NONE,
+        SHIM_TERMINAL_WAIT,             /* run -t: start the command once a client attached */
+        SHIM_TERMINAL_NOW,              /* start -t: start it right away */
+} ShimTerminal;
+
 typedef struct ShimSpec {
         const char *id;                 /* 12 lowercase hex characters */
         uid_t uid;
@@ -70,6 +81,8 @@ typedef struct ShimSpec {
         bool private_tmp;               /* an empty tmpfs on /tmp and /var/tmp */
         const ShimBind *binds;
         size_t n_binds;
+        ShimTerminal terminal;
+        const char *terminal_socket;    /* absolute, where the shim listens; with terminal only */
         char **env;                     /* NULL-terminated NAME=VALUE; NULL = none */
         char **command;                 /* NULL-terminated, at least one entry */
 

@@ -295,6 +295,47 @@ static void test_root_and_binds(void **state) {
         assert_false(out.private_tmp);
 }
 
+static void test_terminal(void **state) {
+        char *command[] = { "sh", NULL };
+        ShimSpec in = { .id = "abcdefabcdef", .workdir = "/", .status_path = "/s", .command = command,
+                        .terminal = SHIM_TERMINAL_WAIT, .terminal_socket = "/run/jobworker/jobs/x.terminal" };
+        _cleanup_(shim_spec_done) ShimSpec out = {};
+        _cleanup_free_ char *buf = NULL;
+        char *b2 = NULL;
+        size_t size;
+
+        assert_int_equal(shim_spec_encode(&in, &buf, &size), 0);
+        assert_int_equal(shim_spec_decode(buf, size, &out, NULL), 0);
+        assert_int_equal(out.terminal, SHIM_TERMINAL_WAIT);
+        assert_string_equal(out.terminal_socket, "/run/jobworker/jobs/x.terminal");
+        shim_spec_done(&out);
+
+        assert_int_equal(DECODE(BASE "ARGV=t\0TERMINAL=now\0TERMINAL_SOCKET=/t\0", &out), 0);
+        assert_int_equal(out.terminal, SHIM_TERMINAL_NOW);
+        shim_spec_done(&out);
+        assert_int_equal(DECODE(BASE "ARGV=t\0", &out), 0);
+        assert_int_equal(out.terminal, SHIM_TERMINAL_NONE);
+        assert_null(out.terminal_socket);
+        shim_spec_done(&out);
+
+        in.terminal_socket = NULL;
+        assert_int_equal(shim_spec_encode(&in, &b2, &size), -EINVAL);
+        in.terminal_socket = "rel";
+        assert_int_equal(shim_spec_encode(&in, &b2, &size), -EINVAL);
+        in.terminal = 7;
+        in.terminal_socket = "/t";
+        assert_int_equal(shim_spec_encode(&in, &b2, &size), -EINVAL);
+        assert_null(b2);
+
+#define BAD(lit) assert_int_equal(DECODE(BASE "ARGV=t\0" lit, &out), -EINVAL)
+        BAD("TERMINAL=yes\0TERMINAL_SOCKET=/t\0");
+        BAD("TERMINAL=now\0");                         /* no socket */
+        BAD("TERMINAL_SOCKET=/t\0");                   /* no terminal */
+        BAD("TERMINAL=now\0TERMINAL_SOCKET=t\0");
+        BAD("TERMINAL=now\0TERMINAL=now\0TERMINAL_SOCKET=/t\0");
+#undef BAD
+}
+
 static void test_size_limit(void **state) {
         size_t big = SHIM_SPEC_SIZE_MAX + 1;
         _cleanup_free_ char *data = calloc(1, big);
@@ -322,6 +363,7 @@ int main(void) {
                 cmocka_unit_test(test_encode_rejects),
                 cmocka_unit_test(test_decode_rejects),
                 cmocka_unit_test(test_root_and_binds),
+                cmocka_unit_test(test_terminal),
                 cmocka_unit_test(test_size_limit),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
