@@ -14,7 +14,9 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "job-status.h"
@@ -58,16 +60,31 @@ int close_fds_from(unsigned first, unsigned last) {
         return 0;
 }
 
-/* Leaves fds 0-2 and keep_fd open: nothing of the daemon's or ours reaches
- * the job (runc CVE-2024-21626). */
-static int close_all_fds_but(int keep_fd) {
-        int r = close_fds_from(3, (unsigned) keep_fd - 1);
+/* Leaves fds 0-2, keep_fd and also_keep_fd (if >= 0) open: nothing of the
+ * daemon's or ours reaches the job (runc CVE-2024-21626). */
+static int close_all_fds_but_two(int keep_fd, int also_keep_fd) {
+        int low = keep_fd, high = also_keep_fd;
+        int r;
+
+        if (high < 0)
+                high = low;
+        if (high < low) {
+                low = high;
+                high = keep_fd;
+        }
+        r = close_fds_from(3, (unsigned) low - 1);
+        if (r >= 0 && high != low)
+                r = close_fds_from((unsigned) low + 1, (unsigned) high - 1);
         if (r < 0)
                 return r;
-        return close_fds_from((unsigned) keep_fd + 1, ~0U);
+        return close_fds_from((unsigned) high + 1, ~0U);
 }
 
-_noreturn_ static void exec_command(char **command, int error_fd) {
+static int close_all_fds_but(int keep_fd) {
+        return close_all_fds_but_two(keep_fd, -1);
+}
+
+_noreturn_ static void exec_command(char **command, int error_fd, int tty_fd) {
         sigset_t none;
         int r;
 
@@ -85,6 +102,15 @@ _noreturn_ static void exec_command(char **command, int error_fd) {
          * input to whoever reads it (TIOCSTI, bubblewrap CVE-2017-5226). */
         (void) setsid();
 
+        /* A terminal job: its own fresh pty as stdio and controlling
+         * terminal, the command the session leader. */
+        if (tty_fd >= 0 &&
+            (ioctl(tty_fd, TIOCSCTTY, 0) < 0 || dup2(tty_fd, STDIN_FILENO) < 0 ||
+             dup2(tty_fd, STDOUT_FILENO) < 0 || dup2(tty_fd, STDERR_FILENO) < 0)) {
+                r = errno;
+                goto fail;
+        }
+
         r = close_all_fds_but(error_fd);
         if (r < 0) {
                 r = -r;
@@ -99,7 +125,7 @@ fail:
 }
 
 /* Returns the command's pid, or fails the start. */
-static pid_t start_command(char **command, int status_fd) {
+static pid_t start_command(char **command, int status_fd, int tty_fd) {
         _cleanup_close_pair_ int error_pipe[2] = { -EBADF, -EBADF };
         _cleanup_free_ char *stage = NULL;
         int error = 0;
@@ -113,7 +139,7 @@ static pid_t start_command(char **command, int status_fd) {
         if (pid < 0)
                 fail_start(status_fd, errno, "fork the command");
         if (pid == 0)
-                exec_command(command, error_pipe[1]);
+                exec_command(command, error_pipe[1], tty_fd);
 
         closep(&error_pipe[1]);
         error_pipe[1] = -EBADF;
@@ -209,17 +235,17 @@ static void die_with_shim(int status_fd) {
                 _exit(EXIT_FAILURE);
 }
 
-void init_main(const ShimSpec *spec, int status_fd) {
+void init_main(const ShimSpec *spec, int status_fd, int terminal_listen_fd) {
         _cleanup_free_ char *chdir_stage = NULL;
         const char *stage = NULL;
-        int r, signal_fd;
+        int r, signal_fd, master = -EBADF, slave = -EBADF, client = -EBADF;
 
         /* For the set-up as root. */
         die_with_shim(status_fd);
 
         /* We keep running as the caller next to the job: hold nothing but
          * the standard fds and the status pipe. */
-        r = close_all_fds_but(status_fd);
+        r = close_all_fds_but_two(status_fd, terminal_listen_fd);
         if (r < 0)
                 fail_start(status_fd, r, "close file descriptors");
 
@@ -230,6 +256,12 @@ void init_main(const ShimSpec *spec, int status_fd) {
         r = sandbox_setup(spec, &stage);
         if (r < 0)
                 fail_start(status_fd, r, stage);
+
+        if (spec->terminal != SHIM_TERMINAL_NONE && !spec->root_directory) {
+                r = pty_mount_devpts(&stage);
+                if (r < 0)
+                        fail_start(status_fd, r, stage);
+        }
 
         r = privileges_set_loginuid(spec->uid, &stage);
         if (r < 0)
@@ -269,9 +301,31 @@ void init_main(const ShimSpec *spec, int status_fd) {
                 if (putenv(*e) != 0)
                         fail_start(status_fd, errno, "set up the environment");
 
-        pid_t command_pid = start_command(spec->command, status_fd);
+        if (spec->terminal != SHIM_TERMINAL_NONE) {
+                r = pty_open(&master, &slave, &stage);
+                if (r < 0)
+                        fail_start(status_fd, r, stage);
+        }
+        if (spec->terminal == SHIM_TERMINAL_WAIT) {
+                int sig;
+                r = pty_wait_for_client(terminal_listen_fd, signal_fd, &client, &sig);
+                if (r < 0)
+                        fail_start(status_fd, r, "wait for a terminal client to attach");
+                if (sig > 0) {
+                        send_record(status_fd, JOB_KILLED, sig, NULL);
+                        _exit(EXIT_SUCCESS);
+                }
+        }
 
-        int status = supervise(signal_fd, command_pid);
+        pid_t command_pid = start_command(spec->command, status_fd, slave);
+
+        int status;
+        if (spec->terminal != SHIM_TERMINAL_NONE) {
+                /* Only the job holds the slave: EIO on the master once it is gone. */
+                (void) close(slave);
+                status = pty_relay(master, terminal_listen_fd, client, signal_fd, command_pid);
+        } else
+                status = supervise(signal_fd, command_pid);
         if (status < 0)
                 _exit(EXIT_FAILURE);    /* the shim records how we ended */
 

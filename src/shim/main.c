@@ -134,6 +134,7 @@ static void status_set_start_failed(JobStatus *s, int error, const char *stage) 
 /* Runs the job; fills s with how it ended. */
 static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, OutputJournal *journal) {
         _cleanup_close_pair_ int status_pipe[2] = { -EBADF, -EBADF };
+        _cleanup_close_ int terminal_fd = -EBADF;
         _cleanup_close_pair_ int out_pipe[2] = { -EBADF, -EBADF }, err_pipe[2] = { -EBADF, -EBADF };
         OutputSink sink = {};
         JobInitRecord record;
@@ -155,6 +156,14 @@ static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, OutputJourna
                         log_error_errno(r, "Failed to set up the output relay: %m");
                         return status_set_start_failed(s, r, "set up the output relay");
                 }
+        }
+
+        /* A terminal job: init proxies its pty to whoever connects here
+         * (the daemon, for Job.AttachTerminal()). In the host's mounts. */
+        if (spec->terminal != SHIM_TERMINAL_NONE) {
+                terminal_fd = pty_listen(spec->terminal_socket);
+                if (terminal_fd < 0)
+                        return status_set_start_failed(s, terminal_fd, "create the terminal socket");
         }
 
         /* Before the cgroup namespace hides the path and init remounts /sys. */
@@ -185,7 +194,15 @@ static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, OutputJourna
                 if (out_pipe[1] >= 0 &&
                     (dup2(out_pipe[1], STDOUT_FILENO) < 0 || dup2(err_pipe[1], STDERR_FILENO) < 0))
                         _exit(EXIT_FAILURE);
-                init_main(spec, status_pipe[1]);       /* closes all our other fds first */
+                /* A terminal job's init writes the pty's bytes to stdout,
+                 * and nothing else may reach that stream: its own messages
+                 * (which quote the command) must not pass for the job's. */
+                if (spec->terminal != SHIM_TERMINAL_NONE) {
+                        int null_fd = open("/dev/null", O_WRONLY | O_NOCTTY);
+                        if (null_fd < 0 || dup2(null_fd, STDERR_FILENO) < 0)
+                                _exit(EXIT_FAILURE);
+                }
+                init_main(spec, status_pipe[1], terminal_fd);  /* closes all our other fds first */
         }
 
         closep(&status_pipe[1]);
@@ -251,6 +268,8 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
 
         run(&spec, &status, &cgroup_fd, &journal);
+        if (spec.terminal != SHIM_TERMINAL_NONE)
+                (void) unlink(spec.terminal_socket);
 
         status.finished_usec = now_usec(CLOCK_REALTIME);
         cgroup_read_accounting(cgroup_fd, &status.cpu_usec, &status.memory_peak);

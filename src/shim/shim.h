@@ -39,7 +39,25 @@ int init_block_signals(void);
 int close_fds_from(unsigned first, unsigned last);
 /* init.c: runs as PID 1 of the new namespaces; sends one JobInitRecord over
  * status_fd and exits. */
-_noreturn_ void init_main(const ShimSpec *spec, int status_fd);
+_noreturn_ void init_main(const ShimSpec *spec, int status_fd, int terminal_listen_fd);
+
+/* pty.c: a terminal job's pty (spec->terminal). Before the drop, without a
+ * root of the job's own (root.c's /dev has its devpts): a devpts instance of
+ * the job's own over /dev/pts and /dev/ptmx. */
+int pty_mount_devpts(const char **ret_stage);
+/* In the shim, before unsharing: the socket init accepts clients on, bound
+ * at path (root's alone), non-blocking. Returns the fd or -errno. */
+int pty_listen(const char *path);
+/* After the drop: the master (non-blocking) and the slave, the caller's. */
+int pty_open(int *ret_master, int *ret_slave, const char **ret_stage);
+/* For SHIM_TERMINAL_WAIT: the first client, or 0 with *ret_signal set when
+ * a stop came first, or -ETIMEDOUT. */
+int pty_wait_for_client(int listen_fd, int signal_fd, int *ret_client, int *ret_signal);
+/* Instead of supervise(): relays between the master, the journal stream
+ * (stdout) and one client at a time, forwards signals and reaps, until the
+ * command has exited and its output is drained; returns its wait status,
+ * or -1. */
+int pty_relay(int master, int listen_fd, int client, int signal_fd, pid_t command_pid);
 
 /* output.c: the relay of the job's stdout and stderr. */
 typedef enum ShimStream {
