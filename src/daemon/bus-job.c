@@ -4,6 +4,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "access.h"
 #include "bus-names.h"
@@ -517,6 +520,48 @@ static int method_get_output(sd_bus_message *message, void *userdata, sd_bus_err
         return r;
 }
 
+/* AttachTerminal: a connection to the terminal job's init (through the
+ * socket its shim holds in our state directory, root's alone), for the
+ * caller to speak terminal-protocol.h on. The daemon only connects: the
+ * connect is non-blocking (a full backlog fails at once), and what flows
+ * on it never passes through us. One client at a time is init's rule: a
+ * second one is told so on the socket. */
+static int method_attach_terminal(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        r = authorize(message, j, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        if (!job_is_active(j))
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_NOT_RUNNING, "Job %s has already finished.", j->id);
+        path = job_terminal_socket_path(j);
+        if (!path)
+                return -ENOMEM;
+        if (strlen(path) >= sizeof sa.sun_path)
+                return sd_bus_error_set_errnof(error, ENAMETOOLONG, "Cannot reach the terminal of job %s: %m", j->id);
+        strcpy(sa.sun_path, path);
+
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return sd_bus_error_set_errnof(error, errno, "Cannot reach the terminal of job %s: %m", j->id);
+        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
+                if (errno == ENOENT || errno == ECONNREFUSED)
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_NO_TERMINAL,
+                                                 "Job %s has no terminal (it was not started with --pty, or its "
+                                                 "terminal is gone).", j->id);
+                if (errno == EAGAIN)
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_LIMIT_EXCEEDED,
+                                                 "The terminal of job %s is not answering (is the job paused?); "
+                                                 "try again later.", j->id);
+                return sd_bus_error_set_errnof(error, errno, "Cannot reach the terminal of job %s: %m", j->id);
+        }
+        return sd_bus_reply_method_return(message, "h", fd);
+}
+
 static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
         int r;
@@ -593,6 +638,8 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetOutput", SD_BUS_ARGS("a{sv}", options),
                                 SD_BUS_RESULT("h", stdout_fd, "h", stderr_fd),
                                 method_get_output, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("AttachTerminal", SD_BUS_NO_ARGS, SD_BUS_RESULT("h", terminal),
+                                method_attach_terminal, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetLimits", SD_BUS_ARGS("a{sv}", limits), SD_BUS_NO_RESULT,
                                 method_set_limits, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Remove", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,

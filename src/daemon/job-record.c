@@ -107,6 +107,10 @@ char *job_status_path(const Job *j) {
         return record_path(j, ".status");
 }
 
+char *job_terminal_socket_path(const Job *j) {
+        return record_path(j, ".terminal");
+}
+
 int job_record_format(const Job *j, char **ret, size_t *ret_size) {
         _cleanup_free_ char *buf = NULL;
         size_t size = 0;
@@ -463,7 +467,7 @@ int job_record_read(Job *j) {
 }
 
 void job_forget_files(const Job *j) {
-        const char *suffixes[] = { ".job", ".status", ".job.tmp", ".status.tmp" };
+        const char *suffixes[] = { ".job", ".status", ".job.tmp", ".status.tmp", ".terminal" };
         for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
                 _cleanup_free_ char *p = record_path(j, suffixes[i]);
                 if (p && unlink(p) < 0 && errno != ENOENT)

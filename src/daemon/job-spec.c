@@ -13,6 +13,7 @@
 #include "job-spec.h"
 #include "macro.h"
 #include "parse-util.h"
+#include "shim-spec.h"
 
 void job_spec_init(JobSpec *spec) {
         assert(spec);
@@ -47,6 +48,7 @@ void job_spec_move_to_job(JobSpec *spec, Job *j) {
         j->working_directory = TAKE_PTR(spec->working_directory);
         free(j->name);
         j->name = TAKE_PTR(spec->name);
+        j->terminal = spec->terminal;
         job_limits_done(&j->limits);
         j->limits = spec->limits;
         job_limits_init(&spec->limits);
@@ -216,7 +218,27 @@ static int read_bind_paths(JobSpec *spec, sd_bus_message *m, const char *name, s
         return sd_bus_message_exit_container(m);
 }
 
+/* Terminal: "wait" (the command starts once a client attached: run -t) or
+ * "now" (start -t, to attach later); the job's stdio is a pty of its own. */
+static int read_terminal(JobSpec *spec, sd_bus_message *m, const char *name, sd_bus_error *error) {
+        const char *s;
+        int r;
+
+        r = sd_bus_message_read_basic(m, 's', &s);
+        if (r < 0)
+                return r;
+        if (strcmp(s, "wait") == 0)
+                spec->terminal = SHIM_TERMINAL_WAIT;
+        else if (strcmp(s, "now") == 0)
+                spec->terminal = SHIM_TERMINAL_NOW;
+        else
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                         "Terminal \"%.80s\" is neither \"wait\" nor \"now\".", s);
+        return 0;
+}
+
 static const SpecOption spec_options[] = {
+        { "Terminal", "s", read_terminal },
         { "Name",  "s", read_name },
         { "User",  "s", read_user_or_group },
         { "Group", "s", read_user_or_group },

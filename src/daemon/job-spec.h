@@ -30,6 +30,7 @@ typedef struct JobSpec {
         char *name;                /* Name: job_name_valid(); NULL = none */
         char *user;                /* User: parse_user_or_id(); NULL = the caller */
         char *group;               /* Group: parse_user_or_id(); NULL = the user's */
+        int terminal;              /* Terminal: a ShimTerminal; SHIM_TERMINAL_NONE = not asked */
 
         size_t args_bytes;         /* argv + environment + directory, counted while reading */
 } JobSpec;

@@ -686,11 +686,12 @@ static int start_transient_scope(Job *j) {
  * _CMDLINE of every output entry. argv holds only the public job id. */
 static int shim_spec_memfd(Job *j, const gid_t *groups, int n_groups) {
         _cleanup_free_ char *status = job_status_path(j), *data = NULL;
+        _cleanup_free_ char *terminal_socket = j->terminal != SHIM_TERMINAL_NONE ? job_terminal_socket_path(j) : NULL;
         _cleanup_free_ ShimBind *binds = NULL;
         size_t size;
         int r;
 
-        if (!status)
+        if (!status || (j->terminal != SHIM_TERMINAL_NONE && !terminal_socket))
                 return -ENOMEM;
         if (j->limits.n_binds > 0) {
                 binds = calloc(j->limits.n_binds, sizeof(ShimBind));
@@ -716,6 +717,8 @@ static int shim_spec_memfd(Job *j, const gid_t *groups, int n_groups) {
                 .private_tmp = j->limits.private_tmp,
                 .binds = binds,
                 .n_binds = j->limits.n_binds,
+                .terminal = j->terminal,
+                .terminal_socket = terminal_socket,
                 .env = j->environment,
                 .command = j->argv,
         };

@@ -45,6 +45,8 @@ struct Job {
         char **environment;   /* NULL-terminated NAME=VALUE, the job's whole environment */
         char *working_directory;
         char *name;           /* the caller's name for it (job_name_valid()), NULL = none */
+        int terminal;         /* a ShimTerminal: the job's stdio is a pty of its own (not persisted:
+                               * AttachTerminal asks the shim's socket, which outlives a restart) */
         JobLimits limits;
         uint64_t start_usec;  /* CLOCK_REALTIME */
 
@@ -132,6 +134,8 @@ int job_record_parse(Job *j, const char *text, size_t size);
 int job_record_read(Job *j);
 void job_forget_files(const Job *j);
 char *job_status_path(const Job *j);
+/* Where a terminal job's shim listens for AttachTerminal. */
+char *job_terminal_socket_path(const Job *j);
 
 /* Lifecycle. */
 /* Spawns the shim, asks systemd for the scope, and calls done once the job

@@ -23,6 +23,9 @@
 /* StartJob reached a daemon that is exiting (idle): nothing was started,
  * and the same call now reaches the next instance. */
 #define JOBWORKER_ERROR_SHUTTING_DOWN    "org.jobworker1.Error.ShuttingDown"
+/* AttachTerminal on a job without a terminal (not started with Terminal),
+ * or whose terminal is gone. */
+#define JOBWORKER_ERROR_NO_TERMINAL      "org.jobworker1.Error.NoTerminal"
 
 #define JOBWORKER_UNIT_PREFIX  "jobworker-"
 #define JOBWORKER_UNIT_SUFFIX  ".scope"

@@ -132,9 +132,8 @@ static void status_set_start_failed(JobStatus *s, int error, const char *stage) 
 }
 
 /* Runs the job; fills s with how it ended. */
-static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, OutputJournal *journal) {
+static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, OutputJournal *journal, int terminal_fd) {
         _cleanup_close_pair_ int status_pipe[2] = { -EBADF, -EBADF };
-        _cleanup_close_ int terminal_fd = -EBADF;
         _cleanup_close_pair_ int out_pipe[2] = { -EBADF, -EBADF }, err_pipe[2] = { -EBADF, -EBADF };
         OutputSink sink = {};
         JobInitRecord record;
@@ -158,13 +157,8 @@ static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, OutputJourna
                 }
         }
 
-        /* A terminal job: init proxies its pty to whoever connects here
-         * (the daemon, for Job.AttachTerminal()). In the host's mounts. */
-        if (spec->terminal != SHIM_TERMINAL_NONE) {
-                terminal_fd = pty_listen(spec->terminal_socket);
-                if (terminal_fd < 0)
-                        return status_set_start_failed(s, terminal_fd, "create the terminal socket");
-        }
+        if (terminal_fd < 0 && spec->terminal != SHIM_TERMINAL_NONE)
+                return status_set_start_failed(s, terminal_fd, "create the terminal socket");
 
         /* Before the cgroup namespace hides the path and init remounts /sys. */
         *cgroup_fd = cgroup_open_own();
@@ -246,7 +240,7 @@ int main(int argc, char *argv[]) {
         _cleanup_(shim_spec_done) ShimSpec spec = {};
         _cleanup_(job_status_done) JobStatus status = JOB_STATUS_INIT;
         _cleanup_(output_journal_done) OutputJournal journal = {};
-        _cleanup_close_ int cgroup_fd = -EBADF;
+        _cleanup_close_ int cgroup_fd = -EBADF, terminal_fd = -EBADF;
         int r;
 
         log_open("jobworker-shim");
@@ -264,10 +258,15 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
         if (spec_receive(argc, argv, &spec) < 0)
                 return EXIT_FAILURE;
+        /* A terminal job: init proxies its pty to whoever connects here
+         * (the daemon, for Job.AttachTerminal()), in the host's mounts;
+         * there before the go, so an attach right after StartJob finds it. */
+        if (spec.terminal != SHIM_TERMINAL_NONE)
+                terminal_fd = pty_listen(spec.terminal_socket);
         if (wait_for_go() < 0)
                 return EXIT_FAILURE;
 
-        run(&spec, &status, &cgroup_fd, &journal);
+        run(&spec, &status, &cgroup_fd, &journal, terminal_fd);
         if (spec.terminal != SHIM_TERMINAL_NONE)
                 (void) unlink(spec.terminal_socket);
 
