@@ -40,6 +40,14 @@ void ctl_help(void);
  * id. Returns the id, or NULL with *ret_exit set to the exit code. */
 const char *ctl_parse_id_argument(int argc, char *argv[], int *ret_exit);
 
+/* Job.AttachTerminal on the job at path and a terminal session with it
+ * (terminal.h): returns a TerminalEnd (*ret_signal set for
+ * TERMINAL_END_SIGNAL) or a negative errno after printing why. Over -H it
+ * says that a terminal needs a local bus. just_started: retry a moment
+ * while the shim of a job we just started does not listen yet. */
+int ctl_terminal_attach(CtlContext *c, const char *id, const char *path, bool just_started, int *ret_signal);
+
+int verb_attach(CtlContext *c, int argc, char *argv[]);
 int verb_version(CtlContext *c, int argc, char *argv[]);
 int verb_run(CtlContext *c, int argc, char *argv[]);
 int verb_start(CtlContext *c, int argc, char *argv[]);

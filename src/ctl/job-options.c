@@ -245,7 +245,7 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
 
         while (job_option_table[n_table].name)
                 n_table++;
-        options = calloc(n_table + 9, sizeof *options);
+        options = calloc(n_table + 10, sizeof *options);
         if (!options)
                 return -ENOMEM;
         /* A boolean's flag alone means yes: --user-runtime-dir. */
@@ -261,6 +261,7 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
         options[n++] = (struct option) { "group",   required_argument, NULL, ARG_GROUP };
         options[n++] = (struct option) { "bind",    required_argument, NULL, ARG_BIND };
         options[n++] = (struct option) { "ro-bind", required_argument, NULL, ARG_RO_BIND };
+        options[n++] = (struct option) { "pty",     no_argument,       NULL, 't' };
         options[n++] = (struct option) { "help",    no_argument,       NULL, 'h' };
 
         /* On another host, this host's directory means nothing there. */
@@ -273,13 +274,25 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
         }
 
         optind = 0;
-        while ((opt = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+        while ((opt = getopt_long(argc, argv, "+ht", options, NULL)) >= 0) {
                 _cleanup_free_ char *message = NULL;
                 const char *flag;
                 int r;
 
                 if (opt == 'h')
                         return 0;
+                if (opt == 't') {
+                        /* The terminal travels as a file descriptor. */
+                        if (remote) {
+                                fprintf(stderr, "jobworkerctl %s: -t/--pty needs a local bus: the terminal is passed "
+                                        "as a file descriptor, which a connection over ssh (-H) cannot carry.\n",
+                                        argv[0]);
+                                return -EINVAL;
+                        }
+                        o->terminal = true;
+                        o->terminal_wait = strcmp(argv[0], "run") == 0;
+                        continue;
+                }
                 if (opt == ARG_ENV)
                         flag = "env";
                 else if (opt == ARG_WORKDIR)
@@ -358,6 +371,11 @@ int job_options_append(const JobOptions *o, sd_bus_message *m) {
         const struct { const char *key, *value; } strings[] = {
                 { "Name", o->name }, { "User", o->user }, { "Group", o->group },
         };
+        if (o->terminal) {
+                r = sd_bus_message_append(m, "{sv}", "Terminal", "s", o->terminal_wait ? "wait" : "now");
+                if (r < 0)
+                        return r;
+        }
         for (size_t i = 0; i < ELEMENTSOF(strings); i++)
                 if (strings[i].value) {
                         r = sd_bus_message_append(m, "{sv}", strings[i].key, "s", strings[i].value);

@@ -28,6 +28,10 @@ typedef struct JobOptions {
         char *user;
         char *group;
         JobLimits binds;             /* only its binds: --bind, --ro-bind in order */
+        /* -t/--pty: StartJob's Terminal, "wait" for run (the command
+         * starts once our terminal is attached), "now" for start. */
+        bool terminal;
+        bool terminal_wait;
 } JobOptions;
 
 void job_options_done(JobOptions *o);

@@ -28,6 +28,8 @@ void ctl_help(void) {
                "  pause ID                           Freeze a running job (no CPU, no output)\n"
                "  resume ID                          Let a paused job go on\n"
                "  remove ID                          Forget a finished job\n"
+               "  attach ID                          Connect this terminal to a job started with --pty\n"
+               "                                     (leave it running: Ctrl-] three times within 1 s)\n"
                "  version                            Show the client's and the daemon's version\n"
                "\nID is a job id, or the --name of one of your jobs (the unfinished one, else the latest).\n"
                "\nJob options (run, start):\n");
@@ -46,6 +48,7 @@ void ctl_help(void) {
         printf("  %-34s %s\n", "--group=GROUP|GID", "Run the job with another group (root and admins only)");
         printf("  %-34s %s\n", "--bind=SRC[:DST]", "Bind SRC (opened as the job's user) at DST, inside the root if any (repeatable)");
         printf("  %-34s %s\n", "--ro-bind=SRC[:DST]", "The same, read-only (repeatable)");
+        printf("  %-34s %s\n", "-t --pty", "Give the job a terminal of its own, this one attached (run), or for attach (start)");
         printf("\nOptions:\n"
                "  -h --help                          Show this help\n"
                "     --version                       Show the client's version\n"
@@ -70,6 +73,7 @@ static const Verb verbs[] = {
         { "set-limits", verb_set_limits },
         { "pause",   verb_pause },
         { "resume",  verb_resume },
+        { "attach",  verb_attach },
         { "version", verb_version },
 };
 

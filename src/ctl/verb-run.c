@@ -9,11 +9,12 @@
 #include "ctl.h"
 #include "job-options.h"
 #include "macro.h"
+#include "terminal.h"
 #include "wait.h"
 
 /* Calls StartJob with argv[optind..]; returns 0 with the id and path, or
  * the exit code to use (after printing why). */
-static int start_job(CtlContext *c, int argc, char *argv[], char **ret_id, char **ret_path) {
+static int start_job(CtlContext *c, int argc, char *argv[], char **ret_id, char **ret_path, bool *ret_terminal) {
         JobOptions options = {};
         sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *m = NULL, *reply = NULL;
@@ -82,6 +83,7 @@ static int start_job(CtlContext *c, int argc, char *argv[], char **ret_id, char 
                 r = 1;
                 goto finish;
         }
+        *ret_terminal = options.terminal;
         *ret_id = strdup(id);
         *ret_path = strdup(path);
         if (!*ret_id || !*ret_path) {
@@ -112,8 +114,27 @@ static int wait_and_report(CtlContext *c, const char *id, const char *path, JobW
         return r;
 }
 
+/* run -t: our terminal is the job's until it ends (then its status is
+ * ours), we are told to go (the job is stopped, as run does), or the
+ * escape leaves it running. */
+static int run_with_terminal(CtlContext *c, const char *id, const char *path) {
+        int r, sig;
+
+        r = ctl_terminal_attach(c, id, path, true, &sig);
+        if (r == TERMINAL_END_JOB)
+                return wait_and_report(c, id, path, 0);
+        if (r == TERMINAL_END_DETACHED)
+                return 0;
+        /* A signal to us (SIGHUP as SIGTERM), or no terminal: stop the job
+         * (waiting for its first client, it would not start) through the
+         * wait, which takes the signal from where it is pending. */
+        (void) raise(r == TERMINAL_END_SIGNAL && sig != SIGHUP ? sig : SIGTERM);
+        return wait_and_report(c, id, path, JOB_WAIT_STOP_ON_SIGNAL);
+}
+
 int verb_run(CtlContext *c, int argc, char *argv[]) {
         _cleanup_free_ char *id = NULL, *path = NULL;
+        bool terminal = false;
         int r;
 
         /* From here on a Ctrl-C stays pending until the wait reads it and
@@ -126,9 +147,11 @@ int verb_run(CtlContext *c, int argc, char *argv[]) {
         /* A reader of our output that goes away shows up as EPIPE, which
          * stops the job, instead of killing us and leaving the job behind. */
         signal(SIGPIPE, SIG_IGN);
-        r = start_job(c, argc, argv, &id, &path);
+        r = start_job(c, argc, argv, &id, &path, &terminal);
         if (r != 0)
                 return r < 0 ? 0 : r;
+        if (terminal)
+                return run_with_terminal(c, id, path);
         /* GetOutput (Follow) goes out right away; the daemon delivers from
          * the job's first byte, so nothing written meanwhile is missed. */
         return wait_and_report(c, id, path, JOB_WAIT_STOP_ON_SIGNAL | JOB_WAIT_OUTPUT);
@@ -136,9 +159,10 @@ int verb_run(CtlContext *c, int argc, char *argv[]) {
 
 int verb_start(CtlContext *c, int argc, char *argv[]) {
         _cleanup_free_ char *id = NULL, *path = NULL;
+        bool terminal;
         int r;
 
-        r = start_job(c, argc, argv, &id, &path);
+        r = start_job(c, argc, argv, &id, &path, &terminal);
         if (r != 0)
                 return r < 0 ? 0 : r;
         printf("%s\n", id);
