@@ -16,9 +16,10 @@ trap 'rm -rf "$T"' EXIT
 
 # in_pty USER COMMAND: as in 78-run-pty.sh.
 in_pty() {
-    local user="$1" cmd="$2" rc=0
-    as_user "$user" script -qec "$cmd" /dev/null >"$T/out.$BASHPID" 2>&1 || rc=$?
-    tr -d '\r' <"$T/out.$BASHPID"
+    local user="$1" cmd="$2" rc=0 f
+    f="$(mktemp -p "$T")"
+    as_user "$user" script -qec "$cmd" /dev/null >"$f" 2>&1 || rc=$?
+    tr -d '\r' <"$f"
     return "$rc"
 }
 
