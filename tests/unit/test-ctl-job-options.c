@@ -206,6 +206,27 @@ static void test_parse_argv(void **state) {
         job_options_done(&o);
 }
 
+static void test_terminal(void **state) {
+        char *run[] = { "run", "-t", "bash", NULL };
+        char *start[] = { "start", "--pty", "--", "htop", NULL };
+        char *remote[] = { "run", "-t", "bash", NULL };
+        JobOptions o = {};
+
+        assert_int_equal(job_options_parse_argv(&o, 3, run, false), 2);
+        assert_true(o.terminal);
+        assert_true(o.terminal_wait);           /* run: the command waits for our terminal */
+        job_options_done(&o);
+        o = (JobOptions) {};
+        assert_int_equal(job_options_parse_argv(&o, 4, start, false), 3);
+        assert_true(o.terminal);
+        assert_false(o.terminal_wait);          /* start: at once, attach later */
+        job_options_done(&o);
+        o = (JobOptions) {};
+        /* A terminal is an fd: not over -H. */
+        assert_int_equal(job_options_parse_argv(&o, 3, remote, true), -EINVAL);
+        job_options_done(&o);
+}
+
 static void test_append(void **state) {
         JobOptions o = {};
         sd_bus_message *m = NULL;
@@ -310,6 +331,7 @@ int main(void) {
                 cmocka_unit_test(test_env_and_workdir),
                 cmocka_unit_test(test_name_user_group),
                 cmocka_unit_test(test_parse_argv),
+                cmocka_unit_test(test_terminal),
                 cmocka_unit_test(test_binds),
                 cmocka_unit_test(test_append),
                 cmocka_unit_test(test_path_make_absolute),

@@ -16,6 +16,7 @@
 
 #include "bus-names.h"
 #include "job-spec.h"
+#include "shim-spec.h"
 #include "macro.h"
 
 static size_t strv_length(char **l) {
@@ -427,8 +428,49 @@ static void test_read_name_user_group(void **state) {
         expect_read_error("true", 4, "User", "as", "Option 'User' must be of D-Bus type 's', got 'as'");
 }
 
+/* Terminal: "wait" or "now", a string; anything else refused by name. */
+static int read_terminal_value(const char *value, JobSpec *spec, sd_bus_error *error) {
+        Bus b;
+        sd_bus_message *m;
+        int r;
+
+        bus_setup(&b);
+        m = new_call(&b);
+        assert_true(sd_bus_message_open_container(m, 'a', "ay") >= 0);
+        append_ay(m, "sh", 2);
+        assert_true(sd_bus_message_close_container(m) >= 0);
+        assert_true(sd_bus_message_open_container(m, 'a', "ay") >= 0);
+        assert_true(sd_bus_message_close_container(m) >= 0);
+        append_ay(m, "", 0);
+        assert_true(sd_bus_message_append(m, "a{sv}", 1, "Terminal", "s", value) >= 0);
+        seal(m);
+        job_spec_init(spec);
+        r = job_spec_read(spec, m, error);
+        sd_bus_message_unref(m);
+        bus_teardown(&b);
+        return r;
+}
+
+static void test_read_terminal(void **state) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(job_spec_done) JobSpec spec = {};
+
+        assert_int_equal(read_terminal_value("wait", &spec, &error), 0);
+        assert_int_equal(spec.terminal, SHIM_TERMINAL_WAIT);
+        job_spec_done(&spec);
+        assert_int_equal(read_terminal_value("now", &spec, &error), 0);
+        assert_int_equal(spec.terminal, SHIM_TERMINAL_NOW);
+        job_spec_done(&spec);
+        assert_true(read_terminal_value("yes", &spec, &error) < 0);
+        assert_string_equal(error.name, JOBWORKER_ERROR_INVALID_ARGUMENT);
+        assert_non_null(strstr(error.message, "Terminal \"yes\" is neither \"wait\" nor \"now\""));
+        job_spec_done(&spec);
+        expect_read_error("sh", 2, "Terminal", "u", "Option 'Terminal' must be of D-Bus type 's', got 'u'");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_read_terminal),
                 cmocka_unit_test(test_environment_identity),
                 cmocka_unit_test(test_environment_root_and_defaults),
                 cmocka_unit_test(test_environment_overrides),
