@@ -40,6 +40,17 @@ assert_eq "$pid" "$sid" "the job's session id (it is the session leader)"
 out="$(in_pty "$U" 'jobworkerctl run -t -- sh -c "ps -o tty= -p \$\$"' </dev/null)"
 assert_contains "$out" "pts/0"
 
+info "with --root, the root's own /dev has the job's devpts"
+home="$(getent passwd "$U" | cut -d: -f6)"
+rootdir="$(as_user "$U" mktemp -d "$home/jw78.XXXXXX")"
+trap 'rm -rf "$T" "$rootdir"' EXIT
+as_user "$U" bash -c "mkdir $rootdir/bin && cp /bin/busybox $rootdir/bin/ && for a in sh ls test tty; do ln -s busybox $rootdir/bin/\$a; done"
+rc=0
+out="$(in_pty "$U" "jobworkerctl run -t --root=$rootdir -- sh -c 'test -t 0 && test -t 1 && tty && ls /dev/pts && exit 5'" </dev/null)" || rc=$?
+assert_eq 5 "$rc" "exit status of run -t --root"
+assert_contains "$out" "/dev/pts/0"
+assert_contains "$out" "ptmx"
+
 info "nothing in the host's /dev: a terminal job adds no host pty"
 before="$(ls /dev/pts | sort)"
 id="$(jctl "$U" start -t -- sleep 60)"
