@@ -17,8 +17,8 @@
 
 /* A terminal arrives as a file descriptor, which -H (ssh) cannot carry. */
 #define TERMINAL_NEEDS_LOCAL_BUS \
-        "a terminal is passed as a file descriptor, which a connection over ssh (-H) cannot carry; " \
-        "run jobworkerctl on that host instead."
+        "needs a local bus: a terminal is passed as a file descriptor, which a connection over ssh (-H) " \
+        "cannot carry; run jobworkerctl on that host instead."
 
 int ctl_terminal_attach(CtlContext *c, const char *id, const char *path, bool just_started, int *ret_signal) {
         sd_bus *bus;
