@@ -23,6 +23,7 @@
 #include "caller-check.h"
 #include "job.h"
 #include "job-recovery.h"
+#include "caller-watch.h"
 #include "job-retention.h"
 #include "job-table.h"
 #include "log.h"
@@ -532,6 +533,9 @@ static void on_recovered_unit_state(UnitStateQuery *q, int error, const char *ac
         }
         log_info("Found job %s (%s), %s.", j->id, j->unit,
                  !unit_running ? "ended meanwhile" : j->paused ? "paused" : "still running");
+        /* A job that ends with its client: is the client still there? */
+        if (unit_running)
+                (void) caller_watch_job(j);
         job_check(j);
 }
 
@@ -847,6 +851,9 @@ int manager_startup(Manager *m) {
                 return log_error_errno(r, "Failed to attach bus to event loop: %m");
 
         r = systemd_subscribe(m);
+        if (r < 0)
+                return r;
+        r = caller_watch_subscribe(m);
         if (r < 0)
                 return r;
         r = manager_load_jobs(m);
