@@ -24,14 +24,14 @@ check_user() {
     assert_eq 3145728 "$(jctl "$u" run -- wc -c <"$BIN")" "bytes the job read"
 
     info "EOF reaches the job"
-    out="$(printf 'x' | timeout 120 jctl "$u" run -- sh -c 'cat >/dev/null; echo eof')"
+    out="$(printf 'x' | jctl "$u" run -- sh -c 'cat >/dev/null; echo eof')"
     assert_eq eof "$out" "the job saw EOF"
-    out="$(timeout 120 jctl "$u" run -- sh -c 'cat; echo rc=$?' </dev/null)"
+    out="$(jctl "$u" run -- sh -c 'cat; echo rc=$?' </dev/null)"
     assert_eq rc=0 "$out" "an empty stdin"
 
     info "a job that does not read stdin is not disturbed"
     rc=0
-    out="$({ yes 2>/dev/null || true; } | timeout 120 jctl "$u" run -- sh -c 'sleep 1; echo fine; exit 4')" || rc=$?
+    out="$({ yes 2>/dev/null || true; } | jctl "$u" run -- sh -c 'sleep 1; echo fine; exit 4')" || rc=$?
     assert_eq fine "$out" "output of a job that ignores its stdin"
     assert_eq 4 "$rc" "its exit code"
 

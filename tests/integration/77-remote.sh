@@ -3,7 +3,8 @@
 # to the test user at localhost; sd-bus runs `ssh -xT USER@HOST
 # systemd-stdio-bridge`, a connection that cannot pass file descriptors, so
 # output comes through ReadOutput. Output checksums and exit codes equal
-# the local ones; run gives the job /dev/null as stdin there.
+# the local ones; run gives the job /dev/null as stdin there. (The image
+# resolves no "localhost": ssh's config names 127.0.0.1 for it.)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-jobs.sh"
 
@@ -23,6 +24,7 @@ chmod 0700 /root/.ssh
 ssh-keygen -q -t ed25519 -N '' -f /root/.ssh/jw-test-key
 cat >/root/.ssh/config <<CONF
 Host localhost
+    HostName 127.0.0.1
     IdentityFile /root/.ssh/jw-test-key
     StrictHostKeyChecking accept-new
     UserKnownHostsFile /root/.ssh/jw-test-known-hosts
