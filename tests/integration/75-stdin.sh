@@ -3,12 +3,13 @@
 # included, and a job that does not read it is not disturbed; start gives
 # /dev/null unless --stdin=FILE, which the client opens as the caller (bob
 # cannot pass alice's 0600 file); the daemon refuses an fd it cannot pass
-# on as stdin, naming why.
+# on as stdin, naming why; only the command holds its stdin.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-jobs.sh"
 
 U="$TEST_USER1" OTHER="$TEST_USER2"
 BIN=/tmp/jw-stdin.bin PRIVATE=/tmp/jw-stdin-private
+job_running() { [[ "$(job_field root "$1" state)" == running ]]; }
 cleanup() { rm -f "$BIN" "$PRIVATE" /tmp/jw-stdin-wo; }
 trap cleanup EXIT
 
@@ -71,23 +72,37 @@ assert_contains "$out" "--keep is for run"
 info "the daemon refuses an fd it cannot hand on as stdin"
 : >/tmp/jw-stdin-wo
 chmod 0666 /tmp/jw-stdin-wo
-# StartJob(["true"], [], "", {Stdin: h}) with fd 3 open write-only.
-out="$(bus_error root call org.jobworker1 /org/jobworker1 org.jobworker1.Manager StartJob \
-    'aayaayaya{sv}' 1 4 116 114 117 101 0 0 1 Stdin h 3 3>>/tmp/jw-stdin-wo)"
-assert_contains "$out" "org.jobworker1.Error.InvalidArgument"
+# run passes its fd 0 as it is: here one open for writing only.
+out="$(jctl "$U" run -- true 0>>/tmp/jw-stdin-wo 2>&1)" && fail "a write-only stdin was accepted"
 assert_contains "$out" "Stdin is not open for reading"
 out="$(bus_error root call org.jobworker1 /org/jobworker1 org.jobworker1.Manager StartJob \
     'aayaayaya{sv}' 1 4 116 114 117 101 0 0 1 Stdin s x)"
 assert_contains "$out" "org.jobworker1.Error.InvalidArgument"
 assert_contains "$out" "Stdin"
-# A good fd through busctl works, and the daemon kept no copy of it.
-out="$(bus root call org.jobworker1 /org/jobworker1 org.jobworker1.Manager StartJob \
-    'aayaayaya{sv}' 1 3 99 97 116 0 0 1 Stdin h 3 3<"$PRIVATE")"
-id="$(awk '{print $2}' <<<"$out" | tr -d '"')"
-jobworkerctl wait "$id"
-assert_eq "only for $U" "$(jobworkerctl logs "$id")" "a Stdin fd passed with busctl"
-dpid="$(systemctl show -P MainPID jobworkerd.service)"
-if ls -l /proc/"$dpid"/fd 2>/dev/null | grep -q "$PRIVATE"; then
-    fail "jobworkerd still holds the caller's stdin"
+
+info "only the command holds its stdin: not jobworkerd, not the shim, not init"
+id="$(jctl "$U" start --stdin="$PRIVATE" -- sh -c 'sleep 60 <&0')"
+wait_until 60 job_running "$id" || fail "job $id never ran"
+holders=()
+for p in $(cat "$(job_cgroup "$id")/cgroup.procs") "$(systemctl show -P MainPID jobworkerd.service)"; do
+    if ls -l "/proc/$p/fd" 2>/dev/null | grep -q -- "-> $PRIVATE\$"; then
+        holders+=("$(cat "/proc/$p/comm")")
+    fi
+done
+shim="$(shim_pid "$id")"
+[[ -n "$shim" ]] || fail "no shim for job $id"
+if ls -l "/proc/$shim/fd" | grep -q -- "-> $PRIVATE\$"; then
+    fail "the shim holds the job's stdin"
 fi
+dpid="$(systemctl show -P MainPID jobworkerd.service)"
+if ls -l "/proc/$dpid/fd" | grep -q -- "-> $PRIVATE\$"; then
+    fail "jobworkerd holds the job's stdin"
+fi
+# sh and sleep have it; init (a fork of the shim, "jobworker-shim" too)
+# must not.
+for h in "${holders[@]}"; do
+    [[ "$h" == sh || "$h" == sleep ]] || fail "$h holds the job's stdin (holders: ${holders[*]})"
+done
+((${#holders[@]} > 0)) || fail "nobody holds the job's stdin: was it passed at all?"
+jobworkerctl stop "$id"
 assert_no_failed_job_units
