@@ -44,8 +44,11 @@ const char *ctl_parse_id_argument(int argc, char *argv[], int *ret_exit);
  * (terminal.h): returns a TerminalEnd (*ret_signal set for
  * TERMINAL_END_SIGNAL) or a negative errno after printing why. Over -H it
  * says that a terminal needs a local bus. just_started: retry a moment
- * while the shim of a job we just started does not listen yet. */
-int ctl_terminal_attach(CtlContext *c, const char *id, const char *path, bool just_started, int *ret_signal);
+ * while the shim of a job we just started does not listen yet.
+ * job_survives_us: whether the job runs on once we are gone (not for run
+ * -t without --keep: StopWhenCallerExits), for what the escape says. */
+int ctl_terminal_attach(CtlContext *c, const char *id, const char *path, bool just_started, bool job_survives_us,
+                        int *ret_signal);
 
 int verb_attach(CtlContext *c, int argc, char *argv[]);
 int verb_version(CtlContext *c, int argc, char *argv[]);

@@ -31,6 +31,7 @@ typedef struct Session {
         bool raw;
         struct termios saved;
         const char *id;
+        bool job_survives_us;
 } Session;
 
 static void restore_terminal(Session *s) {
@@ -183,8 +184,12 @@ static int run_session(Session *s, int *ret_signal) {
                                 goto lost;
                         if (r > 0) {
                                 restore_terminal(s);
-                                fprintf(stderr, "\nDetached from job %s, which keeps running; "
-                                        "\"jobworkerctl attach %s\" attaches again.\n", s->id, s->id);
+                                if (s->job_survives_us)
+                                        fprintf(stderr, "\nDetached from job %s, which keeps running; "
+                                                "\"jobworkerctl attach %s\" attaches again.\n", s->id, s->id);
+                                else
+                                        fprintf(stderr, "\nDetached from job %s, which stops as we exit "
+                                                "(run -t --keep leaves it running).\n", s->id);
                                 return TERMINAL_END_DETACHED;
                         }
                 }
@@ -196,8 +201,8 @@ lost:
         return r;
 }
 
-int terminal_session(int fd, const char *id, int *ret_signal) {
-        Session s = { .fd = fd, .signal_fd = -EBADF, .id = id };
+int terminal_session(int fd, const char *id, bool job_survives_us, int *ret_signal) {
+        Session s = { .fd = fd, .signal_fd = -EBADF, .id = id, .job_survives_us = job_survives_us };
         sigset_t mask, old;
         int r, flags;
 

@@ -3,6 +3,8 @@
  * raw mode, keystrokes and window size to the job, its output to us. */
 #pragma once
 
+#include <stdbool.h>
+
 typedef enum TerminalEnd {
         TERMINAL_END_JOB,       /* the job ended; all its output was shown */
         TERMINAL_END_DETACHED,  /* the escape: the job runs on */
@@ -12,5 +14,7 @@ typedef enum TerminalEnd {
 /* Runs the session on fd (from Job.AttachTerminal) for job id. The
  * terminal is restored on every way out. Returns a TerminalEnd (with
  * *ret_signal for TERMINAL_END_SIGNAL), -EBUSY when another client is
- * attached, or another negative errno; all after printing why. */
-int terminal_session(int fd, const char *id, int *ret_signal);
+ * attached, or another negative errno; all after printing why.
+ * job_survives_us: what the escape tells (the job runs on, or stops as we
+ * exit). */
+int terminal_session(int fd, const char *id, bool job_survives_us, int *ret_signal);

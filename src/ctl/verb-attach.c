@@ -20,7 +20,8 @@
         "needs a local bus: a terminal is passed as a file descriptor, which a connection over ssh (-H) " \
         "cannot carry; run jobworkerctl on that host instead."
 
-int ctl_terminal_attach(CtlContext *c, const char *id, const char *path, bool just_started, int *ret_signal) {
+int ctl_terminal_attach(CtlContext *c, const char *id, const char *path, bool just_started, bool job_survives_us,
+                        int *ret_signal) {
         sd_bus *bus;
         int r;
 
@@ -65,7 +66,7 @@ int ctl_terminal_attach(CtlContext *c, const char *id, const char *path, bool ju
                         fprintf(stderr, "Failed to read AttachTerminal's reply: %s\n", strerror(-r));
                         return r;
                 }
-                r = terminal_session(fd, id, ret_signal);
+                r = terminal_session(fd, id, job_survives_us, ret_signal);
                 close(fd);
                 return r;
         }
@@ -103,7 +104,7 @@ int verb_attach(CtlContext *c, int argc, char *argv[]) {
         if (r != 0)
                 return r;
 
-        r = ctl_terminal_attach(c, id, path, false, &sig);
+        r = ctl_terminal_attach(c, id, path, false, true, &sig);
         if (r < 0)
                 return 1;
         if (r == TERMINAL_END_DETACHED)

@@ -58,6 +58,10 @@ int pty_wait_for_client(int listen_fd, int signal_fd, int *ret_client, int *ret_
  * command has exited and its output is drained; returns its wait status,
  * or -1. */
 int pty_relay(int master, int listen_fd, int client, int signal_fd, pid_t command_pid);
+/* Lets go of the job's stdin (the caller's fd, StartJob's Stdin): fd 0
+ * becomes /dev/null. For the shim once init has it, and for init once the
+ * command has it. */
+void stdin_release(void);
 
 /* output.c: the relay of the job's stdout and stderr. */
 typedef enum ShimStream {

@@ -119,10 +119,10 @@ in_pty "$U" "jobworkerctl run -t --name=pty-name -- $'sh\\njobworkerd: forged' -
 assert_eq 127 "$rc" "exit status of a command that does not exist"
 assert_eq "" "$(jctl "$U" logs pty-name)" "output of a terminal job whose command failed to start"
 
-info "the escape (Ctrl-] three times) leaves the job running"
+info "the escape (Ctrl-] three times) leaves a run -t --keep job running"
 rc=0
 out="$( { sleep 6; printf '\035\035\035'; sleep 4; } |
-        in_pty "$U" 'jobworkerctl run -t --name=pty-escape -- sleep 300')" || rc=$?
+        in_pty "$U" 'jobworkerctl run -t --keep --name=pty-escape -- sleep 300')" || rc=$?
 assert_eq 0 "$rc" "exit status after the escape"
 assert_contains "$out" "Detached from job"
 assert_eq running "$(job_field "$U" pty-escape state)" "state after the escape"
