@@ -64,6 +64,10 @@ jobworkerctl stop "$id"
 
 info "a client gone while jobworkerd was down: found out on recovery"
 read -r pid id < <(run_in_background 04)
+# Frozen, the client cannot call again and so activate a new daemon while
+# the stop runs ("Job for jobworkerd.service canceled"); its bus name stays
+# until the kill, which comes when no daemon is there to see it.
+kill -STOP "$pid"
 systemctl stop jobworkerd.service
 kill -9 "$pid"
 sleep 1
