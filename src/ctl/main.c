@@ -46,6 +46,8 @@ void ctl_help(void) {
         printf("  %-34s %s\n", "--group=GROUP|GID", "Run the job with another group (root and admins only)");
         printf("  %-34s %s\n", "--bind=SRC[:DST]", "Bind SRC (opened as the job's user) at DST, inside the root if any (repeatable)");
         printf("  %-34s %s\n", "--ro-bind=SRC[:DST]", "The same, read-only (repeatable)");
+        printf("  %-34s %s\n", "--stdin=FILE", "The job's stdin (opened by us, as you; default: run our stdin, start /dev/null)");
+        printf("  %-34s %s\n", "--keep", "run: the job keeps running if we exit or lose the connection");
         printf("\nOptions:\n"
                "  -h --help                          Show this help\n"
                "     --version                       Show the client's version\n"

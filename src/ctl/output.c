@@ -29,6 +29,7 @@
 #include "job-info.h"
 #include "macro.h"
 #include "output.h"
+#include "output-poll.h"
 
 #define BUFFER_SIZE (64U * 1024U)
 /* Reads per wake-up of one stream, so a busy stdout cannot starve stderr. */
@@ -73,6 +74,9 @@ struct OutputStreamer {
         unsigned n_failures;
         bool notice_printed;
         bool finished;
+        /* ReadOutput instead, on a connection without fd passing. */
+        OutputPoller *poller;
+        uint64_t totals[2];
 };
 
 static void streamer_close_round(OutputStreamer *s) {
@@ -442,6 +446,14 @@ void output_streamer_forget_bus(OutputStreamer *s) {
         streamer_retry(s, "the connection was replaced");
 }
 
+static void on_poller_done(int result, void *userdata) {
+        OutputStreamer *s = userdata;
+
+        s->streams[0].total = s->totals[0];
+        s->streams[1].total = s->totals[1];
+        streamer_finish(s, result);
+}
+
 static void streamer_call(OutputStreamer *s) {
         sd_bus_message *m = NULL;
         sd_bus *bus;
@@ -455,13 +467,24 @@ static void streamer_call(OutputStreamer *s) {
         }
         bus = s->bus;
 
-        /* Over ssh (-H) the bus cannot carry file descriptors. Ask once the
+        /* Over ssh (-H) the bus cannot carry file descriptors: ReadOutput
+         * then, from the offsets reached (output-poll.c). Asked once the
          * connection is up (can_send is only known after the handshake). */
         r = sd_bus_can_send(bus, SD_BUS_TYPE_UNIX_FD);
         if (r == 0) {
-                fprintf(stderr, "Cannot read the output of job %s: this bus connection cannot pass file descriptors%s.\n",
-                        s->id, s->own.host ? " (remote hosts are not supported for output)" : "");
-                streamer_finish(s, -EOPNOTSUPP);
+                /* The poller reconnects the context it is given on its
+                 * own terms, so it gets ours with a connection of its own,
+                 * never the one we borrow. */
+                streamer_drop_bus(s);
+                s->own_bus = true;
+                s->totals[0] = s->streams[0].total;
+                s->totals[1] = s->streams[1].total;
+                r = output_poller_new(s->event, &s->own, s->id, s->path, s->flags, s->totals, on_poller_done, s,
+                                      &s->poller);
+                if (r < 0) {
+                        fprintf(stderr, "Failed to read the output of job %s: %s\n", s->id, strerror(-r));
+                        streamer_finish(s, r);
+                }
                 return;
         }
 
@@ -540,9 +563,15 @@ OutputStreamer *output_streamer_free(OutputStreamer *s) {
         if (!s)
                 return NULL;
         s->call_slot = sd_bus_slot_unref(s->call_slot);
+        output_poller_free(s->poller);
         streamer_close_round(s);
         sd_event_source_disable_unref(s->timer);
         streamer_drop_bus(s);
+        if (s->own.bus) {
+                /* The poller's (it opened it on s->own). */
+                sd_bus_detach_event(s->own.bus);
+                s->own.bus = sd_bus_flush_close_unref(s->own.bus);
+        }
         sd_event_unref(s->event);
         free(s->daemon);
         free(s->id);

@@ -5,6 +5,7 @@
  * authorization and the caller's checks, the core makes the job. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
@@ -30,6 +31,12 @@ typedef struct JobSpec {
         char *name;                /* Name: job_name_valid(); NULL = none */
         char *user;                /* User: parse_user_or_id(); NULL = the caller */
         char *group;               /* Group: parse_user_or_id(); NULL = the user's */
+        /* Stdin (h): our dup of the caller's fd, checked readable and not a
+         * terminal, valid only with has_stdin (so a zeroed spec holds no
+         * fd); none = /dev/null. StopWhenCallerExits (b). */
+        bool has_stdin;
+        int stdin_fd;
+        bool stop_when_caller_exits;
 
         size_t args_bytes;         /* argv + environment + directory, counted while reading */
 } JobSpec;
