@@ -10,8 +10,12 @@
  * count what we read and wrote out, per stream, over all rounds; a round
  * only ends once our buffers are empty, so read == delivered then.
  *
- * The streamer has its own bus connection: "run" waits for the job on
- * another one, and each side reconnects on its own terms. */
+ * The streamer borrows its caller's bus connection ("run" waits for the job
+ * on it, "logs" has just looked the job up on it): a second connection
+ * would cost a Hello and an authentication per command, and twice the
+ * connections that dbus-daemon allows a user. If that connection breaks,
+ * the streamer goes on with one of its own (its caller may reconnect on its
+ * own terms: output_streamer_forget_bus()). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -50,7 +54,12 @@ typedef struct Stream {
 
 struct OutputStreamer {
         sd_event *event;
-        CtlContext ctl;                 /* our own connection */
+        CtlContext *caller;             /* whose connection we borrow */
+        CtlContext own;                 /* ours, once the borrowed one broke */
+        sd_bus *bus;                    /* the one we use: caller->bus or own.bus, or NULL */
+        bool bus_borrowed;              /* bus is the caller's: we hold a reference only */
+        bool attached_borrowed;         /* we attached the caller's bus to event: detach it when done */
+        bool own_bus;                   /* the caller's connection broke once: use our own */
         char *id, *path;
         OutputFlags flags;
         output_done_t done;
@@ -123,6 +132,7 @@ static void streamer_fail(OutputStreamer *s, const char *what, const sd_bus_erro
 }
 
 static void streamer_check_round(OutputStreamer *s);
+static int streamer_get_bus(OutputStreamer *s);
 static int on_stream_io(sd_event_source *source, int fd, uint32_t revents, void *userdata);
 
 /* Moves bytes from the pipe to our fd until either side would block. */
@@ -267,7 +277,9 @@ static void streamer_check_round(OutputStreamer *s) {
                         return;
         }
 
-        r = sd_bus_call_method_async(s->ctl.bus, &s->call_slot, JOBWORKER_BUS_NAME, s->path,
+        r = streamer_get_bus(s);
+        if (r >= 0)
+                r = sd_bus_call_method_async(s->bus, &s->call_slot, JOBWORKER_BUS_NAME, s->path,
                                      "org.freedesktop.DBus.Properties", "Get", on_state_reply, s,
                                      "ss", JOBWORKER_JOB_INTERFACE, "State");
         if (r < 0) {
@@ -361,6 +373,79 @@ static int append_option(sd_bus_message *m, const char *key, const char *type, .
         return r;
 }
 
+/* Lets go of the connection in use (and of any call on it). */
+static void streamer_drop_bus(OutputStreamer *s) {
+        s->call_slot = sd_bus_slot_unref(s->call_slot);
+        if (!s->bus)
+                return;
+        if (s->bus_borrowed) {
+                if (s->attached_borrowed)
+                        sd_bus_detach_event(s->bus);
+                sd_bus_unref(s->bus);
+        } else {
+                sd_bus_detach_event(s->bus);
+                s->own.bus = sd_bus_flush_close_unref(s->own.bus);
+        }
+        s->bus = NULL;
+        s->bus_borrowed = s->attached_borrowed = false;
+}
+
+/* The caller's connection while it works, then one of our own. */
+static int streamer_get_bus(OutputStreamer *s) {
+        sd_bus *bus;
+        int r;
+
+        if (s->bus && sd_bus_is_open(s->bus))
+                return 0;
+        if (s->bus && s->bus_borrowed)
+                s->own_bus = true;  /* it broke: its owner may replace it whenever it likes */
+        streamer_drop_bus(s);
+
+        if (!s->own_bus && s->caller->bus && sd_bus_is_open(s->caller->bus)) {
+                sd_event *e = sd_bus_get_event(s->caller->bus);
+                if (e && e != s->event)
+                        s->own_bus = true;  /* serves another loop: not ours to share */
+                else {
+                        s->bus = sd_bus_ref(s->caller->bus);
+                        s->bus_borrowed = true;
+                        if (!e) {
+                                r = sd_bus_attach_event(s->bus, s->event, SD_EVENT_PRIORITY_NORMAL);
+                                if (r < 0) {
+                                        streamer_drop_bus(s);
+                                        return r;
+                                }
+                                s->attached_borrowed = true;
+                        }
+                        return 0;
+                }
+        }
+
+        r = ctl_bus_reconnect(&s->own, &bus);
+        if (r >= 0)
+                r = sd_bus_attach_event(bus, s->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0) {
+                s->own.bus = sd_bus_flush_close_unref(s->own.bus);
+                return r;
+        }
+        s->bus = bus;
+        return 0;
+}
+
+void output_streamer_forget_bus(OutputStreamer *s) {
+        if (!s || !s->bus_borrowed)
+                return;
+        bool calling = s->call_slot;
+        streamer_drop_bus(s);
+        s->own_bus = true;
+        if (s->finished || !calling)
+                return;  /* a round's pipes go on; its State is read on our own connection */
+        /* A GetOutput (no pipes yet) or a State read (all of the round
+         * written out) was under way: its answer is lost, so the round is
+         * done again from the offsets reached. Nothing is in our buffers. */
+        streamer_close_round(s);
+        streamer_retry(s, "the connection was replaced");
+}
+
 static void on_poller_done(int result, void *userdata) {
         OutputStreamer *s = userdata;
 
@@ -374,28 +459,27 @@ static void streamer_call(OutputStreamer *s) {
         sd_bus *bus;
         int r;
 
-        if (!s->ctl.bus || !sd_bus_is_open(s->ctl.bus)) {
-                s->call_slot = sd_bus_slot_unref(s->call_slot);
-                if (s->ctl.bus)
-                        sd_bus_detach_event(s->ctl.bus);
-                r = ctl_bus_reconnect(&s->ctl, &bus);
-                if (r >= 0)
-                        r = sd_bus_attach_event(bus, s->event, SD_EVENT_PRIORITY_NORMAL);
-                if (r < 0) {
-                        streamer_retry(s, strerror(-r));
-                        return;
-                }
+        s->call_slot = sd_bus_slot_unref(s->call_slot);
+        r = streamer_get_bus(s);
+        if (r < 0) {
+                streamer_retry(s, strerror(-r));
+                return;
         }
-        bus = s->ctl.bus;
+        bus = s->bus;
 
         /* Over ssh (-H) the bus cannot carry file descriptors: ReadOutput
          * then, from the offsets reached (output-poll.c). Asked once the
          * connection is up (can_send is only known after the handshake). */
         r = sd_bus_can_send(bus, SD_BUS_TYPE_UNIX_FD);
         if (r == 0) {
+                /* The poller reconnects the context it is given on its
+                 * own terms, so it gets ours with a connection of its own,
+                 * never the one we borrow. */
+                streamer_drop_bus(s);
+                s->own_bus = true;
                 s->totals[0] = s->streams[0].total;
                 s->totals[1] = s->streams[1].total;
-                r = output_poller_new(s->event, &s->ctl, s->id, s->path, s->flags, s->totals, on_poller_done, s,
+                r = output_poller_new(s->event, &s->own, s->id, s->path, s->flags, s->totals, on_poller_done, s,
                                       &s->poller);
                 if (r < 0) {
                         fprintf(stderr, "Failed to read the output of job %s: %s\n", s->id, strerror(-r));
@@ -433,7 +517,7 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
         return 0;
 }
 
-int output_streamer_new(sd_event *event, const CtlContext *c, const char *id, const char *path,
+int output_streamer_new(sd_event *event, CtlContext *c, const char *id, const char *path,
                         OutputFlags flags, output_done_t done, void *userdata, OutputStreamer **ret) {
         OutputStreamer *s;
         int r;
@@ -442,7 +526,8 @@ int output_streamer_new(sd_event *event, const CtlContext *c, const char *id, co
         if (!s)
                 return -ENOMEM;
         s->event = sd_event_ref(event);
-        s->ctl.host = c->host;
+        s->caller = c;
+        s->own.host = c->host;
         s->flags = flags;
         s->done = done;
         s->userdata = userdata;
@@ -481,9 +566,12 @@ OutputStreamer *output_streamer_free(OutputStreamer *s) {
         output_poller_free(s->poller);
         streamer_close_round(s);
         sd_event_source_disable_unref(s->timer);
-        if (s->ctl.bus)
-                sd_bus_detach_event(s->ctl.bus);
-        sd_bus_flush_close_unref(s->ctl.bus);
+        streamer_drop_bus(s);
+        if (s->own.bus) {
+                /* The poller's (it opened it on s->own). */
+                sd_bus_detach_event(s->own.bus);
+                s->own.bus = sd_bus_flush_close_unref(s->own.bus);
+        }
         sd_event_unref(s->event);
         free(s->daemon);
         free(s->id);

@@ -53,11 +53,16 @@ typedef struct OutputStreamer OutputStreamer;
 typedef void (*output_done_t)(OutputStreamer *s, int result, void *userdata);
 
 /* Starts streaming the output of the job at path on event (the first
- * GetOutput goes out when the loop runs). It uses a bus connection of its
- * own (to the host of c), so it is independent of any other waiting. With
+ * GetOutput goes out when the loop runs). It borrows c's bus connection
+ * (attaching it to event if it is attached to no loop yet); should that one
+ * break, it goes on with a connection of its own to the same host. With
  * SIGPIPE at its default a closed stdout simply ends the process, like cat. */
-int output_streamer_new(sd_event *event, const CtlContext *c, const char *id, const char *path,
+int output_streamer_new(sd_event *event, CtlContext *c, const char *id, const char *path,
                         OutputFlags flags, output_done_t done, void *userdata, OutputStreamer **ret);
+
+/* The caller is about to replace c->bus: the streamer lets go of it (a
+ * call under way on it is made again) and goes on with its own connection. */
+void output_streamer_forget_bus(OutputStreamer *s);
 
 OutputStreamer *output_streamer_free(OutputStreamer *s);
 

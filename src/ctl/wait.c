@@ -270,6 +270,8 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         }
 
         waiter_drop_slots(w);
+        /* The streamer borrows our connection: it must let go first. */
+        output_streamer_forget_bus(w->streamer);
         if (w->ctl->bus)
                 sd_bus_detach_event(w->ctl->bus);
         r = ctl_bus_reconnect(w->ctl, &bus);
@@ -353,6 +355,17 @@ int job_wait(CtlContext *c, const char *id, const char *path, JobWaitFlags flags
                 if (r < 0)
                         goto fail;
         }
+        r = sd_event_add_time(w.event, &w.timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_timer, &w);
+        if (r < 0)
+                goto fail;
+        r = sd_event_source_set_enabled(w.timer, SD_EVENT_OFF);
+        if (r < 0)
+                goto fail;
+        /* Attached before the streamer exists: it borrows this connection
+         * as it is, attached to our loop, instead of attaching it itself. */
+        r = sd_bus_attach_event(bus, w.event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                goto fail;
         if (flags & JOB_WAIT_OUTPUT) {
                 r = output_streamer_new(w.event, c, id, path,
                                         OUTPUT_FOLLOW | OUTPUT_STDOUT | OUTPUT_STDERR,
@@ -360,15 +373,6 @@ int job_wait(CtlContext *c, const char *id, const char *path, JobWaitFlags flags
                 if (r < 0)
                         goto fail;
         }
-        r = sd_event_add_time(w.event, &w.timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_timer, &w);
-        if (r < 0)
-                goto fail;
-        r = sd_event_source_set_enabled(w.timer, SD_EVENT_OFF);
-        if (r < 0)
-                goto fail;
-        r = sd_bus_attach_event(bus, w.event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0)
-                goto fail;
 
         waiter_subscribe(&w);
         r = sd_event_loop(w.event);

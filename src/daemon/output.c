@@ -2,12 +2,16 @@
 /* Output readers: each client stream gets a pipe; we copy the job's entries
  * for that stream from the journal into it (see job-output.h for the layout).
  *
- * Every reader has its own sd_journal handle, opened without inotify, so it
- * costs file descriptors but no inotify instance; one shared "watcher" handle
- * with inotify wakes all followers when the journal changes. A reader whose
- * pipe is full just waits for POLLOUT: it holds at most the rest of one entry
- * and never slows the job, the daemon or other readers. A reader whose client
- * closed its end is freed on the first POLLERR or EPIPE.
+ * A new reader catches up on an sd_journal handle of its own (opened without
+ * inotify: it costs file descriptors but no inotify instance). A follower
+ * that reaches the end joins the job's feed (one handle per job, shared by
+ * all caught-up followers, see OutputFeed), so a waiting follower costs its
+ * pipe and nothing more; one shared "watcher" handle with inotify wakes all
+ * feeds and followers when the journal changes. A reader whose pipe is full
+ * just waits for POLLOUT: it holds at most the rest of one entry and never
+ * slows the job, the daemon or other readers (a feed lets it go, and it
+ * catches up alone again). A reader whose client closed its end is freed on
+ * the first POLLERR or EPIPE.
  *
  * Job ids are public and anyone may write JOB_ID=... into the journal, so
  * an entry counts only if journald's trusted fields (set from the sender's
@@ -49,28 +53,57 @@
 
 static const char *const stream_names[2] = { "stdout", "stderr" };
 
-/* All readers of the daemon, and the one journal handle that tells
- * followers the journal changed (one inotify instance for all). */
+typedef struct OutputFeed OutputFeed;
+
+/* All readers of the daemon, the feeds of the jobs being followed, and the
+ * one journal handle that tells followers the journal changed (one inotify
+ * instance for all). */
 struct OutputReaders {
         Manager *manager;          /* for looking up jobs */
         sd_event *event;
         OutputReader *readers;
+        OutputFeed *feeds;
         sd_journal *journal_watch;
         sd_event_source *journal_watch_source;
         sd_event_source *journal_poll_timer;
 };
 
+/* One journal handle per followed job, shared by every follower that has
+ * caught up with it: each entry is read and checked once and copied into
+ * all their pipes, so a waiting follower costs its pipe and nothing else.
+ * Its members never hold a partial entry: one whose pipe fills up is
+ * released (the feed's cursor copied) and goes on on a handle of its own. */
+struct OutputFeed {
+        OutputReaders *owner;
+        OutputFeed *next;
+        char job_id[13];
+        pid_t shim_pid;            /* the job's shim, 0 while unknown */
+        sd_journal *journal;
+        char *cursor;              /* last entry handled (NULL: none yet) */
+        bool cursor_lost;          /* could not be read: nobody may join */
+        OutputReader *members;
+        sd_event_source *defer;    /* the next turn, when a turn's budget ran out */
+        uint64_t finished_seen_usec;  /* CLOCK_MONOTONIC when we first saw the job over at the end */
+        bool pumping;              /* feed_pump() runs: its last member leaving does not free it */
+};
+
 struct OutputReader {
         Manager *manager;
         OutputReader *next;
+        OutputFeed *feed;          /* caught up: the job's feed delivers to us */
+        OutputReader *feed_next;
         char job_id[13];
         uid_t caller;              /* who opened it: caps count per caller */
         pid_t shim_pid;            /* the job's shim, 0 while unknown */
         int stream;
         int fd;                    /* write end of the client's pipe */
         sd_event_source *io;
+        /* Our own handle while we catch up; NULL on a feed, and after being
+         * released from one until the pipe takes our pending bytes (it is
+         * then opened at the cursor). */
         sd_journal *journal;
-        char *cursor;              /* last entry fully handled */
+        char *cursor;              /* last entry fully handled (not kept on a feed) */
+        bool cursor_lost;          /* the last one could not be read: do not join a feed */
         uint64_t position;         /* stream offset of the next byte to deliver */
         bool position_unknown;     /* "from now": the next chunk's offset is the position */
         bool follow;
@@ -78,6 +111,31 @@ struct OutputReader {
         size_t pending_len, pending_off;
         uint64_t finished_seen_usec;  /* CLOCK_MONOTONIC when we first saw the job over at the end */
 };
+
+static void feed_free(OutputFeed *f) {
+        OutputReaders *m = f->owner;
+
+        assert(!f->members);
+        for (OutputFeed **p = &m->feeds; *p; p = &(*p)->next)
+                if (*p == f) {
+                        *p = f->next;
+                        break;
+                }
+        sd_event_source_disable_unref(f->defer);
+        sd_journal_close(f->journal);
+        free(f->cursor);
+        free(f);
+}
+
+static void feed_unlink(OutputFeed *f, OutputReader *r) {
+        for (OutputReader **p = &f->members; *p; p = &(*p)->feed_next)
+                if (*p == r) {
+                        *p = r->feed_next;
+                        break;
+                }
+        r->feed = NULL;
+        r->feed_next = NULL;
+}
 
 static void reader_free(OutputReader *r) {
         OutputReaders *m = r->manager->output;
@@ -87,6 +145,12 @@ static void reader_free(OutputReader *r) {
                         *p = r->next;
                         break;
                 }
+        OutputFeed *f = r->feed;
+        if (f) {
+                feed_unlink(f, r);
+                if (!f->members && !f->pumping)
+                        feed_free(f);
+        }
         sd_event_source_disable_unref(r->io);
         if (r->fd >= 0)
                 close(r->fd);
@@ -119,48 +183,57 @@ static int add_match(sd_journal *j, const char *format, ...) {
         return sd_journal_add_match(j, match, 0);
 }
 
-/* Only the job's entries sent by root: the journal filters out what other
+/* A handle on the job's entries, standing right after the entry of cursor
+ * (or before the first one, cursor NULL). The one way every reader and
+ * feed opens the journal.
+ *
+ * Only the job's entries sent by root: the journal filters out what other
  * users sent with the job's id. Which root process sent one is checked per
  * entry (entry_from_shim(), entry_from_daemon()): one AND of two fields keeps
- * each reader's lookups cheap, with hundreds of readers open. */
-static int reader_add_matches(OutputReader *r) {
+ * the lookups cheap, with hundreds of handles open. *shim_pid is updated:
+ * the shim's pid becomes known once it is forked. */
+static int journal_open_job(Manager *manager, const char *job_id, pid_t *shim_pid, const char *cursor,
+                            sd_journal **ret) {
+        sd_journal *j = NULL;
         int k;
 
-        /* The shim's pid becomes known once it is forked. */
-        Job *job = manager_find_job(r->manager, r->job_id);
+        Job *job = manager_find_job(manager, job_id);
         if (job && job->shim_pid > 0)
-                r->shim_pid = job->shim_pid;
+                *shim_pid = job->shim_pid;
 
-        if ((k = add_match(r->journal, JOB_FIELD_ID "=%s", r->job_id)) < 0 ||
-            (k = add_match(r->journal, "_UID=0")) < 0)
-                return k;
+        /* Job output and our finish records are written by uid 0, so they
+         * are in the system journal files. */
+        k = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+        if (k < 0)
+                return log_error_errno(k, "Failed to open the journal: %m");
+        if ((k = add_match(j, JOB_FIELD_ID "=%s", job_id)) < 0 ||
+            (k = add_match(j, "_UID=0")) < 0)
+                goto fail;
+        if (cursor) {
+                k = sd_journal_seek_cursor(j, cursor);
+                if (k < 0)
+                        goto fail;
+                /* Step onto the entry of the cursor; the next step leaves it. */
+                k = sd_journal_next(j);
+                if (k > 0 && sd_journal_test_cursor(j, cursor) <= 0)
+                        (void) sd_journal_previous(j);
+        } else {
+                k = sd_journal_seek_head(j);
+                if (k < 0)
+                        goto fail;
+        }
+        *ret = j;
         return 0;
+
+fail:
+        sd_journal_close(j);
+        return k;
 }
 
 static int reader_open_journal(OutputReader *r) {
-        int k;
-
         sd_journal_close(r->journal);
         r->journal = NULL;
-        /* Job output and our finish records are written by uid 0, so they
-         * are in the system journal files. */
-        k = sd_journal_open(&r->journal, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
-        if (k < 0)
-                return log_error_errno(k, "Failed to open the journal: %m");
-        k = reader_add_matches(r);
-        if (k < 0)
-                return k;
-        if (r->cursor) {
-                k = sd_journal_seek_cursor(r->journal, r->cursor);
-                if (k < 0)
-                        return k;
-                /* Step onto the entry of the cursor; the next step leaves it. */
-                k = sd_journal_next(r->journal);
-                if (k > 0 && sd_journal_test_cursor(r->journal, r->cursor) <= 0)
-                        (void) sd_journal_previous(r->journal);
-                return 0;
-        }
-        return sd_journal_seek_head(r->journal);
+        return journal_open_job(r->manager, r->job_id, &r->shim_pid, r->cursor, &r->journal);
 }
 
 static int get_field(sd_journal *j, const char *field, const char **ret, size_t *ret_len) {
@@ -205,41 +278,78 @@ static int field_u64(sd_journal *j, const char *field, uint64_t *ret) {
         return parse_uint64(buf, ret) < 0 ? -EBADMSG : 0;
 }
 
-static bool entry_from_shim(OutputReader *r) {
-        if (!field_equals(r->journal, "_UID", "0"))
+static bool entry_from_shim(sd_journal *j, const char *job_id, pid_t shim_pid) {
+        if (!field_equals(j, "_UID", "0"))
                 return false;
-        if (r->shim_pid > 0)
-                return field_equals_format(r->journal, "_PID", "%d", (int) r->shim_pid);
+        if (shim_pid > 0)
+                return field_equals_format(j, "_PID", "%d", (int) shim_pid);
         /* A record from before shim pids were kept: the job's scope, where
          * only root's own jobs also run as uid 0. */
-        return field_equals_format(r->journal, "_SYSTEMD_UNIT", JOBWORKER_UNIT_PREFIX "%s" JOBWORKER_UNIT_SUFFIX,
-                                   r->job_id);
+        return field_equals_format(j, "_SYSTEMD_UNIT", JOBWORKER_UNIT_PREFIX "%s" JOBWORKER_UNIT_SUFFIX, job_id);
 }
 
-static bool entry_from_daemon(OutputReader *r) {
-        return field_equals(r->journal, "_UID", "0") &&
-               (field_equals(r->journal, "_SYSTEMD_UNIT", JOBWORKERD_UNIT) ||
-                field_equals_format(r->journal, "_PID", "%d", (int) getpid()));
+static bool entry_from_daemon(sd_journal *j) {
+        return field_equals(j, "_UID", "0") &&
+               (field_equals(j, "_SYSTEMD_UNIT", JOBWORKERD_UNIT) ||
+                field_equals_format(j, "_PID", "%d", (int) getpid()));
 }
 
-/* A chunk of the reader's stream from the shim: its bytes and offset.
- * offset + len must not wrap, or the stream position would. */
-static bool entry_chunk(OutputReader *r, const char **ret_data, size_t *ret_len, uint64_t *ret_offset) {
-        if (!field_equals(r->journal, JOB_FIELD_STREAM, stream_names[r->stream]) || !entry_from_shim(r))
-                return false;
-        if (get_field(r->journal, "MESSAGE", ret_data, ret_len) < 0 ||
-            field_u64(r->journal, JOB_FIELD_OFFSET, ret_offset) < 0 ||
-            *ret_len > UINT64_MAX - *ret_offset)
-                return false;
-        return true;
+/* What the entry a handle stands on means to the job's readers. */
+typedef struct Entry {
+        enum { ENTRY_OTHER, ENTRY_CHUNK, ENTRY_END } kind;
+        int stream;                /* ENTRY_CHUNK: its stream, its bytes and their offset */
+        const char *data;
+        size_t len;
+        uint64_t offset;
+} Entry;
+
+static Entry entry_read(sd_journal *j, const char *job_id, pid_t shim_pid) {
+        Entry e = { .kind = ENTRY_OTHER };
+
+        /* The end of the job's output: the shim's end marker, or our own
+         * record that the job finished (the shim may have died). Nothing
+         * after it is the job's, whoever reads: a later entry with the
+         * shim's pid is from another process that got the pid once the shim
+         * was gone. */
+        if ((field_equals(j, "MESSAGE_ID", JOB_OUTPUT_END_MESSAGE_ID) && entry_from_shim(j, job_id, shim_pid)) ||
+            (field_equals(j, "MESSAGE_ID", JOB_FINISHED_MESSAGE_ID) && entry_from_daemon(j))) {
+                e.kind = ENTRY_END;
+                return e;
+        }
+
+        /* A chunk of a stream from the shim: its bytes and offset.
+         * offset + len must not wrap, or the stream position would. */
+        if (field_equals(j, JOB_FIELD_STREAM, stream_names[0]))
+                e.stream = 0;
+        else if (field_equals(j, JOB_FIELD_STREAM, stream_names[1]))
+                e.stream = 1;
+        else
+                return e;
+        if (!entry_from_shim(j, job_id, shim_pid) ||
+            get_field(j, "MESSAGE", &e.data, &e.len) < 0 ||
+            field_u64(j, JOB_FIELD_OFFSET, &e.offset) < 0 ||
+            e.len > UINT64_MAX - e.offset)
+                return e;
+        e.kind = ENTRY_CHUNK;
+        return e;
+}
+
+/* Stores the cursor of the entry j stands on in *cursor; a failure (out of
+ * memory) leaves the old one and says so in *lost: re-reading entries is
+ * harmless (offsets skip what was delivered), but a stale cursor must not
+ * be taken as proof of standing where a feed stands. */
+static void remember_cursor(sd_journal *j, char **cursor, bool *lost) {
+        char *c = NULL;
+        if (sd_journal_get_cursor(j, &c) >= 0) {
+                free(*cursor);
+                *cursor = c;
+                *lost = false;
+        } else
+                *lost = true;
 }
 
 static void reader_remember_cursor(OutputReader *r) {
-        char *c = NULL;
-        if (sd_journal_get_cursor(r->journal, &c) >= 0) {
-                free(r->cursor);
-                r->cursor = c;
-        }
+        remember_cursor(r->journal, &r->cursor, &r->cursor_lost);
 }
 
 static void reader_set_events(OutputReader *r, uint32_t events) {
@@ -268,13 +378,206 @@ static bool job_is_over(Manager *m, const char *id) {
         return !j || !job_is_active(j);
 }
 
-/* Entries one reader looks at per turn of the event loop. Skipping is
- * cheap but not free: a reader far behind (or past the end of a long
+/* Entries one reader or feed looks at per turn of the event loop. Skipping
+ * is cheap but not free: a reader far behind (or past the end of a long
  * job's output) must not keep everyone else waiting. */
 #define READER_ENTRIES_PER_TURN 256
 
-/* Moves as much as the pipe takes. Frees the reader on EOF or error. */
+typedef enum Delivery {
+        DELIVERED,                 /* all of it is in the pipe (or it had nothing new) */
+        DELIVERY_PENDING,          /* the pipe is full: the rest waits in r->pending */
+} Delivery;
+
+/* The one way a chunk reaches a client, from its own handle or from a
+ * feed. Returns a Delivery, or < 0 when the reader is finished with (its
+ * client left: the caller frees it). */
+static int reader_deliver(OutputReader *r, const Entry *e) {
+        assert(e->kind == ENTRY_CHUNK && e->stream == r->stream && !r->pending);
+
+        if (r->position_unknown) {
+                r->position = e->offset;
+                r->position_unknown = false;
+        }
+        /* Offsets make delivery exact: what the client already has (a
+         * resume, a chunk the shim sent twice, an entry read again after a
+         * feed let us go) is skipped. */
+        OutputSlice slice = output_slice(r->position, e->offset, e->len);
+        if (slice.gap > 0)
+                log_warning("Job %s lost %" PRIu64 " bytes of %s in the journal (vacuumed or dropped).",
+                            r->job_id, slice.gap, stream_names[r->stream]);
+        r->position = slice.position;
+        if (slice.length == 0)
+                return DELIVERED;
+        const uint8_t *p = (const uint8_t *) e->data + slice.skip;
+        size_t n_left = slice.length;
+
+        ssize_t n = reader_write(r, p, n_left);
+        if (n < 0)
+                return (int) n;
+        if ((size_t) n == n_left)
+                return DELIVERED;
+        r->pending = malloc(n_left - (size_t) n);
+        if (!r->pending)
+                return -ENOMEM;
+        memcpy(r->pending, p + n, n_left - (size_t) n);
+        r->pending_len = n_left - (size_t) n;
+        r->pending_off = 0;
+        reader_set_events(r, EPOLLOUT);
+        return DELIVERY_PENDING;
+}
+
+static OutputFeed *feed_find(OutputReaders *m, const char *job_id) {
+        for (OutputFeed *f = m->feeds; f; f = f->next)
+                if (strcmp(f->job_id, job_id) == 0)
+                        return f;
+        return NULL;
+}
+
+static void feed_pump(OutputFeed *f);
+
+/* NULL: before the job's first entry. */
+static bool cursors_equal(const char *a, const char *b) {
+        return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static int on_feed_defer(sd_event_source *s, void *userdata) {
+        feed_pump(userdata);
+        return 0;
+}
+
+/* A follower at the end of the job's entries, on its own handle: it joins
+ * the job's feed if that stands exactly where it does, or hands its handle
+ * over as the job's feed if there is none. Returns true if it is on a feed
+ * now; false: it goes on alone (and tries again at its next end). */
+static bool reader_join_feed(OutputReader *r) {
+        OutputReaders *m = r->manager->output;
+        OutputFeed *f = feed_find(m, r->job_id);
+
+        if (r->cursor_lost)
+                return false;
+        if (f) {
+                if (f->cursor_lost || !cursors_equal(f->cursor, r->cursor))
+                        return false;
+                if (f->shim_pid == 0)
+                        f->shim_pid = r->shim_pid;
+                r->journal = (sd_journal_close(r->journal), NULL);
+                r->cursor = (free(r->cursor), NULL);
+        } else {
+                f = calloc(1, sizeof(OutputFeed));
+                if (!f)
+                        return false;
+                if (sd_event_add_defer(r->manager->event, &f->defer, on_feed_defer, f) < 0 ||
+                    sd_event_source_set_enabled(f->defer, SD_EVENT_OFF) < 0) {
+                        sd_event_source_unref(f->defer);
+                        free(f);
+                        return false;
+                }
+                f->owner = m;
+                memcpy(f->job_id, r->job_id, sizeof f->job_id);
+                f->shim_pid = r->shim_pid;
+                f->journal = TAKE_PTR(r->journal);
+                f->cursor = TAKE_PTR(r->cursor);
+                f->finished_seen_usec = r->finished_seen_usec;
+                f->next = m->feeds;
+                m->feeds = f;
+        }
+        r->feed = f;
+        r->feed_next = f->members;
+        f->members = r;
+        reader_set_events(r, 0);  /* EPOLLERR still tells us when the client leaves */
+        return true;
+}
+
+/* A member whose pipe is full goes on alone from the entry it is in. */
+static void feed_release(OutputFeed *f, OutputReader *r) {
+        feed_unlink(f, r);
+        r->cursor_lost = f->cursor_lost;
+        if (f->cursor) {
+                r->cursor = strdup(f->cursor);
+                if (!r->cursor)
+                        r->cursor_lost = true;  /* from the start again: offsets skip what it has */
+        }
+        /* r->journal stays NULL until the pipe has taken r->pending. */
+}
+
+static void feed_end(OutputFeed *f) {
+        while (f->members)
+                reader_free(f->members);
+}
+
+/* Reads the job's entries once for all members. Frees the feed once it has
+ * none left. */
+static void feed_pump(OutputFeed *f) {
+        OutputReaders *m = f->owner;
+
+        f->pumping = true;
+        for (unsigned budget = READER_ENTRIES_PER_TURN; f->members; budget--) {
+                if (budget == 0) {
+                        /* No pipe of ours to wake us: come back next turn. */
+                        if (sd_event_source_set_enabled(f->defer, SD_EVENT_ONESHOT) < 0) {
+                                log_warning("Failed to schedule the output of job %s.", f->job_id);
+                                feed_end(f);
+                        }
+                        break;
+                }
+                int k = sd_journal_next(f->journal);
+                if (k < 0) {
+                        log_warning_errno(k, "Failed to read the journal for job %s: %m", f->job_id);
+                        feed_end(f);
+                        break;
+                }
+                if (k == 0) {
+                        if (job_is_over(m->manager, f->job_id)) {
+                                uint64_t now = now_usec(CLOCK_MONOTONIC);
+                                if (f->finished_seen_usec == 0)
+                                        f->finished_seen_usec = now;
+                                else if (now - f->finished_seen_usec >= FINISHED_GRACE_USEC)
+                                        feed_end(f);
+                        }
+                        break;
+                }
+                remember_cursor(f->journal, &f->cursor, &f->cursor_lost);
+
+                Entry e = entry_read(f->journal, f->job_id, f->shim_pid);
+                if (e.kind == ENTRY_END) {
+                        feed_end(f);
+                        break;
+                }
+                if (e.kind != ENTRY_CHUNK)
+                        continue;
+                for (OutputReader *r = f->members, *next; r; r = next) {
+                        next = r->feed_next;
+                        if (r->stream != e.stream)
+                                continue;
+                        k = reader_deliver(r, &e);
+                        if (k < 0)
+                                reader_free(r);
+                        else if (k == DELIVERY_PENDING)
+                                feed_release(f, r);
+                }
+        }
+        f->pumping = false;
+        if (!f->members)
+                feed_free(f);
+}
+
+/* New or rotated files are invisible to a handle without inotify: the
+ * feed reopens at its cursor. */
+static int feed_reopen(OutputFeed *f) {
+        sd_journal *j = NULL;
+        int k = journal_open_job(f->owner->manager, f->job_id, &f->shim_pid, f->cursor, &j);
+        if (k < 0)
+                return k;
+        sd_journal_close(f->journal);
+        f->journal = j;
+        return 0;
+}
+
+/* Moves as much as the pipe takes, on the reader's own handle (a reader on
+ * a feed is pumped by the feed). Frees the reader on EOF or error. */
 static void reader_pump(OutputReader *r) {
+        assert(!r->feed);
+
         for (unsigned budget = READER_ENTRIES_PER_TURN;; budget--) {
                 if (budget == 0) {
                         /* Come back on the next turn: the pipe's EPOLLOUT
@@ -295,6 +598,10 @@ static void reader_pump(OutputReader *r) {
                         }
                         r->pending = (free(r->pending), NULL);
                 }
+                if (!r->journal && reader_open_journal(r) < 0) {
+                        reader_free(r);
+                        return;
+                }
 
                 int k = sd_journal_next(r->journal);
                 if (k < 0) {
@@ -307,6 +614,8 @@ static void reader_pump(OutputReader *r) {
                                 reader_free(r);
                                 return;
                         }
+                        if (reader_join_feed(r))
+                                return;
                         if (job_is_over(r->manager, r->job_id)) {
                                 uint64_t now = now_usec(CLOCK_MONOTONIC);
                                 if (r->finished_seen_usec == 0)
@@ -321,65 +630,48 @@ static void reader_pump(OutputReader *r) {
                 }
 
                 reader_remember_cursor(r);
-                /* The end of the job's output: the shim's end marker, or our
-                 * own record that the job finished (the shim may have died).
-                 * Nothing after it is the job's, whoever reads: a later entry
-                 * with the shim's pid is from another process that got the
-                 * pid once the shim was gone. */
-                if ((field_equals(r->journal, "MESSAGE_ID", JOB_OUTPUT_END_MESSAGE_ID) && entry_from_shim(r)) ||
-                    (field_equals(r->journal, "MESSAGE_ID", JOB_FINISHED_MESSAGE_ID) && entry_from_daemon(r))) {
+                Entry e = entry_read(r->journal, r->job_id, r->shim_pid);
+                if (e.kind == ENTRY_END) {
                         reader_free(r);
                         return;
                 }
-
-                const char *data;
-                size_t len;
-                uint64_t offset;
-                if (!entry_chunk(r, &data, &len, &offset))
+                if (e.kind != ENTRY_CHUNK || e.stream != r->stream)
                         continue;
-                if (r->position_unknown) {
-                        r->position = offset;
-                        r->position_unknown = false;
-                }
-                /* Offsets make delivery exact: what the client already has
-                 * (a resume, or a chunk the shim sent twice) is skipped. */
-                OutputSlice slice = output_slice(r->position, offset, len);
-                if (slice.gap > 0)
-                        log_warning("Job %s lost %" PRIu64 " bytes of %s in the journal (vacuumed or dropped).",
-                                    r->job_id, slice.gap, stream_names[r->stream]);
-                r->position = slice.position;
-                if (slice.length == 0)
-                        continue;
-                const uint8_t *p = (const uint8_t *) data + slice.skip;
-                size_t n_left = slice.length;
-
-                ssize_t n = reader_write(r, p, n_left);
-                if (n < 0) {
+                k = reader_deliver(r, &e);
+                if (k < 0) {
                         reader_free(r);
                         return;
                 }
-                if ((size_t) n < n_left) {
-                        r->pending = malloc(n_left - (size_t) n);
-                        if (!r->pending) {
-                                reader_free(r);
-                                return;
-                        }
-                        memcpy(r->pending, p + n, n_left - (size_t) n);
-                        r->pending_len = n_left - (size_t) n;
-                        r->pending_off = 0;
-                        reader_set_events(r, EPOLLOUT);
+                if (k == DELIVERY_PENDING)
                         return;
-                }
         }
 }
 
 static void pump_followers(OutputReaders *m, bool reopen) {
+        /* Feeds first: a follower catching up after them finds a feed at
+         * the end it reaches, and joins it. feed_pump() frees only the feed
+         * it is given. */
+        for (OutputFeed *f = m->feeds, *next; f; f = next) {
+                next = f->next;
+                if (reopen && feed_reopen(f) < 0) {
+                        f->pumping = true;
+                        feed_end(f);
+                        f->pumping = false;
+                        feed_free(f);
+                } else
+                        feed_pump(f);
+        }
+
         /* reader_pump() may free the reader it is given, so walk by id. */
         OutputReader *r = m->readers;
         while (r) {
                 OutputReader *next = r->next;
-                if (r->follow && !r->pending) {
-                        if (reopen && reader_open_journal(r) < 0)
+                if (r->follow && !r->feed) {
+                        if (r->pending) {
+                                /* Reopened at its cursor once the pipe took its bytes. */
+                                if (reopen)
+                                        r->journal = (sd_journal_close(r->journal), NULL);
+                        } else if (reopen && reader_open_journal(r) < 0)
                                 reader_free(r);
                         else
                                 reader_pump(r);
@@ -434,7 +726,8 @@ static int on_reader_io(sd_event_source *s, int fd, uint32_t revents, void *user
                 reader_free(r);
                 return 0;
         }
-        reader_pump(r);
+        if (!r->feed)
+                reader_pump(r);
         return 0;
 }
 
@@ -543,9 +836,11 @@ int output_readers_new(Manager *m, OutputReaders **ret) {
 OutputReaders *output_readers_free(OutputReaders *o) {
         if (!o)
                 return NULL;
-        /* The last reader also takes the watch with it (reader_free()). */
+        /* The last reader also takes the watch with it, and the last
+         * member of a feed the feed (reader_free()). */
         while (o->readers)
                 reader_free(o->readers);
+        assert(!o->feeds);
         free(o);
         return NULL;
 }
