@@ -45,18 +45,7 @@ const Network *network_list_find(const NetworkList *l, const char *name) {
 }
 
 bool network_ifname_valid(const char *name) {
-        size_t n;
-
-        if (!name)
-                return false;
-        n = strlen(name);
-        if (n == 0 || n > NETWORK_IFNAME_MAX || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-                return false;
-        for (const char *c = name; *c; c++)
-                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                      *c == '_' || *c == '.' || *c == '-'))
-                        return false;
-        return true;
+        return net_ifname_valid(name);
 }
 
 int network_host_interface_name(const char *job_id, char ret[static NETWORK_IFNAME_MAX + 1]) {

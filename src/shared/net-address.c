@@ -172,3 +172,18 @@ uint32_t net_subnet_nth_host(const NetSubnet *s, uint32_t gateway, uint64_t n) {
                 a++;
         return a;
 }
+
+bool net_ifname_valid(const char *name) {
+        size_t n;
+
+        if (!name)
+                return false;
+        n = strlen(name);
+        if (n == 0 || n > NET_IFNAME_MAX || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+                return false;
+        for (const char *c = name; *c; c++)
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                      *c == '_' || *c == '.' || *c == '-'))
+                        return false;
+        return true;
+}

@@ -60,3 +60,8 @@ const char *net_address_problem_to_string(NetAddressProblem p);
 /* The n-th candidate address of a subnet for automatic assignment, counting
  * from its first host and skipping the gateway: n in 0..net_subnet_n_hosts()-1. */
 uint32_t net_subnet_nth_host(const NetSubnet *s, uint32_t gateway, uint64_t n);
+
+/* An interface name we create or accept in the configuration: 1..15 of
+ * [A-Za-z0-9_.-], not "." or "..". */
+#define NET_IFNAME_MAX 15U
+bool net_ifname_valid(const char *name);
