@@ -12,6 +12,7 @@
 #include "job.h"
 #include "job-spec.h"
 #include "macro.h"
+#include "net-address.h"
 #include "parse-util.h"
 
 void job_spec_init(JobSpec *spec) {
@@ -30,6 +31,7 @@ void job_spec_done(JobSpec *spec) {
         free(spec->name);
         free(spec->user);
         free(spec->group);
+        free(spec->network);
         job_limits_done(&spec->limits);
         *spec = (JobSpec) {};
         job_limits_init(&spec->limits);
@@ -47,6 +49,10 @@ void job_spec_move_to_job(JobSpec *spec, Job *j) {
         j->working_directory = TAKE_PTR(spec->working_directory);
         free(j->name);
         j->name = TAKE_PTR(spec->name);
+        free(j->network);
+        j->network = TAKE_PTR(spec->network);
+        j->address = spec->address;
+        j->address_prefix = spec->address_prefix;
         job_limits_done(&j->limits);
         j->limits = spec->limits;
         job_limits_init(&spec->limits);
@@ -216,7 +222,46 @@ static int read_bind_paths(JobSpec *spec, sd_bus_message *m, const char *name, s
         return sd_bus_message_exit_container(m);
 }
 
+/* Network: "none" or a network's name (whether it exists is the
+ * configuration's to say, bus-manager.c). */
+static int read_network(JobSpec *spec, sd_bus_message *m, const char *name, sd_bus_error *error) {
+        const char *s;
+        int r;
+
+        r = sd_bus_message_read_basic(m, 's', &s);
+        if (r < 0)
+                return r;
+        if (strcmp(s, "none") == 0) {
+                free(spec->network);
+                spec->network = NULL;
+                return 0;
+        }
+        if (!net_ifname_valid(s))
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_NO_SUCH_NETWORK,
+                                         "Network \"%.80s\" is not a network name: \"none\" or a network of "
+                                         "jobworkerd.conf such as \"bridge\".", s);
+        return free_and_strdup(&spec->network, s);
+}
+
+/* Address: ADDRESS or ADDRESS/PREFIX, IPv4. */
+static int read_address(JobSpec *spec, sd_bus_message *m, const char *name, sd_bus_error *error) {
+        const char *s;
+        int r;
+
+        r = sd_bus_message_read_basic(m, 's', &s);
+        if (r < 0)
+                return r;
+        r = net_address_prefix_parse(s, &spec->address, &spec->address_prefix);
+        if (r < 0 || spec->address == 0)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ADDRESS,
+                                         "Address \"%.80s\" is malformed: expected an IPv4 address A.B.C.D or "
+                                         "A.B.C.D/PREFIX.", s);
+        return 0;
+}
+
 static const SpecOption spec_options[] = {
+        { "Network", "s", read_network },
+        { "Address", "s", read_address },
         { "Name",  "s", read_name },
         { "User",  "s", read_user_or_group },
         { "Group", "s", read_user_or_group },
@@ -375,6 +420,9 @@ int job_spec_validate(const JobSpec *spec, sd_bus_error *error) {
         r = job_spec_validate_limits(&spec->limits, error);
         if (r < 0)
                 return r;
+        if (spec->address && !spec->network)
+                return sd_bus_error_set(error, JOBWORKER_ERROR_INVALID_ADDRESS,
+                                        "Address needs a Network other than \"none\".");
         /* Options that only make sense together (HostSystem needs a root). */
         _cleanup_free_ char *message = NULL;
         r = job_limits_check(&spec->limits, &message);

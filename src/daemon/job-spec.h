@@ -30,6 +30,10 @@ typedef struct JobSpec {
         char *name;                /* Name: job_name_valid(); NULL = none */
         char *user;                /* User: parse_user_or_id(); NULL = the caller */
         char *group;               /* Group: parse_user_or_id(); NULL = the user's */
+        /* Network: NULL = "none"; Address: 0 = the next free one. */
+        char *network;
+        uint32_t address;
+        unsigned address_prefix;   /* 0 = the network's */
 
         size_t args_bytes;         /* argv + environment + directory, counted while reading */
 } JobSpec;

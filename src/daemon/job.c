@@ -124,6 +124,8 @@ Job *job_free(Job *j) {
         strv_free(j->environment);
         free(j->working_directory);
         free(j->name);
+        free(j->network);
+        free(j->host_interface);
         free(j->run_user);
         job_limits_done(&j->limits);
         free(j->status_text);
