@@ -9,6 +9,7 @@
 
 #include "job-options.h"
 #include "macro.h"
+#include "net-address.h"
 #include "parse-util.h"
 
 void job_options_done(JobOptions *o) {
@@ -20,6 +21,8 @@ void job_options_done(JobOptions *o) {
         free(o->name);
         free(o->user);
         free(o->group);
+        free(o->network);
+        free(o->address);
         job_limits_done(&o->binds);
         *o = (JobOptions) {};
 }
@@ -188,6 +191,25 @@ int job_options_set(JobOptions *o, const char *flag, const char *text, const cha
                 o->name = strdup(text);
                 return o->name ? 0 : -ENOMEM;
         }
+        /* Bridged networking: --network=none|NAME, --ip=ADDR[/PREFIX]. */
+        if (strcmp(flag, "network") == 0) {
+                if (strcmp(text, "none") != 0 && !net_ifname_valid(text))
+                        return fail(ret_error_message, -EINVAL,
+                                    "--network=%s: expected none or a network's name (e.g. bridge)", text);
+                free(o->network);
+                o->network = strdup(text);
+                return o->network ? 0 : -ENOMEM;
+        }
+        if (strcmp(flag, "ip") == 0) {
+                uint32_t a;
+                unsigned prefix;
+                if (net_address_prefix_parse(text, &a, &prefix) < 0 || a == 0)
+                        return fail(ret_error_message, -EINVAL,
+                                    "--ip=%s: expected an IPv4 address ADDR or ADDR/PREFIX (e.g. 10.89.0.7/24)", text);
+                free(o->address);
+                o->address = strdup(text);
+                return o->address ? 0 : -ENOMEM;
+        }
         if (strcmp(flag, "user") == 0)
                 return set_identity(flag, text, &o->user, ret_error_message);
         if (strcmp(flag, "group") == 0)
@@ -236,7 +258,7 @@ int job_options_set(JobOptions *o, const char *flag, const char *text, const cha
 }
 
 int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
-        enum { ARG_ENV = 0x80, ARG_WORKDIR, ARG_NAME, ARG_USER, ARG_GROUP, ARG_BIND, ARG_RO_BIND,
+        enum { ARG_ENV = 0x80, ARG_WORKDIR, ARG_NAME, ARG_USER, ARG_GROUP, ARG_BIND, ARG_RO_BIND, ARG_NETWORK, ARG_IP,
                ARG_TABLE = 0x100 };
         _cleanup_free_ struct option *options = NULL;
         _cleanup_free_ char *cwd = NULL;
@@ -245,7 +267,7 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
 
         while (job_option_table[n_table].name)
                 n_table++;
-        options = calloc(n_table + 9, sizeof *options);
+        options = calloc(n_table + 11, sizeof *options);
         if (!options)
                 return -ENOMEM;
         /* A boolean's flag alone means yes: --user-runtime-dir. */
@@ -261,6 +283,8 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
         options[n++] = (struct option) { "group",   required_argument, NULL, ARG_GROUP };
         options[n++] = (struct option) { "bind",    required_argument, NULL, ARG_BIND };
         options[n++] = (struct option) { "ro-bind", required_argument, NULL, ARG_RO_BIND };
+        options[n++] = (struct option) { "network", required_argument, NULL, ARG_NETWORK };
+        options[n++] = (struct option) { "ip",      required_argument, NULL, ARG_IP };
         options[n++] = (struct option) { "help",    no_argument,       NULL, 'h' };
 
         /* On another host, this host's directory means nothing there. */
@@ -294,6 +318,10 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
                         flag = "bind";
                 else if (opt == ARG_RO_BIND)
                         flag = "ro-bind";
+                else if (opt == ARG_NETWORK)
+                        flag = "network";
+                else if (opt == ARG_IP)
+                        flag = "ip";
                 else if (opt >= ARG_TABLE && opt < ARG_TABLE + (int) n_table)
                         flag = job_option_table[opt - ARG_TABLE].cli_flag;
                 else
@@ -357,6 +385,7 @@ int job_options_append(const JobOptions *o, sd_bus_message *m) {
         }
         const struct { const char *key, *value; } strings[] = {
                 { "Name", o->name }, { "User", o->user }, { "Group", o->group },
+                { "Network", o->network }, { "Address", o->address },
         };
         for (size_t i = 0; i < ELEMENTSOF(strings); i++)
                 if (strings[i].value) {

@@ -27,13 +27,17 @@ typedef struct JobOptions {
         char *name;
         char *user;
         char *group;
+        /* StartJob's Network and Address (--network, --ip), sent as given
+         * once their syntax is checked; NULL = not given. */
+        char *network;
+        char *address;
         JobLimits binds;             /* only its binds: --bind, --ro-bind in order */
 } JobOptions;
 
 void job_options_done(JobOptions *o);
 
 /* Applies --FLAG=TEXT, where flag is a cli_flag of job_option_table or
- * "env" / "workdir" / "name" / "user" / "group" / "bind" / "ro-bind" (SRC[:DST],
+ * "env" / "workdir" / "name" / "user" / "group" / "network" / "ip" / "bind" / "ro-bind" (SRC[:DST],
  * split at the first ':'; SRC relative to cwd, DST absolute, default SRC).
  * cwd makes relative paths absolute (NULL refuses them).
  * Syntax and ranges are checked here, so a typo fails before any call.

@@ -46,6 +46,8 @@ void ctl_help(void) {
         printf("  %-34s %s\n", "--group=GROUP|GID", "Run the job with another group (root and admins only)");
         printf("  %-34s %s\n", "--bind=SRC[:DST]", "Bind SRC (opened as the job's user) at DST, inside the root if any (repeatable)");
         printf("  %-34s %s\n", "--ro-bind=SRC[:DST]", "The same, read-only (repeatable)");
+        printf("  %-34s %s\n", "--network=none|NAME", "Loopback only (none, the default), or an address on a bridged network (bridge)");
+        printf("  %-34s %s\n", "--ip=ADDR[/PREFIX]", "The job's address on --network (default: the next free one)");
         printf("\nOptions:\n"
                "  -h --help                          Show this help\n"
                "     --version                       Show the client's version\n"
