@@ -53,14 +53,16 @@ static int nl_open(int bus, struct mnl_socket **ret) {
 
 /* Sends and reads the answers until the ack or the dump's end: 0, or the
  * kernel's negative errno. */
-static int nl_call(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data) {
+static int nl_call_full(struct mnl_socket *nl, struct nlmsghdr *nlh, bool dump, mnl_cb_t cb, void *data) {
         static unsigned seq;
         char buf[MNL_SOCKET_BUFFER_SIZE];
         ssize_t n;
         int r;
 
-        nlh->nlmsg_flags |= NLM_F_REQUEST;
-        if (!(nlh->nlmsg_flags & NLM_F_DUMP) && !cb)
+        /* NLM_F_DUMP shares bits with NLM_F_EXCL and NLM_F_REPLACE: the
+         * kind of request is told, not read from the flags. */
+        nlh->nlmsg_flags |= NLM_F_REQUEST | (dump ? NLM_F_DUMP : 0);
+        if (!dump && !cb)
                 nlh->nlmsg_flags |= NLM_F_ACK;
         nlh->nlmsg_seq = ++seq;
         if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
@@ -72,9 +74,13 @@ static int nl_call(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, voi
                 r = mnl_cb_run(buf, (size_t) n, seq, mnl_socket_get_portid(nl), cb, data);
                 if (r < 0)
                         return -errno;
-                if (r == MNL_CB_STOP || (cb && !(nlh->nlmsg_flags & NLM_F_DUMP)))
+                if (r == MNL_CB_STOP || (cb && !dump))
                         return 0;
         }
+}
+
+static int nl_call(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data) {
+        return nl_call_full(nl, nlh, false, cb, data);
 }
 
 static struct nlmsghdr *link_request(char *buf, uint16_t type, uint16_t flags, const char *name,
@@ -169,10 +175,10 @@ static int bridge_create(struct mnl_socket *nl, const Network *n) {
         mnl_attr_nest_end(nlh, linkinfo);
         r = nl_call(nl, nlh, NULL, NULL);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "Failed to create bridge %s: %m", n->bridge);
         r = link_no_ipv6_autoconf(nl, n->bridge);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "Failed to turn off IPv6 autoconfiguration on %s: %m", n->bridge);
         index = if_nametoindex(n->bridge);
         if (index == 0)
                 return -errno;
@@ -190,7 +196,7 @@ static int bridge_create(struct mnl_socket *nl, const Network *n) {
         mnl_attr_put_u32(nlh, IFA_BROADCAST, htonl(net_subnet_broadcast(&n->subnet)));
         r = nl_call(nl, nlh, NULL, NULL);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "Failed to add the gateway address to %s: %m", n->bridge);
 
         nlh = link_request(buf, RTM_NEWLINK, 0, n->bridge, &ifm);
         ifm->ifi_flags = IFF_UP;
@@ -271,11 +277,10 @@ static int forward_drop_chain(char *found, size_t size) {
                 return r;
         nlh = mnl_nlmsg_put_header(buf);
         nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN;
-        nlh->nlmsg_flags = NLM_F_DUMP;
         g = mnl_nlmsg_put_extra_header(nlh, sizeof *g);
         g->nfgen_family = NFPROTO_UNSPEC;
         g->version = NFNETLINK_V0;
-        r = nl_call(nl, nlh, chain_cb, &c);
+        r = nl_call_full(nl, nlh, true, chain_cb, &c);
         if (r < 0)
                 return r;
         snprintf(found, size, "%s", c.found);
