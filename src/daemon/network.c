@@ -169,7 +169,6 @@ static int bridge_create(struct mnl_socket *nl, const Network *n) {
 
         nlh = link_request(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, n->bridge, NULL);
         mnl_attr_put(nlh, IFLA_ADDRESS, sizeof mac, mac);
-        mnl_attr_put_u32(nlh, IFLA_MTU, n->mtu);
         linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
         mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
         mnl_attr_nest_end(nlh, linkinfo);
@@ -198,9 +197,13 @@ static int bridge_create(struct mnl_socket *nl, const Network *n) {
         if (r < 0)
                 return log_error_errno(r, "Failed to add the gateway address to %s: %m", n->bridge);
 
+        /* The MTU set on the bridge made (not given at creation): a bridge
+         * keeps an MTU set so, instead of following its ports' (and going
+         * back to 1500 when the last job leaves). */
         nlh = link_request(buf, RTM_NEWLINK, 0, n->bridge, &ifm);
         ifm->ifi_flags = IFF_UP;
         ifm->ifi_change = IFF_UP;
+        mnl_attr_put_u32(nlh, IFLA_MTU, n->mtu);
         return nl_call(nl, nlh, NULL, NULL);
 }
 

@@ -8,6 +8,7 @@
 # jobs no veth is left on the host and no lease in /run/jobworker.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-jobs.sh"
+install_test_ping
 
 u1="$TEST_USER1" u2="$TEST_USER2"
 cleanup() {
@@ -44,7 +45,7 @@ out="$(run_capture "$u1" --network=bridge --ip=10.89.0.51 'ip -o link | awk -F":
     ip route | grep ^default
     ip -o -6 addr show dev eth0 | wc -l
     cat /sys/class/net/eth0/mtu
-    ping -c 1 -W 10 10.89.0.1 >/dev/null && echo ping-ok
+    '"$PING"' -c 1 -W 10 10.89.0.1 >/dev/null && echo ping-ok
     cat /sys/class/net/eth0/address')"
 info "$out"
 mapfile -t l <<<"$out"

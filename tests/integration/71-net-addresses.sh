@@ -7,6 +7,7 @@
 # admin made is used as it is.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-jobs.sh"
+install_test_ping
 
 u1="$TEST_USER1" u2="$TEST_USER2"
 dropin=/etc/jobworker/jobworkerd.conf.d/71-net.conf
@@ -55,7 +56,7 @@ MTU=1400
 Group=$(id -gn "$u1")
 CONF
 systemctl reload jobworkerd
-out="$(run_capture "$u1" --network=lab 'ip -o -4 addr show dev eth0 | awk "{print \$4}"; cat /sys/class/net/eth0/mtu; ip route | grep ^default; ping -c1 -W10 10.90.0.14 >/dev/null && echo ping-ok')"
+out="$(run_capture "$u1" --network=lab 'ip -o -4 addr show dev eth0 | awk "{print \$4}"; cat /sys/class/net/eth0/mtu; ip route | grep ^default; '"$PING"' -c1 -W10 10.90.0.14 >/dev/null && echo ping-ok')"
 info "$out"
 mapfile -t l <<<"$out"
 [[ "${l[0]}" =~ ^10\.90\.0\.([0-9]+)/28$ ]] || fail "address ${l[0]} not in 10.90.0.0/28"
@@ -80,7 +81,7 @@ Bridge=jwadmin0
 Subnet=10.91.0.0/24
 CONF
 systemctl reload jobworkerd
-out="$(run_capture "$u2" --network=admin 'ip route | grep ^default; ping -c1 -W10 10.91.0.1 >/dev/null && echo ping-ok')"
+out="$(run_capture "$u2" --network=admin 'ip route | grep ^default; '"$PING"' -c1 -W10 10.91.0.1 >/dev/null && echo ping-ok')"
 assert_contains "$out" "default via 10.91.0.1 dev eth0" "the default gateway of an admin's bridge"
 assert_contains "$out" "ping-ok" "ping to an admin's bridge"
 assert_eq "10.91.0.1/24" "$(ip -o -4 addr show dev jwadmin0 | awk '{print $4}' | tr '\n' ' ' | sed 's/ $//')" "the admin's bridge's addresses, untouched"

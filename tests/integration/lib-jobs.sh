@@ -179,3 +179,9 @@ start_job_error() {
     bus_error "$user" call "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" StartJob "aayaayaya{sv}" \
         1 4 116 114 117 101 0 0 "$@"
 }
+# PING: Debian's ping carries file capabilities (cap_net_raw), which the
+# kernel refuses to exec with a job's empty bounding set (EPERM); a copy
+# without them pings through an unprivileged ICMP socket
+# (net.ipv4.ping_group_range), as a job can.
+PING=/usr/local/bin/jw-test-ping
+install_test_ping() { install -m 755 "$(command -v ping)" "$PING"; }
