@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "job-options.h"
 #include "macro.h"
@@ -24,6 +25,9 @@ void job_options_done(JobOptions *o) {
         free(o->network);
         free(o->address);
         job_limits_done(&o->binds);
+        free(o->stdin_path);
+        if (o->has_stdin)
+                close(o->stdin_fd);
         *o = (JobOptions) {};
 }
 
@@ -216,6 +220,19 @@ int job_options_set(JobOptions *o, const char *flag, const char *text, const cha
                 return set_identity(flag, text, &o->group, ret_error_message);
         if (strcmp(flag, "bind") == 0 || strcmp(flag, "ro-bind") == 0)
                 return set_bind(o, flag, text, cwd, ret_error_message);
+        if (strcmp(flag, "stdin") == 0) {
+                char *p;
+                r = set_path(flag, text, cwd, &p, ret_error_message);
+                if (r < 0)
+                        return r;
+                free(o->stdin_path);
+                o->stdin_path = p;
+                return 0;
+        }
+        if (strcmp(flag, "keep") == 0) {
+                o->keep = true;
+                return 0;
+        }
         if (strcmp(flag, "workdir") == 0) {
                 char *p;
                 r = set_path(flag, text, cwd, &p, ret_error_message);
@@ -258,7 +275,7 @@ int job_options_set(JobOptions *o, const char *flag, const char *text, const cha
 }
 
 int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
-        enum { ARG_ENV = 0x80, ARG_WORKDIR, ARG_NAME, ARG_USER, ARG_GROUP, ARG_BIND, ARG_RO_BIND, ARG_NETWORK, ARG_IP,
+        enum { ARG_ENV = 0x80, ARG_WORKDIR, ARG_NAME, ARG_USER, ARG_GROUP, ARG_BIND, ARG_RO_BIND, ARG_STDIN, ARG_KEEP, ARG_NETWORK, ARG_IP,
                ARG_TABLE = 0x100 };
         _cleanup_free_ struct option *options = NULL;
         _cleanup_free_ char *cwd = NULL;
@@ -267,7 +284,7 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
 
         while (job_option_table[n_table].name)
                 n_table++;
-        options = calloc(n_table + 11, sizeof *options);
+        options = calloc(n_table + 13, sizeof *options);  /* the entries below and the terminator */
         if (!options)
                 return -ENOMEM;
         /* A boolean's flag alone means yes: --user-runtime-dir. */
@@ -285,6 +302,8 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
         options[n++] = (struct option) { "ro-bind", required_argument, NULL, ARG_RO_BIND };
         options[n++] = (struct option) { "network", required_argument, NULL, ARG_NETWORK };
         options[n++] = (struct option) { "ip",      required_argument, NULL, ARG_IP };
+        options[n++] = (struct option) { "stdin",   required_argument, NULL, ARG_STDIN };
+        options[n++] = (struct option) { "keep",    no_argument,       NULL, ARG_KEEP };
         options[n++] = (struct option) { "help",    no_argument,       NULL, 'h' };
 
         /* On another host, this host's directory means nothing there. */
@@ -322,6 +341,10 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
                         flag = "network";
                 else if (opt == ARG_IP)
                         flag = "ip";
+                else if (opt == ARG_STDIN)
+                        flag = "stdin";
+                else if (opt == ARG_KEEP)
+                        flag = "keep";
                 else if (opt >= ARG_TABLE && opt < ARG_TABLE + (int) n_table)
                         flag = job_option_table[opt - ARG_TABLE].cli_flag;
                 else
@@ -393,6 +416,16 @@ int job_options_append(const JobOptions *o, sd_bus_message *m) {
                         if (r < 0)
                                 return r;
                 }
+        if (o->has_stdin) {
+                r = sd_bus_message_append(m, "{sv}", "Stdin", "h", o->stdin_fd);
+                if (r < 0)
+                        return r;
+        }
+        if (o->stop_when_caller_exits) {
+                r = sd_bus_message_append(m, "{sv}", "StopWhenCallerExits", "b", 1);
+                if (r < 0)
+                        return r;
+        }
         for (int ro = 0; ro <= 1; ro++) {
                 bool any = false;
                 for (size_t i = 0; i < o->binds.n_binds; i++)

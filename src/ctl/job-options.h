@@ -32,6 +32,16 @@ typedef struct JobOptions {
         char *network;
         char *address;
         JobLimits binds;             /* only its binds: --bind, --ro-bind in order */
+        /* stdin and the client's lifetime: --stdin=FILE (absolute, opened
+         * by the verb as the caller), --keep (run: the job outlives us).
+         * The verb sets the fd (valid with has_stdin) and
+         * stop_when_caller_exits; job_options_append() sends them as
+         * StartJob's Stdin and StopWhenCallerExits. */
+        char *stdin_path;
+        bool keep;
+        bool has_stdin;
+        int stdin_fd;
+        bool stop_when_caller_exits;
 } JobOptions;
 
 void job_options_done(JobOptions *o);

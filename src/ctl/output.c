@@ -25,6 +25,7 @@
 #include "job-info.h"
 #include "macro.h"
 #include "output.h"
+#include "output-poll.h"
 
 #define BUFFER_SIZE (64U * 1024U)
 /* Reads per wake-up of one stream, so a busy stdout cannot starve stderr. */
@@ -64,6 +65,9 @@ struct OutputStreamer {
         unsigned n_failures;
         bool notice_printed;
         bool finished;
+        /* ReadOutput instead, on a connection without fd passing. */
+        OutputPoller *poller;
+        uint64_t totals[2];
 };
 
 static void streamer_close_round(OutputStreamer *s) {
@@ -357,6 +361,14 @@ static int append_option(sd_bus_message *m, const char *key, const char *type, .
         return r;
 }
 
+static void on_poller_done(int result, void *userdata) {
+        OutputStreamer *s = userdata;
+
+        s->streams[0].total = s->totals[0];
+        s->streams[1].total = s->totals[1];
+        streamer_finish(s, result);
+}
+
 static void streamer_call(OutputStreamer *s) {
         sd_bus_message *m = NULL;
         sd_bus *bus;
@@ -376,13 +388,19 @@ static void streamer_call(OutputStreamer *s) {
         }
         bus = s->ctl.bus;
 
-        /* Over ssh (-H) the bus cannot carry file descriptors. Ask once the
+        /* Over ssh (-H) the bus cannot carry file descriptors: ReadOutput
+         * then, from the offsets reached (output-poll.c). Asked once the
          * connection is up (can_send is only known after the handshake). */
         r = sd_bus_can_send(bus, SD_BUS_TYPE_UNIX_FD);
         if (r == 0) {
-                fprintf(stderr, "Cannot read the output of job %s: this bus connection cannot pass file descriptors%s.\n",
-                        s->id, s->ctl.host ? " (remote hosts are not supported for output)" : "");
-                streamer_finish(s, -EOPNOTSUPP);
+                s->totals[0] = s->streams[0].total;
+                s->totals[1] = s->streams[1].total;
+                r = output_poller_new(s->event, &s->ctl, s->id, s->path, s->flags, s->totals, on_poller_done, s,
+                                      &s->poller);
+                if (r < 0) {
+                        fprintf(stderr, "Failed to read the output of job %s: %s\n", s->id, strerror(-r));
+                        streamer_finish(s, r);
+                }
                 return;
         }
 
@@ -460,6 +478,7 @@ OutputStreamer *output_streamer_free(OutputStreamer *s) {
         if (!s)
                 return NULL;
         s->call_slot = sd_bus_slot_unref(s->call_slot);
+        output_poller_free(s->poller);
         streamer_close_round(s);
         sd_event_source_disable_unref(s->timer);
         if (s->ctl.bus)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* jobworkerctl run, start and wait: StartJob, then (run, wait) wait for the
  * job and exit with its status; run streams the job's output meanwhile. */
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,7 +15,51 @@
 
 /* Calls StartJob with argv[optind..]; returns 0 with the id and path, or
  * the exit code to use (after printing why). */
-static int start_job(CtlContext *c, int argc, char *argv[], char **ret_id, char **ret_path) {
+/* The job's stdin and lifetime. run: our stdin (unless it is a terminal,
+ * which a job never gets: then /dev/null) and the job stops when we go
+ * (unless --keep); start: /dev/null unless --stdin=FILE. FILE is opened
+ * here, as the caller. Over a connection without fd passing (-H) the job
+ * gets /dev/null; --stdin=FILE there is an error. Returns 0 or the exit
+ * code, after printing why. */
+static int setup_stdin(JobOptions *o, sd_bus *bus, bool run) {
+        int r;
+
+        if (o->keep && !run) {
+                fprintf(stderr, "jobworkerctl start: --keep is for run; a started job never stops when the client exits.\n");
+                return CTL_EXIT_USAGE;
+        }
+        o->stop_when_caller_exits = run && !o->keep;
+
+        r = sd_bus_can_send(bus, SD_BUS_TYPE_UNIX_FD);
+        if (r <= 0) {
+                if (o->stdin_path) {
+                        fprintf(stderr, "--stdin=%s: this bus connection cannot pass file descriptors "
+                                "(a remote host?); --stdin needs the local bus.\n", o->stdin_path);
+                        return CTL_EXIT_USAGE;
+                }
+                return 0;
+        }
+        if (o->stdin_path) {
+                o->stdin_fd = open(o->stdin_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (o->stdin_fd < 0) {
+                        fprintf(stderr, "--stdin=%s: %m\n", o->stdin_path);
+                        return 1;
+                }
+                o->has_stdin = true;
+                return 0;
+        }
+        if (run && fcntl(STDIN_FILENO, F_GETFD) >= 0 && !isatty(STDIN_FILENO)) {
+                o->stdin_fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+                if (o->stdin_fd < 0) {
+                        fprintf(stderr, "Failed to pass stdin: %m\n");
+                        return 1;
+                }
+                o->has_stdin = true;
+        }
+        return 0;
+}
+
+static int start_job(CtlContext *c, int argc, char *argv[], bool run, char **ret_id, char **ret_path) {
         JobOptions options = {};
         sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus_message *m = NULL, *reply = NULL;
@@ -37,6 +83,9 @@ static int start_job(CtlContext *c, int argc, char *argv[], char **ret_id, char 
                 r = 1;
                 goto finish;
         }
+        r = setup_stdin(&options, bus, run);
+        if (r != 0)
+                goto finish;
 
         /* An idle jobworkerd that is exiting refuses StartJob (ShuttingDown)
          * having started nothing; it gave its name back first, so the same
@@ -126,7 +175,7 @@ int verb_run(CtlContext *c, int argc, char *argv[]) {
         /* A reader of our output that goes away shows up as EPIPE, which
          * stops the job, instead of killing us and leaving the job behind. */
         signal(SIGPIPE, SIG_IGN);
-        r = start_job(c, argc, argv, &id, &path);
+        r = start_job(c, argc, argv, true, &id, &path);
         if (r != 0)
                 return r < 0 ? 0 : r;
         /* GetOutput (Follow) goes out right away; the daemon delivers from
@@ -138,7 +187,7 @@ int verb_start(CtlContext *c, int argc, char *argv[]) {
         _cleanup_free_ char *id = NULL, *path = NULL;
         int r;
 
-        r = start_job(c, argc, argv, &id, &path);
+        r = start_job(c, argc, argv, false, &id, &path);
         if (r != 0)
                 return r < 0 ? 0 : r;
         printf("%s\n", id);

@@ -138,7 +138,7 @@ void access_refuse_new_questions(Access *a) {
         polkit_refuse_new(a->polkit);
 }
 
-/* Only acting on another user's job (an admin's Stop, GetOutput, Remove,
+/* Only acting on another user's job (an admin's Stop, GetOutput, ReadOutput, Remove,
  * Pause, Resume) may prompt for a password. A question that only decides whether a job is
  * visible (GetJob, property reads, introspection, Peer, ...) never does: a
  * prompt holds one of the caller's few polkit slots for minutes, and its
@@ -150,6 +150,7 @@ static bool call_acts_on_job(sd_bus_message *call) {
                 return false;
         return sd_bus_message_is_method_call(call, NULL, "Stop") > 0 ||
                sd_bus_message_is_method_call(call, NULL, "GetOutput") > 0 ||
+               sd_bus_message_is_method_call(call, NULL, "ReadOutput") > 0 ||
                sd_bus_message_is_method_call(call, NULL, "Remove") > 0 ||
                sd_bus_message_is_method_call(call, NULL, "Pause") > 0 ||
                sd_bus_message_is_method_call(call, NULL, "Resume") > 0;

@@ -14,6 +14,7 @@
 #include "manager.h"
 #include "net-address.h"
 #include "output.h"
+#include "output-read.h"
 #include "parse-util.h"
 #include "scope-properties.h"
 
@@ -536,6 +537,54 @@ static int method_get_output(sd_bus_message *message, void *userdata, sd_bus_err
         return r;
 }
 
+/* ReadOutput: the output in bounded replies, on any connection (no fds),
+ * with the privacy of GetOutput. */
+static int method_read_output(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        OutputReadRequest req = {};
+        int r;
+
+        r = sd_bus_message_rewind(message, true);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(message, "ttsut", &req.offset[0], &req.offset[1], &req.cursor, &req.max_bytes,
+                                &req.timeout_usec);
+        if (r < 0)
+                return r;
+        if (req.max_bytes == 0)
+                return sd_bus_error_set(error, JOBWORKER_ERROR_INVALID_ARGUMENT, "max_bytes must be above 0.");
+        /* A cursor is what an earlier reply gave: printable, no blanks. */
+        size_t n = strlen(req.cursor);
+        bool cursor_ok = n <= OUTPUT_READ_CURSOR_MAX;
+        for (size_t i = 0; cursor_ok && i < n; i++)
+                cursor_ok = req.cursor[i] > ' ' && req.cursor[i] < 0x7f;
+        if (!cursor_ok)
+                return sd_bus_error_set(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                        "The cursor is not one a ReadOutput reply gave.");
+        r = authorize(message, j, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = access_caller_uid(j->manager->access, message, &req.caller);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot determine the caller: %m");
+        r = output_read(j->manager, j, message, &req);
+        if (r == -EUSERS)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_LIMIT_EXCEEDED,
+                                         "You already have %u ReadOutput calls waiting, the most one user may have.",
+                                         OUTPUT_READ_WAITING_MAX_PER_USER);
+        if (r == -EBUSY)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_LIMIT_EXCEEDED,
+                                         "%u ReadOutput calls are waiting, the most jobworkerd holds at once; "
+                                         "try again later.", OUTPUT_READ_WAITING_MAX);
+        if (r == -EINVAL)
+                return sd_bus_error_set(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                        "The cursor is not one a ReadOutput reply gave.");
+        if (r < 0)
+                return sd_bus_error_setf(error, "org.freedesktop.DBus.Error.Failed",
+                                         "Cannot read the output of job %s: %s", j->id, strerror(-r));
+        return 1;
+}
+
 static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
         int r;
@@ -615,6 +664,12 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetOutput", SD_BUS_ARGS("a{sv}", options),
                                 SD_BUS_RESULT("h", stdout_fd, "h", stderr_fd),
                                 method_get_output, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ReadOutput",
+                                SD_BUS_ARGS("t", stdout_offset, "t", stderr_offset, "s", cursor, "u", max_bytes,
+                                            "t", timeout_usec),
+                                SD_BUS_RESULT("ay", stdout_data, "ay", stderr_data, "t", stdout_next,
+                                              "t", stderr_next, "s", cursor_next, "b", more, "b", end),
+                                method_read_output, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetLimits", SD_BUS_ARGS("a{sv}", limits), SD_BUS_NO_RESULT,
                                 method_set_limits, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Remove", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,

@@ -12,6 +12,7 @@
 #include "access.h"
 #include "bus-names.h"
 #include "caller-check.h"
+#include "caller-watch.h"
 #include "job.h"
 #include "job-policy.h"
 #include "job-retention.h"
@@ -345,6 +346,15 @@ static int start_job_checked(PendingStart *p, CallerCheckResult *result, sd_bus_
                 return r;
         j->owner = p->uid;
         j->gid = p->user.gid;
+        /* StopWhenCallerExits: the job ends with the connection that
+         * started it (jobworkerctl run, an ssh session behind -H). */
+        if (p->spec.stop_when_caller_exits && sd_bus_message_get_sender(p->request)) {
+                j->stop_with_caller = strdup(sd_bus_message_get_sender(p->request));
+                if (!j->stop_with_caller) {
+                        job_free(j);
+                        return -ENOMEM;
+                }
+        }
         job_spec_move_to_job(&p->spec, j);
         /* The owner stays the caller; the command runs as the user the
          * check resolved (a bare uid has no groups and no name of its own). */
@@ -383,6 +393,8 @@ static int start_job_checked(PendingStart *p, CallerCheckResult *result, sd_bus_
                 return sd_bus_error_setf(error, JOBWORKER_ERROR_START_FAILED,
                                          "Failed to start the job: %s", strerror(-r));
         }
+        /* The caller may have gone while the start was being checked. */
+        (void) caller_watch_job(j);
         /* Its record counts against the byte budgets: finished jobs of its
          * owner may have to make room. */
         manager_schedule_retention(m);

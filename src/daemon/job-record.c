@@ -139,6 +139,9 @@ int job_record_format(const Job *j, char **ret, size_t *ret_size) {
         put_hex(f, "WORKDIR", j->working_directory ? j->working_directory : "");
         if (j->name)
                 fprintf(f, "NAME=%s\n", j->name);
+        /* The client whose disconnection stops the job (StopWhenCallerExits). */
+        if (j->stop_with_caller)
+                fprintf(f, "STOP_WITH_CALLER=%s\n", j->stop_with_caller);
         put_u64(f, "START_USEC", j->start_usec);
         put_u64(f, "CPU_QUOTA", l->cpu_quota_per_sec_usec);
         put_u64(f, "MEMORY_MAX", l->memory_max);
@@ -315,6 +318,16 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
                         return -ENOMEM;
                 free(j->name);
                 j->name = s;
+                return 0;
+        }
+        if (strcmp(key, "STOP_WITH_CALLER") == 0) {
+                if (!bus_unique_name_valid(value))
+                        return -EINVAL;
+                s = strdup(value);
+                if (!s)
+                        return -ENOMEM;
+                free(j->stop_with_caller);
+                j->stop_with_caller = s;
                 return 0;
         }
         if (strcmp(key, "ID") == 0)

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include "bus-names.h"
 #include "job.h"
@@ -32,6 +34,8 @@ void job_spec_done(JobSpec *spec) {
         free(spec->user);
         free(spec->group);
         free(spec->network);
+        if (spec->has_stdin)
+                close(spec->stdin_fd);
         job_limits_done(&spec->limits);
         *spec = (JobSpec) {};
         job_limits_init(&spec->limits);
@@ -53,6 +57,10 @@ void job_spec_move_to_job(JobSpec *spec, Job *j) {
         j->network = TAKE_PTR(spec->network);
         j->address = spec->address;
         j->address_prefix = spec->address_prefix;
+        if (j->stdin_fd >= 0)
+                close(j->stdin_fd);
+        j->stdin_fd = spec->has_stdin ? spec->stdin_fd : -1;
+        spec->has_stdin = false;
         job_limits_done(&j->limits);
         j->limits = spec->limits;
         job_limits_init(&spec->limits);
@@ -259,9 +267,57 @@ static int read_address(JobSpec *spec, sd_bus_message *m, const char *name, sd_b
         return 0;
 }
 
+/* Stdin: the caller's fd, handed to the command as its fd 0 (the shim
+ * never reads it). Only looked at with fcntl() and fstat(), which never
+ * block, whatever the fd is: refused unless open for reading, and a
+ * terminal is refused (the job could push keystrokes into the caller's
+ * shell with TIOCSTI; a terminal job gets a pty of its own). */
+static int read_stdin(JobSpec *spec, sd_bus_message *m, const char *name, sd_bus_error *error) {
+        struct stat st;
+        int fd, flags, r;
+
+        r = sd_bus_message_read_basic(m, 'h', &fd);
+        if (r < 0)
+                return r;
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0)
+                return sd_bus_error_set_errnof(error, errno, "Stdin: cannot inspect the file descriptor: %m");
+        if ((flags & O_PATH) || (flags & O_ACCMODE) == O_WRONLY)
+                return sd_bus_error_set(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                        "Stdin is not open for reading.");
+        if (fstat(fd, &st) < 0)
+                return sd_bus_error_set_errnof(error, errno, "Stdin: cannot inspect the file descriptor: %m");
+        if (S_ISDIR(st.st_mode))
+                return sd_bus_error_set(error, JOBWORKER_ERROR_INVALID_ARGUMENT, "Stdin is a directory.");
+        if (S_ISCHR(st.st_mode) && isatty(fd))
+                return sd_bus_error_set(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                        "Stdin is a terminal; a job never gets the caller's terminal "
+                                        "(use a pipe or a file).");
+        int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (copy < 0)
+                return -errno;
+        if (spec->has_stdin)
+                close(spec->stdin_fd);
+        spec->stdin_fd = copy;
+        spec->has_stdin = true;
+        return 0;
+}
+
+static int read_stop_when_caller_exits(JobSpec *spec, sd_bus_message *m, const char *name, sd_bus_error *error) {
+        int b, r;
+
+        r = sd_bus_message_read_basic(m, 'b', &b);
+        if (r < 0)
+                return r;
+        spec->stop_when_caller_exits = b;
+        return 0;
+}
+
 static const SpecOption spec_options[] = {
         { "Network", "s", read_network },
         { "Address", "s", read_address },
+        { "Stdin", "h", read_stdin },
+        { "StopWhenCallerExits", "b", read_stop_when_caller_exits },
         { "Name",  "s", read_name },
         { "User",  "s", read_user_or_group },
         { "Group", "s", read_user_or_group },

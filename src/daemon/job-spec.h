@@ -5,6 +5,7 @@
  * authorization and the caller's checks, the core makes the job. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
@@ -34,6 +35,12 @@ typedef struct JobSpec {
         char *network;
         uint32_t address;
         unsigned address_prefix;   /* 0 = the network's */
+        /* Stdin (h): our dup of the caller's fd, checked readable and not a
+         * terminal, valid only with has_stdin (so a zeroed spec holds no
+         * fd); none = /dev/null. StopWhenCallerExits (b). */
+        bool has_stdin;
+        int stdin_fd;
+        bool stop_when_caller_exits;
 
         size_t args_bytes;         /* argv + environment + directory, counted while reading */
 } JobSpec;

@@ -51,6 +51,7 @@ int job_new(Manager *m, const char *id, Job **ret) {
                 return -ENOMEM;
         j->manager = m;
         j->go_fd = -1;
+        j->stdin_fd = -1;
         j->run_uid = UID_UNSET;
         j->exit_code = -1;
         j->cpu_usage_nsec = UINT64_MAX;
@@ -119,6 +120,10 @@ Job *job_free(Job *j) {
                 j->start_userdata_free(j->start_userdata);
         if (j->go_fd >= 0)
                 close(j->go_fd);
+        if (j->stdin_fd >= 0)
+                close(j->stdin_fd);
+        sd_bus_slot_unref(j->caller_query_slot);
+        free(j->stop_with_caller);
         free(j->unit);
         free(j->object_path);
         strv_free(j->argv);
@@ -779,8 +784,11 @@ static int spawn_shim(Job *j, const gid_t *groups, int n_groups) {
                  * other's source. */
                 int go_fd = fcntl(go[0], F_DUPFD, SHIM_SPEC_FD + 1);
                 int spec = fcntl(spec_fd, F_DUPFD, SHIM_SPEC_FD + 1);
+                /* The job's stdin: the caller's fd (StartJob's Stdin), which
+                 * the shim passes on to the command without reading it. */
+                int in = j->stdin_fd >= 0 ? j->stdin_fd : devnull;
                 if (go_fd < 0 || spec < 0 ||
-                    dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0 ||
+                    dup2(in, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0 ||
                     dup2(go_fd, SHIM_GO_FD) < 0 || dup2(spec, SHIM_SPEC_FD) < 0)
                         _exit(127);
                 syscall(SYS_close_range, SHIM_SPEC_FD + 1U, ~0U, 0U);
@@ -790,6 +798,11 @@ static int spawn_shim(Job *j, const gid_t *groups, int n_groups) {
 
         j->shim_pid = pid;
         j->go_fd = TAKE_FD(go[1]);
+        /* The shim has it now; we never hold the caller's stdin longer. */
+        if (j->stdin_fd >= 0) {
+                close(j->stdin_fd);
+                j->stdin_fd = -1;
+        }
         int r = sd_event_add_child(j->manager->event, &j->shim_source, pid, WEXITED, on_shim_exit, j);
         if (r < 0) {
                 /* Not yet watched: nothing but this wait can reap it. It has

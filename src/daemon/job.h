@@ -105,6 +105,16 @@ struct Job {
         bool paused;
         JobFreezerOp *freezer_ops;           /* Pause/Resume calls PID 1 has not answered */
         unsigned n_freezer_ops;
+
+        /* stdin and the client's lifetime (StartJob's Stdin and
+         * StopWhenCallerExits, caller-watch.c). stdin_fd: our dup of the
+         * caller's fd until the shim has it (runtime only; -1 = /dev/null).
+         * stop_with_caller: the unique bus name of the StartJob caller
+         * whose disconnection stops the job, persisted (a restarted daemon
+         * asks the bus whether it is still there); NULL = none. */
+        int stdin_fd;
+        char *stop_with_caller;
+        sd_bus_slot *caller_query_slot;      /* NameHasOwner(stop_with_caller) pending */
 };
 
 /* At most this many Pause/Resume calls of one job waiting for PID 1. */

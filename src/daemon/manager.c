@@ -24,6 +24,7 @@
 #include "caller-check.h"
 #include "job.h"
 #include "job-recovery.h"
+#include "caller-watch.h"
 #include "job-retention.h"
 #include "job-table.h"
 #include "log.h"
@@ -31,6 +32,7 @@
 #include "manager.h"
 #include "network.h"
 #include "output.h"
+#include "output-read.h"
 #include "parse-util.h"
 #include "systemd.h"
 
@@ -159,7 +161,8 @@ static int on_bus_message(sd_bus_message *m, void *userdata, sd_bus_error *error
  * a person minutes), paths being checked as a caller (their StartJob is
  * unanswered). */
 static bool manager_busy(Manager *m) {
-        return manager_active_jobs(m) > 0 || output_any(m) || access_n_pending(m->access) > 0 ||
+        return manager_active_jobs(m) > 0 || output_any(m) || output_read_waiting(m) > 0 ||
+               access_n_pending(m->access) > 0 ||
                caller_checks_pending(m) > 0;
 }
 
@@ -534,6 +537,9 @@ static void on_recovered_unit_state(UnitStateQuery *q, int error, const char *ac
         }
         log_info("Found job %s (%s), %s.", j->id, j->unit,
                  !unit_running ? "ended meanwhile" : j->paused ? "paused" : "still running");
+        /* A job that ends with its client: is the client still there? */
+        if (unit_running)
+                (void) caller_watch_job(j);
         job_check(j);
 }
 
@@ -798,6 +804,9 @@ int manager_new(Manager **ret) {
         r = output_readers_new(m, &m->output);
         if (r < 0)
                 return r;
+        r = output_read_calls_new(m, &m->output_read);
+        if (r < 0)
+                return r;
 
         *ret = TAKE_PTR(m);
         return 0;
@@ -807,6 +816,8 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         output_readers_free(m->output);
+        /* Before the bus goes: waiting ReadOutput calls get their answer. */
+        output_read_calls_free(m->output_read);
         access_free(m->access);
         caller_check_free_all(m);
         sd_event_source_disable_unref(m->exit_check);
@@ -889,6 +900,9 @@ int manager_startup(Manager *m) {
                 return log_error_errno(r, "Failed to attach bus to event loop: %m");
 
         r = systemd_subscribe(m);
+        if (r < 0)
+                return r;
+        r = caller_watch_subscribe(m);
         if (r < 0)
                 return r;
         r = manager_load_jobs(m);

@@ -35,6 +35,7 @@ typedef struct Manager {
         char *shim_path;
 
         struct OutputReaders *output;  /* clients' output streams (output.c) */
+        struct OutputReadCalls *output_read;  /* ReadOutput calls waiting for output (output-read.c) */
 
         struct Access *access;        /* who may see what (access.c) */
         struct CallerCheck *caller_checks;   /* paths being looked at as the caller (caller-check.c) */

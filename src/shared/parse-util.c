@@ -500,3 +500,13 @@ int parse_user_or_id(const char *s, uint32_t *ret_id) {
                         return -EINVAL;
         return 0;
 }
+
+bool bus_unique_name_valid(const char *name) {
+        if (!name || name[0] != ':' || !name[1] || strlen(name) > 255)
+                return false;
+        for (const char *p = name + 1; *p; p++)
+                if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+                      *p == '.' || *p == '_' || *p == '-'))
+                        return false;
+        return true;
+}

@@ -93,3 +93,7 @@ int parse_user_or_id(const char *s, uint32_t *ret_id);
 /* A new random job id (the first 12 hex characters of a random 128-bit id),
  * NUL-terminated. Returns 0 or the negative errno of sd_id128_randomize(). */
 int job_id_generate(char ret[static JOB_ID_LENGTH + 1]);
+
+/* A unique bus name as the bus driver hands them out: ':' and then 1-254
+ * of [A-Za-z0-9._-] (":1.42"). */
+bool bus_unique_name_valid(const char *name);

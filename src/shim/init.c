@@ -98,6 +98,21 @@ fail:
         _exit(127);
 }
 
+/* fd 0 onto /dev/null (closed if there is none), so that no later fd of
+ * ours lands there. */
+void stdin_release(void) {
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0) {
+                (void) close(STDIN_FILENO);
+                return;
+        }
+        if (fd != STDIN_FILENO) {
+                (void) dup2(fd, STDIN_FILENO);
+                (void) close(fd);
+        }
+}
+
 /* Returns the command's pid, or fails the start. */
 static pid_t start_command(char **command, int status_fd) {
         _cleanup_close_pair_ int error_pipe[2] = { -EBADF, -EBADF };
@@ -270,6 +285,10 @@ void init_main(const ShimSpec *spec, int status_fd) {
                         fail_start(status_fd, errno, "set up the environment");
 
         pid_t command_pid = start_command(spec->command, status_fd);
+
+        /* The job's stdin is the command's: holding it would keep a writer
+         * from seeing EPIPE once the command closed it. */
+        stdin_release();
 
         int status = supervise(signal_fd, command_pid);
         if (status < 0)

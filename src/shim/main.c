@@ -200,6 +200,8 @@ static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, OutputJourna
                 init_main(spec, status_pipe[1]);       /* closes all our other fds first */
         }
 
+        /* The job's stdin went with init; we never read or hold it. */
+        stdin_release();
         closep(&status_pipe[1]);
         status_pipe[1] = -EBADF;
         /* Only the job holds the write ends now: EOF when its last writer is gone. */

@@ -54,6 +54,10 @@ int close_fds_from(unsigned first, unsigned last);
 /* init.c: runs as PID 1 of the new namespaces; sends one JobInitRecord over
  * status_fd and exits. */
 _noreturn_ void init_main(const ShimSpec *spec, int status_fd);
+/* Lets go of the job's stdin (the caller's fd, StartJob's Stdin): fd 0
+ * becomes /dev/null. For the shim once init has it, and for init once the
+ * command has it. */
+void stdin_release(void);
 
 /* output.c: the relay of the job's stdout and stderr. */
 typedef enum ShimStream {

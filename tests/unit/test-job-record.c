@@ -42,6 +42,7 @@ static void job_release(Job *j) {
         free(j->status_text);
         free(j->name);
         free(j->run_user);
+        free(j->stop_with_caller);
         job_limits_done(&j->limits);
         free(j);
 }
@@ -87,6 +88,7 @@ static Job *job_sample(void) {
         j->name = strdup("nightly-1.x");
         j->run_uid = 4242;
         j->run_user = strdup("build$");
+        j->stop_with_caller = strdup(":1.4242");
         return j;
 }
 
@@ -129,6 +131,7 @@ static void test_round_trip(void **state) {
         assert_int_equal(k->run_uid, 4242);
         assert_int_equal(job_run_uid(k), 4242);
         assert_string_equal(k->run_user, "build$");
+        assert_string_equal(k->stop_with_caller, ":1.4242");
         job_release(j);
         job_release(k);
 
@@ -142,6 +145,7 @@ static void test_round_trip(void **state) {
         assert_int_equal(job_record_format(j, &text, &size), 0);
         assert_null(strstr(text, "NAME="));
         assert_null(strstr(text, "RUN_"));
+        assert_null(strstr(text, "STOP_WITH_CALLER="));
         assert_int_equal(job_record_parse(k, text, size), 0);
         assert_null(k->name);
         assert_null(k->run_user);
@@ -262,6 +266,11 @@ static void test_hostile(void **state) {
         assert_refused("NAME=a/b");
         assert_refused("NAME=");
         assert_refused("NAME=-x");
+        /* The client whose exit stops the job: a unique bus name only. */
+        assert_refused("STOP_WITH_CALLER=org.jobworker1");
+        assert_refused("STOP_WITH_CALLER=:");
+        assert_refused("STOP_WITH_CALLER=");
+        assert_refused("STOP_WITH_CALLER=:1.2 x");
         assert_refused("RUN_UID=4294967295");
         assert_refused("RUN_UID=-1");
         assert_refused("RUN_USER=00");

@@ -408,6 +408,27 @@ static void test_job_id(void **state) {
         assert_string_not_equal(id, other); /* 48 random bits */
 }
 
+static void test_bus_unique_name(void **state) {
+        char longest[257];
+
+        assert_true(bus_unique_name_valid(":1.42"));
+        assert_true(bus_unique_name_valid(":x-y_z"));
+        assert_false(bus_unique_name_valid(NULL));
+        assert_false(bus_unique_name_valid(""));
+        assert_false(bus_unique_name_valid(":"));
+        assert_false(bus_unique_name_valid("1.42"));
+        assert_false(bus_unique_name_valid("org.jobworker1"));
+        assert_false(bus_unique_name_valid(":1.4 2"));
+        assert_false(bus_unique_name_valid(":1.4\n"));
+        longest[0] = ':';
+        memset(longest + 1, 'a', 254);
+        longest[255] = '\0';
+        assert_true(bus_unique_name_valid(longest));
+        longest[255] = 'a';
+        longest[256] = '\0';
+        assert_false(bus_unique_name_valid(longest));
+}
+
 static void test_job_name(void **state) {
         char longest[JOB_NAME_LENGTH_MAX + 2];
 
@@ -485,6 +506,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_env_assignment_valid),
                 cmocka_unit_test(test_job_id),
                 cmocka_unit_test(test_job_name),
+                cmocka_unit_test(test_bus_unique_name),
                 cmocka_unit_test(test_parse_user_or_id),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
