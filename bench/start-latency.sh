@@ -74,6 +74,28 @@ sd_bwrap_root() {
         "${bwrap_root_args[@]}" --proc /proc --dev /dev --tmpfs /tmp --tmpfs /var/tmp --chdir / true
 }
 
+# Bridged networking (issue 10): a job on the built-in network (its veth
+# created, moved, addressed, routed, on the bridge, deleted again) against
+# a plain job, and against a scope doing the same work with ip(8): a netns,
+# a veth pair onto the bridge, address, route, the command inside, the
+# netns deleted (which takes the veth with it). The first bridged run
+# creates jobworker0, which the ip(8) side then uses.
+jw_network() { jobworkerctl run --network=bridge -- true; }
+sd_veth() {
+    systemd-run --scope -q sh -c 'n=jwbench$$
+        ip netns add $n
+        ip link add ${n}h type veth peer name eth0 netns $n
+        ip link set ${n}h master jobworker0 up
+        ip -n $n addr add 10.89.0.250/24 dev eth0
+        ip -n $n link set eth0 up
+        ip -n $n link set lo up
+        ip -n $n route add default via 10.89.0.1
+        ip netns exec $n true
+        rc=$?
+        ip netns del $n
+        exit $rc'
+}
+
 echo "== start latency (N=$N interleaved, warm-up $WARMUP; ms) =="
 series floor true_bin true_bin
 series plain jw_plain sd_plain
@@ -81,6 +103,9 @@ series limits jw_limits sd_limits
 # `start` answers once the job runs; the scope command once it has ended
 # (for `true`, a few ms later): the closest pair there is.
 series start jw_start sd_plain
+# The extra cost of a bridged start, and the same work done by ip(8).
+series network jw_network jw_plain
+series netns jw_network sd_veth
 if command -v bwrap >/dev/null; then
     series bwrap jw_plain sd_bwrap
     series root jw_root sd_bwrap_root

@@ -28,6 +28,9 @@ void job_info_done(JobInfo *info) {
         free(info->working_directory.data);
         free(info->io_device);
         free(info->root_directory);
+        free(info->network);
+        free(info->address);
+        free(info->host_interface);
         for (size_t i = 0; i < info->n_binds; i++) {
                 free(info->binds[i].source);
                 free(info->binds[i].destination);
@@ -89,6 +92,9 @@ static const struct {
         { "PrivateTmp",             "b",   PROPERTY_BOOL,        offsetof(JobInfo, private_tmp) },
         { "BindPaths",              "a(ssbt)", PROPERTY_BINDS,   0 },
         { "BindReadOnlyPaths",      "a(ssbt)", PROPERTY_BINDS,   1 },
+        { "Network",                "s",   PROPERTY_STRING,      offsetof(JobInfo, network) },
+        { "Address",                "s",   PROPERTY_STRING,      offsetof(JobInfo, address) },
+        { "HostInterface",          "s",   PROPERTY_STRING,      offsetof(JobInfo, host_interface) },
 };
 
 static int read_bytes(sd_bus_message *m, ByteString *ret) {
@@ -425,6 +431,10 @@ int job_info_json(const JobInfo *info, FILE *f) {
                 fprintf(f, "\"read_only\":%s}", info->binds[i].read_only ? "true" : "false");
         }
         fputs("],", f);
+        /* Bridged networking: null address and interface on "none". */
+        json_cstring(f, "network", info->network && *info->network ? info->network : "none", ",");
+        json_cstring(f, "address", info->address && *info->address ? info->address : NULL, ",");
+        json_cstring(f, "host_interface", info->host_interface && *info->host_interface ? info->host_interface : NULL, ",");
 
         fputs("\"limits\":{", f);
         json_uint64(f, "cpu_quota_per_sec_usec", info->cpu_quota_per_sec_usec, false, ",");
@@ -439,6 +449,22 @@ int job_info_json(const JobInfo *info, FILE *f) {
         json_uint64(f, "stop_timeout_usec", info->stop_timeout_usec, false, "");
         fputs("}}", f);
         return ferror(f) ? -EIO : 0;
+}
+
+bool job_info_is_bridged(const JobInfo *info) {
+        return info->network && *info->network && strcmp(info->network, "none") != 0;
+}
+
+char *job_info_network_text(const JobInfo *info) {
+        char *text;
+
+        if (!job_info_is_bridged(info))
+                return strdup("none (loopback only)");
+        if (asprintf(&text, "%s, address %s, host interface %s", info->network,
+                     info->address && *info->address ? info->address : "-",
+                     info->host_interface && *info->host_interface ? info->host_interface : "-") < 0)
+                return NULL;
+        return text;
 }
 
 char *job_info_filesystem_text(const JobInfo *info) {

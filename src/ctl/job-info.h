@@ -55,6 +55,12 @@ typedef struct JobInfo {
         int host_system, private_tmp;
         JobInfoBind *binds;     /* BindPaths, then BindReadOnlyPaths */
         size_t n_binds;
+
+        /* Bridged networking: Network ("none" or NULL = loopback only),
+         * Address ("A.B.C.D/PREFIX"), HostInterface. */
+        char *network;
+        char *address;
+        char *host_interface;
 } JobInfo;
 
 #define JOB_INFO_INIT {                                         \
@@ -76,6 +82,9 @@ void job_info_done(JobInfo *info);
 /* One line on the job's file system view: "host", or "root DIR, host
  * system, private /tmp"; NULL on ENOMEM. */
 char *job_info_filesystem_text(const JobInfo *info);
+/* "none (loopback only)", or "NETWORK, address A.B.C.D/P, host interface IF". */
+bool job_info_is_bridged(const JobInfo *info);
+char *job_info_network_text(const JobInfo *info);
 
 /* Reads the reply of Properties.GetAll(org.jobworker1.Job). Unknown
  * properties are skipped, so a newer daemon may add more. */

@@ -10,6 +10,7 @@
 
 #include "job-options.h"
 #include "macro.h"
+#include "net-address.h"
 #include "parse-util.h"
 
 void job_options_done(JobOptions *o) {
@@ -21,6 +22,8 @@ void job_options_done(JobOptions *o) {
         free(o->name);
         free(o->user);
         free(o->group);
+        free(o->network);
+        free(o->address);
         job_limits_done(&o->binds);
         free(o->stdin_path);
         if (o->has_stdin)
@@ -192,6 +195,25 @@ int job_options_set(JobOptions *o, const char *flag, const char *text, const cha
                 o->name = strdup(text);
                 return o->name ? 0 : -ENOMEM;
         }
+        /* Bridged networking: --network=none|NAME, --ip=ADDR[/PREFIX]. */
+        if (strcmp(flag, "network") == 0) {
+                if (strcmp(text, "none") != 0 && !net_ifname_valid(text))
+                        return fail(ret_error_message, -EINVAL,
+                                    "--network=%s: expected none or a network's name (e.g. bridge)", text);
+                free(o->network);
+                o->network = strdup(text);
+                return o->network ? 0 : -ENOMEM;
+        }
+        if (strcmp(flag, "ip") == 0) {
+                uint32_t a;
+                unsigned prefix;
+                if (net_address_prefix_parse(text, &a, &prefix) < 0 || a == 0)
+                        return fail(ret_error_message, -EINVAL,
+                                    "--ip=%s: expected an IPv4 address ADDR or ADDR/PREFIX (e.g. 10.89.0.7/24)", text);
+                free(o->address);
+                o->address = strdup(text);
+                return o->address ? 0 : -ENOMEM;
+        }
         if (strcmp(flag, "user") == 0)
                 return set_identity(flag, text, &o->user, ret_error_message);
         if (strcmp(flag, "group") == 0)
@@ -253,7 +275,7 @@ int job_options_set(JobOptions *o, const char *flag, const char *text, const cha
 }
 
 int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
-        enum { ARG_ENV = 0x80, ARG_WORKDIR, ARG_NAME, ARG_USER, ARG_GROUP, ARG_BIND, ARG_RO_BIND, ARG_STDIN, ARG_KEEP,
+        enum { ARG_ENV = 0x80, ARG_WORKDIR, ARG_NAME, ARG_USER, ARG_GROUP, ARG_BIND, ARG_RO_BIND, ARG_STDIN, ARG_KEEP, ARG_NETWORK, ARG_IP,
                ARG_TABLE = 0x100 };
         _cleanup_free_ struct option *options = NULL;
         _cleanup_free_ char *cwd = NULL;
@@ -262,7 +284,7 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
 
         while (job_option_table[n_table].name)
                 n_table++;
-        options = calloc(n_table + 12, sizeof *options);
+        options = calloc(n_table + 14, sizeof *options);  /* the 13 entries below and the terminator */
         if (!options)
                 return -ENOMEM;
         /* A boolean's flag alone means yes: --user-runtime-dir. */
@@ -279,6 +301,8 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
         options[n++] = (struct option) { "bind",    required_argument, NULL, ARG_BIND };
         options[n++] = (struct option) { "ro-bind", required_argument, NULL, ARG_RO_BIND };
         options[n++] = (struct option) { "pty",     no_argument,       NULL, 't' };
+        options[n++] = (struct option) { "network", required_argument, NULL, ARG_NETWORK };
+        options[n++] = (struct option) { "ip",      required_argument, NULL, ARG_IP };
         options[n++] = (struct option) { "stdin",   required_argument, NULL, ARG_STDIN };
         options[n++] = (struct option) { "keep",    no_argument,       NULL, ARG_KEEP };
         options[n++] = (struct option) { "help",    no_argument,       NULL, 'h' };
@@ -326,6 +350,10 @@ int job_options_parse_argv(JobOptions *o, int argc, char *argv[], bool remote) {
                         flag = "bind";
                 else if (opt == ARG_RO_BIND)
                         flag = "ro-bind";
+                else if (opt == ARG_NETWORK)
+                        flag = "network";
+                else if (opt == ARG_IP)
+                        flag = "ip";
                 else if (opt == ARG_STDIN)
                         flag = "stdin";
                 else if (opt == ARG_KEEP)
@@ -393,6 +421,7 @@ int job_options_append(const JobOptions *o, sd_bus_message *m) {
         }
         const struct { const char *key, *value; } strings[] = {
                 { "Name", o->name }, { "User", o->user }, { "Group", o->group },
+                { "Network", o->network }, { "Address", o->address },
         };
         if (o->terminal) {
                 r = sd_bus_message_append(m, "{sv}", "Terminal", "s", o->terminal_wait ? "wait" : "now");

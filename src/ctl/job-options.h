@@ -27,6 +27,10 @@ typedef struct JobOptions {
         char *name;
         char *user;
         char *group;
+        /* StartJob's Network and Address (--network, --ip), sent as given
+         * once their syntax is checked; NULL = not given. */
+        char *network;
+        char *address;
         JobLimits binds;             /* only its binds: --bind, --ro-bind in order */
         /* -t/--pty: StartJob's Terminal, "wait" for run (the command
          * starts once our terminal is attached), "now" for start. */
@@ -47,7 +51,7 @@ typedef struct JobOptions {
 void job_options_done(JobOptions *o);
 
 /* Applies --FLAG=TEXT, where flag is a cli_flag of job_option_table or
- * "env" / "workdir" / "name" / "user" / "group" / "bind" / "ro-bind" (SRC[:DST],
+ * "env" / "workdir" / "name" / "user" / "group" / "network" / "ip" / "bind" / "ro-bind" (SRC[:DST],
  * split at the first ':'; SRC relative to cwd, DST absolute, default SRC).
  * cwd makes relative paths absolute (NULL refuses them).
  * Syntax and ranges are checked here, so a typo fails before any call.

@@ -49,6 +49,8 @@ void ctl_help(void) {
         printf("  %-34s %s\n", "--bind=SRC[:DST]", "Bind SRC (opened as the job's user) at DST, inside the root if any (repeatable)");
         printf("  %-34s %s\n", "--ro-bind=SRC[:DST]", "The same, read-only (repeatable)");
         printf("  %-34s %s\n", "-t --pty", "Give the job a terminal of its own, this one attached (run), or for attach (start)");
+        printf("  %-34s %s\n", "--network=none|NAME", "Loopback only (none, the default), or an address on a bridged network (bridge)");
+        printf("  %-34s %s\n", "--ip=ADDR[/PREFIX]", "The job's address on --network (default: the next free one)");
         printf("  %-34s %s\n", "--stdin=FILE", "The job's stdin (opened by us, as you; default: run our stdin, start /dev/null)");
         printf("  %-34s %s\n", "--keep", "run: the job keeps running if we exit or lose the connection");
         printf("\nOptions:\n"

@@ -61,6 +61,7 @@ static void print_status(const JobInfo *info, bool remote) {
         _cleanup_free_ char *command = job_info_command_line(info);
         _cleanup_free_ char *limits = job_info_limits_text(info);
         _cleanup_free_ char *files = job_info_filesystem_text(info);
+        _cleanup_free_ char *network = job_info_network_text(info);
         _cleanup_free_ char *workdir = NULL;
         char owner[256], since[256], what[1024], b1[FORMAT_TIMESPAN_MAX], b2[FORMAT_BYTES_MAX];
         const char *state = info->state ?: "unknown";
@@ -113,6 +114,7 @@ static void print_status(const JobInfo *info, bool remote) {
         printf("%11s: %s\n", "Result", result ?: "-");
         printf("%11s: %s\n", "Limits", limits ?: "?");
         printf("%11s: %s\n", "Files", files ?: "?");
+        printf("%11s: %s\n", "Network", network ?: "?");
         printf("%11s: %s   Memory peak: %s\n", "CPU time",
                info->cpu_usage_nsec == UINT64_MAX ? "-" :
                format_timespan(b1, info->cpu_usage_nsec / NSEC_PER_USEC, 100 * USEC_PER_MSEC),

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "net-address.h"
 #include "output.h"
 #include "output-read.h"
 #include "parse-util.h"
@@ -161,6 +162,24 @@ static int property_get_name(sd_bus *bus, const char *path, const char *interfac
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
         return sd_bus_message_append(reply, "s", j->name ?: "");
+}
+
+/* Bridged networking: Network ("none" for loopback only), Address
+ * ("A.B.C.D/PREFIX", "" without), HostInterface (the veth's host end). */
+static int property_get_network(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        char a[NET_PREFIX_STRING_MAX] = "";
+
+        if (strcmp(property, "Network") == 0)
+                return sd_bus_message_append(reply, "s", j->network ?: "none");
+        if (strcmp(property, "HostInterface") == 0)
+                return sd_bus_message_append(reply, "s", j->network && j->address ? j->host_interface ?: "" : "");
+        if (j->address) {
+                NetSubnet s = { .network = j->address, .prefix = j->address_prefix };
+                net_subnet_format(&s, a);
+        }
+        return sd_bus_message_append(reply, "s", a);
 }
 
 static int property_get_run_as(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -678,6 +697,9 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("PrivateTmp", "b", property_get_bool, 0, CONST),
         SD_BUS_PROPERTY("BindPaths", "a(ssbt)", property_get_binds, 0, CONST),
         SD_BUS_PROPERTY("BindReadOnlyPaths", "a(ssbt)", property_get_binds, 0, CONST),
+        SD_BUS_PROPERTY("Network", "s", property_get_network, 0, CONST),
+        SD_BUS_PROPERTY("Address", "s", property_get_network, 0, CONST),
+        SD_BUS_PROPERTY("HostInterface", "s", property_get_network, 0, CONST),
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("t", timeout_usec), SD_BUS_NO_RESULT,
                                 method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Pause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,

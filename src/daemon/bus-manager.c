@@ -20,6 +20,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "network.h"
 #include "parse-util.h"
 
 /* JobNew and JobRemoved go to the client that caused them, not to everyone:
@@ -372,14 +373,22 @@ static int start_job_checked(PendingStart *p, CallerCheckResult *result, sd_bus_
                 job_free(j);
                 return r;
         }
+        /* Its address (a lease), held from here until the job is over. */
+        r = network_job_attach(m, j, &p->user, error);
+        if (r < 0) {
+                job_free(j);
+                return r;
+        }
         r = manager_add_job(m, j);
         if (r < 0) {
+                network_job_release(j);
                 job_free(j);
                 return r;
         }
         r = job_start(j, p->user.groups, (int) p->user.n_groups, on_job_started, sd_bus_message_ref(p->request), bus_request_unref);
         if (r < 0) {
                 sd_bus_message_unref(p->request);
+                network_job_release(j);
                 manager_remove_job(m, j);
                 return sd_bus_error_setf(error, JOBWORKER_ERROR_START_FAILED,
                                          "Failed to start the job: %s", strerror(-r));
@@ -437,6 +446,16 @@ static int method_start_job(sd_bus_message *message, void *userdata, sd_bus_erro
         r = check_ceilings(m, message, &spec.limits, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
+        /* Bridged networking: a network that exists, an address that may be
+         * a job's there, and polkit's yes for org.jobworker1.network. */
+        if (spec.network) {
+                r = network_check_request(m, spec.network, spec.address, spec.address_prefix, error);
+                if (r < 0)
+                        return r;
+                r = access_check(m->access, message, ACTION_NETWORK, true, error);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+        }
         /* Running as someone else gives the job more than its caller has. */
         if (spec.user || spec.group) {
                 r = access_check(m->access, message, ACTION_PRIVILEGED_OPTIONS, true, error);

@@ -21,6 +21,7 @@
 #include "fd-util.h"
 #include "job-limits.h"
 #include "macro.h"
+#include "network-config.h"
 #include "parse-util.h"
 
 void settings_init(Settings *s) {
@@ -30,6 +31,7 @@ void settings_init(Settings *s) {
                 .default_stop_timeout_usec = JOB_STOP_TIMEOUT_DEFAULT_USEC,
                 .finished_retention_usec = CONFIG_DEFAULT_FINISHED_RETENTION_USEC,
                 .max_finished_per_user = CONFIG_DEFAULT_MAX_FINISHED_PER_USER,
+                .max_addresses_per_user = CONFIG_DEFAULT_MAX_ADDRESSES_PER_USER,
                 .user_slice_memory_max = UINT64_MAX,
                 .user_slice_cpu_quota_per_sec_usec = UINT64_MAX,
                 .user_slice_tasks_max = UINT64_MAX,
@@ -128,6 +130,8 @@ static const KeyInfo keys[] = {
         { "Jobs", "DefaultTasksMax",       VALUE_COUNT,   S(defaults.tasks_max), false, 1, JOB_TASKS_MAX, true, "1..4194304 or infinity" },
         { "Jobs", "FinishedRetentionSec",  VALUE_SECONDS, S(finished_retention_usec), false, 0, JOB_TIMEOUT_MAX_USEC, true, "0..1 year or infinity" },
         { "Jobs", "MaxFinishedPerUser",    VALUE_COUNT,   S(max_finished_per_user), true, 1, 1000000, false, "1..1000000" },
+        /* Bridged networking: addresses one user's jobs may hold at once. */
+        { "Jobs", "MaxAddressesPerUser",   VALUE_COUNT,   S(max_addresses_per_user), true, 1, 1000000, false, "1..1000000" },
 
         { "Ceilings", "MemoryMax",           VALUE_SIZE,    S(ceilings.memory_max), false, 1, JOB_MEMORY_MAX, true, "1..4 EiB or infinity" },
         { "Ceilings", "CPUQuota",            VALUE_CPU,     S(ceilings.cpu_quota_per_sec_usec), false, 1, 0, true, "more than 0%, at most 1024 CPUs, or infinity" },
@@ -153,7 +157,7 @@ typedef struct ArgumentSection {
 
 static const ArgumentSection argument_sections[] = {
         /* Bridged networking (see jobworkerd.conf(5), "[Network]"). */
-        { "Network", NULL },
+        { "Network", network_config_validate_entry },
 };
 
 static bool plain_section_known(const char *name) {

@@ -22,6 +22,7 @@
 /* Built-in values, also what an empty assignment ("Key=") resets to. */
 #define CONFIG_DEFAULT_MAX_RUNNING_PER_USER 64U
 #define CONFIG_DEFAULT_MAX_FINISHED_PER_USER 100U
+#define CONFIG_DEFAULT_MAX_ADDRESSES_PER_USER 16U
 #define CONFIG_DEFAULT_FINISHED_RETENTION_USEC (UINT64_C(24) * 3600 * 1000000)
 
 /* One key=value as read, for sections another module interprets. */
@@ -60,6 +61,7 @@ typedef struct Settings {
         ConfigJobLimits defaults;            /* runtime_max_usec, IO unused: no such keys */
         uint64_t finished_retention_usec;    /* UINT64_MAX = kept until a count or byte cap */
         unsigned max_finished_per_user;
+        unsigned max_addresses_per_user;     /* bridged networking, root exempt */
         /* [Ceilings] */
         ConfigJobLimits ceilings;
         /* [UserSlice]: UINT64_MAX = not set (the slice keeps what it has). */

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "net-address.h"
 #include "parse-util.h"
 
 static const char hex_digits[] = "0123456789abcdef";
@@ -175,6 +176,15 @@ int job_record_format(const Job *j, char **ret, size_t *ret_size) {
                 memcpy(v + 3 + ns + 1, b->destination, nd);
                 put_hex_bytes(f, "BIND", v, 3 + ns + 1 + nd);
         }
+        /* Bridged networking: its lease is found again by these. */
+        if (j->network) {
+                char a[NET_ADDRESS_STRING_MAX];
+                fprintf(f, "NETWORK=%s\n", j->network);
+                if (j->address)
+                        fprintf(f, "ADDRESS=%s/%u\n", net_address_format(j->address, a), j->address_prefix);
+                if (j->host_interface)
+                        fprintf(f, "HOST_INTERFACE=%s\n", j->host_interface);
+        }
         /* Output readers accept the job's output only from this process
          * (job-output.h), also after a restart. */
         if (j->shim_pid > 0)
@@ -285,6 +295,23 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
                         l->host_system = u;
                 else
                         l->private_tmp = u;
+                return 0;
+        }
+        if (strcmp(key, "NETWORK") == 0 || strcmp(key, "HOST_INTERFACE") == 0) {
+                if (!net_ifname_valid(value))
+                        return -EINVAL;
+                s = strdup(value);
+                if (!s)
+                        return -ENOMEM;
+                char **field = key[0] == 'N' ? &j->network : &j->host_interface;
+                free(*field);
+                *field = s;
+                return 0;
+        }
+        if (strcmp(key, "ADDRESS") == 0) {
+                if (net_address_prefix_parse(value, &j->address, &j->address_prefix) != 1 || j->address == 0 ||
+                    j->address_prefix < NET_SUBNET_PREFIX_MIN || j->address_prefix > NET_SUBNET_PREFIX_MAX)
+                        return -EINVAL;
                 return 0;
         }
         if (strcmp(key, "NAME") == 0) {

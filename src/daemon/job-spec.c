@@ -14,6 +14,7 @@
 #include "job.h"
 #include "job-spec.h"
 #include "macro.h"
+#include "net-address.h"
 #include "parse-util.h"
 #include "shim-spec.h"
 
@@ -33,6 +34,7 @@ void job_spec_done(JobSpec *spec) {
         free(spec->name);
         free(spec->user);
         free(spec->group);
+        free(spec->network);
         if (spec->has_stdin)
                 close(spec->stdin_fd);
         job_limits_done(&spec->limits);
@@ -53,6 +55,10 @@ void job_spec_move_to_job(JobSpec *spec, Job *j) {
         free(j->name);
         j->name = TAKE_PTR(spec->name);
         j->terminal = spec->terminal;
+        free(j->network);
+        j->network = TAKE_PTR(spec->network);
+        j->address = spec->address;
+        j->address_prefix = spec->address_prefix;
         if (j->stdin_fd >= 0)
                 close(j->stdin_fd);
         j->stdin_fd = spec->has_stdin ? spec->stdin_fd : -1;
@@ -245,6 +251,43 @@ static int read_terminal(JobSpec *spec, sd_bus_message *m, const char *name, sd_
         return 0;
 }
 
+/* Network: "none" or a network's name (whether it exists is the
+ * configuration's to say, bus-manager.c). */
+static int read_network(JobSpec *spec, sd_bus_message *m, const char *name, sd_bus_error *error) {
+        const char *s;
+        int r;
+
+        r = sd_bus_message_read_basic(m, 's', &s);
+        if (r < 0)
+                return r;
+        if (strcmp(s, "none") == 0) {
+                free(spec->network);
+                spec->network = NULL;
+                return 0;
+        }
+        if (!net_ifname_valid(s))
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_NO_SUCH_NETWORK,
+                                         "Network \"%.80s\" is not a network name: \"none\" or a network of "
+                                         "jobworkerd.conf such as \"bridge\".", s);
+        return free_and_strdup(&spec->network, s);
+}
+
+/* Address: ADDRESS or ADDRESS/PREFIX, IPv4. */
+static int read_address(JobSpec *spec, sd_bus_message *m, const char *name, sd_bus_error *error) {
+        const char *s;
+        int r;
+
+        r = sd_bus_message_read_basic(m, 's', &s);
+        if (r < 0)
+                return r;
+        r = net_address_prefix_parse(s, &spec->address, &spec->address_prefix);
+        if (r < 0 || spec->address == 0)
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ADDRESS,
+                                         "Address \"%.80s\" is malformed: expected an IPv4 address A.B.C.D or "
+                                         "A.B.C.D/PREFIX.", s);
+        return 0;
+}
+
 /* Stdin: the caller's fd, handed to the command as its fd 0 (the shim
  * never reads it). Only looked at with fcntl() and fstat(), which never
  * block, whatever the fd is: refused unless open for reading, and a
@@ -293,6 +336,8 @@ static int read_stop_when_caller_exits(JobSpec *spec, sd_bus_message *m, const c
 
 static const SpecOption spec_options[] = {
         { "Terminal", "s", read_terminal },
+        { "Network", "s", read_network },
+        { "Address", "s", read_address },
         { "Stdin", "h", read_stdin },
         { "StopWhenCallerExits", "b", read_stop_when_caller_exits },
         { "Name",  "s", read_name },
@@ -453,6 +498,9 @@ int job_spec_validate(const JobSpec *spec, sd_bus_error *error) {
         r = job_spec_validate_limits(&spec->limits, error);
         if (r < 0)
                 return r;
+        if (spec->address && !spec->network)
+                return sd_bus_error_set(error, JOBWORKER_ERROR_INVALID_ADDRESS,
+                                        "Address needs a Network other than \"none\".");
         /* Options that only make sense together (HostSystem needs a root). */
         _cleanup_free_ char *message = NULL;
         r = job_limits_check(&spec->limits, &message);

@@ -32,6 +32,10 @@ typedef struct JobSpec {
         char *user;                /* User: parse_user_or_id(); NULL = the caller */
         char *group;               /* Group: parse_user_or_id(); NULL = the user's */
         int terminal;              /* Terminal: a ShimTerminal; SHIM_TERMINAL_NONE = not asked */
+        /* Network: NULL = "none"; Address: 0 = the next free one. */
+        char *network;
+        uint32_t address;
+        unsigned address_prefix;   /* 0 = the network's */
         /* Stdin (h): our dup of the caller's fd, checked readable and not a
          * terminal, valid only with has_stdin (so a zeroed spec holds no
          * fd); none = /dev/null. StopWhenCallerExits (b). */

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "network.h"
 #include "scope-properties.h"
 #include "systemd.h"
 #include "shim-spec.h"
@@ -129,6 +130,8 @@ Job *job_free(Job *j) {
         strv_free(j->environment);
         free(j->working_directory);
         free(j->name);
+        free(j->network);
+        free(j->host_interface);
         free(j->run_user);
         job_limits_done(&j->limits);
         free(j->status_text);
@@ -285,6 +288,7 @@ static void job_discard_shim(Job *j) {
  * exits without running anything. */
 static void job_abort_start(Job *j, const char *reason) {
         log_warning("Job %s (%s) failed to start: %s", j->id, j->argv[0], reason);
+        network_job_release(j);
         if (j->go_fd >= 0)
                 j->go_fd = (close(j->go_fd), -1);
         j->start_slot = sd_bus_slot_unref(j->start_slot);
@@ -331,6 +335,9 @@ static void job_enter_finished(Job *j) {
         (void) job_argv_shrink(j->argv, JOB_FINISHED_ARGV_BYTES_MAX);
 
         job_set_state(j, JOB_FINISHED);
+        /* Its address is free again (the record above says it is over,
+         * so a restart does not hand it back). */
+        network_job_release(j);
         job_log_finished(j);
         manager_schedule_retention(j->manager);
         /* An OOM kill or timeout leaves the scope failed; we have recorded
@@ -707,6 +714,19 @@ static int shim_spec_memfd(Job *j, const gid_t *groups, int n_groups) {
                                                 .destination = j->limits.binds[i].destination,
                                                 .read_only = j->limits.binds[i].read_only };
         }
+        /* Bridged: the lease taken for it (network_job_attach()). */
+        ShimNetwork network = {};
+        const Network *n = j->network && j->address ? network_list_find(&j->manager->networks, j->network) : NULL;
+        if (j->network && j->address) {
+                if (!n || !j->host_interface)
+                        return log_error_errno(ENOENT, "Network %s of job %s is not configured.", j->network, j->id);
+                snprintf(network.bridge, sizeof network.bridge, "%s", n->bridge);
+                snprintf(network.host_interface, sizeof network.host_interface, "%s", j->host_interface);
+                network.address = j->address;
+                network.prefix = j->address_prefix;
+                network.gateway = n->gateway;
+                network.mtu = n->mtu;
+        }
         const ShimSpec spec = {
                 .id = j->id,
                 .uid = job_run_uid(j),
@@ -724,6 +744,7 @@ static int shim_spec_memfd(Job *j, const gid_t *groups, int n_groups) {
                 .n_binds = j->limits.n_binds,
                 .terminal = j->terminal,
                 .terminal_socket = terminal_socket,
+                .network = n ? &network : NULL,
                 .env = j->environment,
                 .command = j->argv,
         };

@@ -50,6 +50,14 @@ struct Job {
         JobLimits limits;
         uint64_t start_usec;  /* CLOCK_REALTIME */
 
+        /* Bridged networking, persisted. network NULL = "none" (loopback
+         * only). While the job is active it holds the lease of address on
+         * network (lease.h); host_interface is its veth's host end. */
+        char *network;
+        uint32_t address;               /* 0 = none (yet) */
+        unsigned address_prefix;
+        char *host_interface;
+
         /* The outcome: persisted. */
         JobState state;
         JobResult result;

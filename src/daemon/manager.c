@@ -3,6 +3,7 @@
  * idle exit. */
 #include <assert.h>
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "network.h"
 #include "output.h"
 #include "output-read.h"
 #include "parse-util.h"
@@ -652,6 +654,30 @@ void manager_apply_settings(Manager *m) {
         m->max_finished_jobs_per_user = m->env_max_finished_jobs_per_user ?: m->settings.max_finished_per_user;
 }
 
+/* Group= of a network: a gid as it is, a name looked up now (an admin's
+ * reload, not a client's call; local groups in practice). Unknown: the
+ * network is for root alone, and says so when refused. */
+static void networks_resolve_groups(NetworkList *l) {
+        for (size_t i = 0; i < l->n_networks; i++) {
+                Network *n = &l->networks[i];
+                uint32_t id;
+                char buf[4096];
+                struct group g, *result = NULL;
+
+                if (!n->group)
+                        continue;
+                if (parse_user_or_id(n->group, &id) == 1) {
+                        n->gid = id;
+                        continue;
+                }
+                if (getgrnam_r(n->group, &g, buf, sizeof buf, &result) == 0 && result)
+                        n->gid = result->gr_gid;
+                else
+                        log_warning("Network %s: Group=%s does not exist; only root may use the network.",
+                                    n->name, n->group);
+        }
+}
+
 static int manager_load_settings(Manager *m, char **ret_message) {
         static const char *const dirs[] = CONFIG_DIRS_DEFAULT;
         _cleanup_(config_error_done) ConfigError error = {};
@@ -672,6 +698,21 @@ static int manager_load_settings(Manager *m, char **ret_message) {
                 settings_done(&s);
                 return r;
         }
+        /* The networks too: a bad [Network] section refuses the whole file. */
+        NetworkList networks = {};
+        r = network_list_build(&s, &networks, &error);
+        if (r < 0) {
+                log_error("%s:%u: %s Configuration not loaded; keeping the settings in use.",
+                          error.file ?: "jobworkerd.conf", error.line, error.message ?: strerror(-r));
+                if (ret_message && asprintf(ret_message, "%s:%u: %s", error.file ?: "jobworkerd.conf", error.line,
+                                            error.message ?: strerror(-r)) < 0)
+                        *ret_message = NULL;
+                settings_done(&s);
+                return r;
+        }
+        networks_resolve_groups(&networks);
+        network_list_move(&m->networks, &networks);
+
         size_t n = 0;
         for (char **f = s.files; f && *f; f++, n++)
                 log_info("Configuration file %s read.", *f);
@@ -789,6 +830,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->retention_event);
         sd_event_source_disable_unref(m->retention_timer);
         settings_done(&m->settings);
+        network_list_done(&m->networks);
         sd_event_source_unref(m->idle_timer);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
@@ -869,6 +911,9 @@ int manager_startup(Manager *m) {
         r = manager_wait_recovered(m);
         if (r < 0)
                 return r;
+        /* Leases of jobs that ended while we were away, and were not among
+         * those just recovered (their record is gone). */
+        network_recover_leases(m);
 
         /* Objects first, name last: a client activated us by calling a method,
          * and it must find the objects the moment the name appears. */

@@ -10,6 +10,7 @@
 #include <systemd/sd-journal.h>
 
 #include "config.h"
+#include "network-config.h"
 
 typedef struct Job Job;
 
@@ -60,6 +61,10 @@ typedef struct Manager {
         /* Output streams (two per GetOutput call) open at once, counted
          * against the caller who opened them; root is exempt per caller. */
         unsigned max_output_readers, max_output_readers_per_user;
+        /* Bridged networks (network-config.h), from settings; and where the
+         * next automatic address search begins (lease_take_any()). */
+        NetworkList networks;
+        uint64_t lease_hint;
 } Manager;
 
 int manager_new(Manager **ret);

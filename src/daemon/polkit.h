@@ -12,6 +12,8 @@
 #define ACTION_MANAGE_OWN_JOBS    "org.jobworker1.manage-own-jobs"
 #define ACTION_MANAGE_ALL_JOBS    "org.jobworker1.manage-all-jobs"
 #define ACTION_PRIVILEGED_OPTIONS "org.jobworker1.privileged-options"
+/* StartJob with a Network other than "none". */
+#define ACTION_NETWORK "org.jobworker1.network"
 
 typedef struct Polkit Polkit;
 

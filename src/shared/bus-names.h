@@ -27,6 +27,14 @@
  * or whose terminal is gone. */
 #define JOBWORKER_ERROR_NO_TERMINAL      "org.jobworker1.Error.NoTerminal"
 
+/* Bridged networking (StartJob's Network and Address): no network of that
+ * name; an address that is malformed or not a job's to have on the network
+ * (outside its subnet, its network, broadcast or gateway address); an
+ * address another running job holds. Each message names the address and why. */
+#define JOBWORKER_ERROR_NO_SUCH_NETWORK  "org.jobworker1.Error.NoSuchNetwork"
+#define JOBWORKER_ERROR_INVALID_ADDRESS  "org.jobworker1.Error.InvalidAddress"
+#define JOBWORKER_ERROR_ADDRESS_IN_USE   "org.jobworker1.Error.AddressInUse"
+
 #define JOBWORKER_UNIT_PREFIX  "jobworker-"
 #define JOBWORKER_UNIT_SUFFIX  ".scope"
 #define JOBWORKER_SLICE        "jobworker.slice"

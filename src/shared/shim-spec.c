@@ -27,6 +27,7 @@ typedef enum SpecKey {
         KEY_BIND,
         KEY_TERMINAL,
         KEY_TERMINAL_SOCKET,
+        KEY_NETWORK,
         KEY_ENV,
         KEY_ARGV,
         _KEY_MAX,
@@ -47,6 +48,7 @@ static const char *const key_names[_KEY_MAX] = {
         [KEY_BIND] = "BIND",
         [KEY_TERMINAL] = "TERMINAL",
         [KEY_TERMINAL_SOCKET] = "TERMINAL_SOCKET",
+        [KEY_NETWORK] = "NETWORK",
         [KEY_ENV] = "ENV",
         [KEY_ARGV] = "ARGV",
 };
@@ -126,6 +128,57 @@ static int parse_bind(const char *value, ShimBind *b, char **strings) {
         return bind_valid(b) ? 0 : -EINVAL;
 }
 
+static bool network_valid(const ShimNetwork *n) {
+        NetSubnet subnet = { .prefix = n->prefix };
+
+        if (!net_ifname_valid(n->bridge) || !net_ifname_valid(n->host_interface) ||
+            n->prefix < NET_SUBNET_PREFIX_MIN || n->prefix > NET_SUBNET_PREFIX_MAX ||
+            n->mtu < 68 || n->mtu > 65535)
+                return false;
+        subnet.network = n->address & net_prefix_mask(n->prefix);
+        return net_address_check(&subnet, n->gateway, n->address, n->prefix) == NET_ADDRESS_OK &&
+               net_address_check(&subnet, 0, n->gateway, n->prefix) == NET_ADDRESS_OK;
+}
+
+static int format_network(const ShimNetwork *n, char *buf, size_t size) {
+        char a[NET_ADDRESS_STRING_MAX], g[NET_ADDRESS_STRING_MAX];
+        return snprintf(buf, size, "%s %s %s/%u %s %u", n->bridge, n->host_interface,
+                        net_address_format(n->address, a), n->prefix, net_address_format(n->gateway, g), n->mtu);
+}
+
+/* "BRIDGE HOSTIF ADDR/PREFIX GATEWAY MTU", each part as format_network() writes it. */
+static int parse_network(const char *value, ShimNetwork *ret) {
+        char parts[5][32], again[128];
+        const char *p = value;
+        ShimNetwork n = {};
+        uint64_t mtu;
+
+        for (int i = 0; i < 5; i++) {
+                size_t len = strcspn(p, " ");
+                if (len == 0 || len >= sizeof parts[i] || (i < 4 ? p[len] != ' ' : p[len] != 0))
+                        return -EINVAL;
+                memcpy(parts[i], p, len);
+                parts[i][len] = 0;
+                p += len + (i < 4);
+        }
+        if (strlen(parts[0]) > NET_IFNAME_MAX || strlen(parts[1]) > NET_IFNAME_MAX)
+                return -EINVAL;
+        strcpy(n.bridge, parts[0]);
+        strcpy(n.host_interface, parts[1]);
+        if (net_address_prefix_parse(parts[2], &n.address, &n.prefix) != 1 ||
+            net_address_parse(parts[3], &n.gateway) < 0 || parse_uint64(parts[4], &mtu) < 0 || mtu > 65535)
+                return -EINVAL;
+        n.mtu = (uint32_t) mtu;
+        if (!network_valid(&n))
+                return -EINVAL;
+        /* Canonical only: what the encoder writes, byte for byte. */
+        format_network(&n, again, sizeof again);
+        if (strcmp(again, value) != 0)
+                return -EINVAL;
+        *ret = n;
+        return 0;
+}
+
 static bool env_valid(const char *s) {
         return parse_env_assignment_valid(s, strlen(s));
 }
@@ -194,6 +247,11 @@ static void put_all(const ShimSpec *s, char **p, size_t *size) {
                 put(p, size, "TERMINAL", s->terminal == SHIM_TERMINAL_WAIT ? "wait" : "now");
                 put(p, size, "TERMINAL_SOCKET", s->terminal_socket);
         }
+        if (s->network) {
+                char buf[128];
+                format_network(s->network, buf, sizeof buf);
+                put(p, size, "NETWORK", buf);
+        }
         for (char **e = s->env; e && *e; e++)
                 put(p, size, "ENV", *e);
         for (char **a = s->command; *a; a++)
@@ -218,7 +276,8 @@ int shim_spec_encode(const ShimSpec *s, char **ret, size_t *ret_size) {
             (s->terminal != SHIM_TERMINAL_NONE && s->terminal != SHIM_TERMINAL_WAIT &&
              s->terminal != SHIM_TERMINAL_NOW) ||
             (s->terminal != SHIM_TERMINAL_NONE && !path_valid(s->terminal_socket)) ||
-            s->n_binds > SHIM_SPEC_BINDS_MAX || (s->n_binds > 0 && !s->binds))
+            s->n_binds > SHIM_SPEC_BINDS_MAX || (s->n_binds > 0 && !s->binds) ||
+            (s->network && !network_valid(s->network)))
                 return -EINVAL;
         for (size_t i = 0; i < s->n_binds; i++)
                 if (!bind_valid(&s->binds[i]))
@@ -308,12 +367,13 @@ int shim_spec_decode(const char *data, size_t size, ShimSpec *ret, const char **
          * than the records they come from). */
         size_t n_env = counts[KEY_ENV], n_argv = counts[KEY_ARGV], n_groups = counts[KEY_GROUP];
         size_t n_binds = counts[KEY_BIND];
-        size_t arrays = (n_env + 1 + n_argv + 1) * sizeof(char *) + n_binds * sizeof(ShimBind);
+        size_t arrays = (n_env + 1 + n_argv + 1) * sizeof(char *) + n_binds * sizeof(ShimBind) + sizeof(ShimNetwork);
         _cleanup_free_ void *storage = malloc(arrays + n_groups * sizeof(gid_t) + 2 * size);
         if (!storage)
                 return -ENOMEM;
         char **env = storage, **argv = env + n_env + 1;
         ShimBind *binds = (ShimBind *) (argv + n_argv + 1);
+        ShimNetwork *network = (ShimNetwork *) (binds + n_binds);
         gid_t *groups = (gid_t *) ((uint8_t *) storage + arrays);
         char *copy = (char *) (groups + n_groups), *bind_strings = copy + size;
         size_t i_env = 0, i_argv = 0, i_groups = 0, i_binds = 0;
@@ -404,6 +464,11 @@ int shim_spec_decode(const char *data, size_t size, ShimSpec *ret, const char **
                         if (!path_valid(value))
                                 return fail(ret_error, "the spec holds a relative path");
                         s.terminal_socket = value;
+                        break;
+                case KEY_NETWORK:
+                        if (parse_network(value, network) < 0)
+                                return fail(ret_error, "the spec holds a malformed NETWORK");
+                        s.network = network;
                         break;
                 case KEY_ENV:
                         if (!env_valid(value))

@@ -25,6 +25,10 @@
  *                                  TERMINAL_SOCKET; "wait": the command
  *                                  starts once a client has attached
  *   TERMINAL_SOCKET=/abs           required with TERMINAL and only with it, once
+ *   NETWORK=BRIDGE HOSTIF ADDR/PREFIX GATEWAY MTU
+ *                                  optional (none: loopback only), once:
+ *                                  a veth pair, HOSTIF on BRIDGE, eth0 in
+ *                                  the job with ADDR (net-address.h forms)
  *   ENV=NAME=VALUE                 the environment, in order, any number
  *   ARGV=ARG                       the command, in order, at least one; the
  *                                  first is not empty
@@ -35,6 +39,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+#include "net-address.h"
 
 /* The fds the daemon starts the shim with: the go pipe's read end, and the
  * spec's memfd. argv holds nothing but the public job id. */
@@ -54,6 +60,16 @@ typedef struct ShimBind {
         const char *destination;        /* absolute; inside the root if there is one */
         bool read_only;                 /* recursively */
 } ShimBind;
+
+/* Bridged networking: what the shim wires before the command runs. */
+typedef struct ShimNetwork {
+        char bridge[NET_IFNAME_MAX + 1];          /* exists, up (the daemon saw to it) */
+        char host_interface[NET_IFNAME_MAX + 1];  /* the veth's host end, on the bridge */
+        uint32_t address;                         /* eth0's, host byte order */
+        unsigned prefix;                          /* NET_SUBNET_PREFIX_MIN..MAX */
+        uint32_t gateway;                         /* the default route's */
+        uint32_t mtu;                             /* 68..65535 */
+} ShimNetwork;
 
 typedef enum ShimOutput {
         SHIM_OUTPUT_JOURNAL,
@@ -83,6 +99,7 @@ typedef struct ShimSpec {
         size_t n_binds;
         ShimTerminal terminal;
         const char *terminal_socket;    /* absolute, where the shim listens; with terminal only */
+        const ShimNetwork *network;     /* NULL = loopback only */
         char **env;                     /* NULL-terminated NAME=VALUE; NULL = none */
         char **command;                 /* NULL-terminated, at least one entry */
 

@@ -132,7 +132,8 @@ static void status_set_start_failed(JobStatus *s, int error, const char *stage) 
 }
 
 /* Runs the job; fills s with how it ended. */
-static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, OutputJournal *journal, int terminal_fd) {
+static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, OutputJournal *journal, int terminal_fd,
+                NetworkHost *network) {
         _cleanup_close_pair_ int status_pipe[2] = { -EBADF, -EBADF };
         _cleanup_close_pair_ int out_pipe[2] = { -EBADF, -EBADF }, err_pipe[2] = { -EBADF, -EBADF };
         OutputSink sink = {};
@@ -174,7 +175,19 @@ static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, OutputJourna
                 return status_set_start_failed(s, r, "block signals");
         }
 
+        /* Bridged: the host's rtnetlink socket and bridge, while we are
+         * still in the host's network namespace. */
+        r = network_open_host(spec, network, &failed_stage);
+        if (r < 0)
+                return status_set_start_failed(s, r, failed_stage);
+
         r = sandbox_unshare(&failed_stage);
+        if (r < 0)
+                return status_set_start_failed(s, r, failed_stage);
+
+        /* The veth, wired before the command runs: its first packet
+         * already has its network. */
+        r = network_setup(spec, network, &failed_stage);
         if (r < 0)
                 return status_set_start_failed(s, r, failed_stage);
 
@@ -243,6 +256,7 @@ int main(int argc, char *argv[]) {
         _cleanup_(job_status_done) JobStatus status = JOB_STATUS_INIT;
         _cleanup_(output_journal_done) OutputJournal journal = {};
         _cleanup_close_ int cgroup_fd = -EBADF, terminal_fd = -EBADF;
+        NetworkHost network = {};
         int r;
 
         log_open("jobworker-shim");
@@ -268,9 +282,13 @@ int main(int argc, char *argv[]) {
         if (wait_for_go() < 0)
                 return EXIT_FAILURE;
 
-        run(&spec, &status, &cgroup_fd, &journal, terminal_fd);
+        run(&spec, &status, &cgroup_fd, &journal, terminal_fd, &network);
         if (spec.terminal != SHIM_TERMINAL_NONE)
                 (void) unlink(spec.terminal_socket);
+        /* The job is over (or never ran): its veth goes now, whoever still
+         * holds its network namespace. */
+        network_teardown(&spec, &network);
+        network_host_done(&network);
 
         status.finished_usec = now_usec(CLOCK_REALTIME);
         cgroup_read_accounting(cgroup_fd, &status.cpu_usec, &status.memory_peak);

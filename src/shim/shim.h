@@ -16,6 +16,20 @@ int sandbox_unshare(const char **ret_stage);
  * spec->user_runtime_directory), the hostname (the job id) and lo. */
 int sandbox_setup(const ShimSpec *spec, const char **ret_stage);
 
+/* network.c: a bridged job's veth (spec->network; nothing without one).
+ * network_open_host() runs before the namespaces are made (the socket and
+ * the bridge are the host's); network_setup() after, before init; the
+ * teardown once the job is over. */
+struct mnl_socket;
+typedef struct NetworkHost {
+        struct mnl_socket *rtnl;        /* in the host's network namespace */
+        unsigned bridge_index;
+} NetworkHost;
+int network_open_host(const ShimSpec *spec, NetworkHost *ret, const char **ret_stage);
+void network_host_done(NetworkHost *h);
+int network_setup(const ShimSpec *spec, const NetworkHost *host, const char **ret_stage);
+void network_teardown(const ShimSpec *spec, const NetworkHost *host);
+
 /* root.c: the job's own root (spec->root_directory, with the host system
  * directories if spec->host_system), binds and a private /tmp, built after
  * sandbox_setup() and before the drop; every path the caller names is

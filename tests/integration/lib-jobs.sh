@@ -165,3 +165,23 @@ timed_as() {
     local user="$1" secs="$2"; shift 2
     (cd / && timeout -s KILL "$secs" runuser -u "$user" -- "$@")
 }
+
+# Bridged networking (tests 70-74).
+# host_veths: the host ends of job veths (jw<id>) on the host, one a line.
+host_veths() { ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E '^jw[0-9a-f]{12}$' || true; }
+# leases_of NETWORK: the addresses leased on NETWORK, one a line.
+leases_of() { ls "/run/jobworker/leases/$1" 2>/dev/null || true; }
+# start_job_error USER OPTIONS...: StartJob of "true" over busctl, with the
+# a{sv} given as busctl arguments (COUNT KEY TYPE VALUE...), must fail;
+# prints "ERROR.NAME: message" (bus_error).
+start_job_error() {
+    local user="$1"; shift
+    bus_error "$user" call "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" StartJob "aayaayaya{sv}" \
+        1 4 116 114 117 101 0 0 "$@"
+}
+# PING: Debian's ping carries file capabilities (cap_net_raw), which the
+# kernel refuses to exec with a job's empty bounding set (EPERM); a copy
+# without them pings through an unprivileged ICMP socket
+# (net.ipv4.ping_group_range), as a job can.
+PING=/usr/local/bin/jw-test-ping
+install_test_ping() { install -m 755 "$(command -v ping)" "$PING"; }

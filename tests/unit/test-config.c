@@ -148,7 +148,7 @@ static void test_network_sections(void **state) {
 
         settings_init(&s);
         assert_int_equal(config_parse_text(&s, "n.conf",
-                                           "[Network \"lab\"]\nBridge=br0\nAddress=10.0.0.0/24\n"
+                                           "[Network \"lab\"]\nBridge=br0\nSubnet=10.0.0.0/24\n"
                                            "[Network \"other\"]\nBridge=br1\n"
                                            "[Network \"lab\"]\nBridge=br2\n", &e), 0);
         assert_int_equal(s.n_sections, 2);

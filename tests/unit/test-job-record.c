@@ -42,6 +42,8 @@ static void job_release(Job *j) {
         free(j->status_text);
         free(j->name);
         free(j->run_user);
+        free(j->network);
+        free(j->host_interface);
         free(j->stop_with_caller);
         job_limits_done(&j->limits);
         free(j);
@@ -226,6 +228,34 @@ static void assert_refused(const char *extra) {
         job_release(k);
 }
 
+static void test_network(void **state) {
+        Job *j = job_sample(), *k = job_alloc();
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+
+        j->network = strdup("bridge");
+        j->address = (10u << 24) | (89u << 16) | 7;
+        j->address_prefix = 24;
+        j->host_interface = strdup("jw" ID);
+        assert_int_equal(job_record_format(j, &text, &size), 0);
+        assert_non_null(strstr(text, "NETWORK=bridge\nADDRESS=10.89.0.7/24\nHOST_INTERFACE=jw" ID "\n"));
+        assert_int_equal(job_record_parse(k, text, size), 0);
+        assert_string_equal(k->network, "bridge");
+        assert_true(k->address == j->address);
+        assert_int_equal(k->address_prefix, 24);
+        assert_string_equal(k->host_interface, "jw" ID);
+        job_release(j);
+        job_release(k);
+
+        assert_refused("NETWORK=a/b");
+        assert_refused("NETWORK=");
+        assert_refused("ADDRESS=10.89.0.7");
+        assert_refused("ADDRESS=10.89.0.7/31");
+        assert_refused("ADDRESS=0.0.0.0/24");
+        assert_refused("ADDRESS=10.89.0.07/24");
+        assert_refused("HOST_INTERFACE=this-is-too-long-for-linux");
+}
+
 static void test_hostile(void **state) {
         /* The base record itself is fine. */
         Job *k = job_alloc();
@@ -353,6 +383,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_root_and_binds),
+                cmocka_unit_test(test_network),
                 cmocka_unit_test(test_finished_drops_environment),
                 cmocka_unit_test(test_hostile),
                 cmocka_unit_test(test_file_modes),

@@ -336,6 +336,76 @@ static void test_terminal(void **state) {
 #undef BAD
 }
 
+#define A(a, b, c, d) ((uint32_t) (a) << 24 | (uint32_t) (b) << 16 | (uint32_t) (c) << 8 | (uint32_t) (d))
+
+static void test_network(void **state) {
+        char *command[] = { "true", NULL };
+        ShimNetwork net = { .bridge = "jobworker0", .host_interface = "jw0123456789ab", .address = A(10, 89, 0, 7),
+                            .prefix = 24, .gateway = A(10, 89, 0, 1), .mtu = 1500 };
+        ShimSpec in = { .id = "0123456789ab", .workdir = "/", .status_path = "/s", .command = command, .network = &net };
+        _cleanup_(shim_spec_done) ShimSpec out = {};
+        _cleanup_free_ char *buf = NULL;
+        size_t size;
+
+        assert_int_equal(shim_spec_encode(&in, &buf, &size), 0);
+        assert_non_null(memmem(buf, size, "NETWORK=jobworker0 jw0123456789ab 10.89.0.7/24 10.89.0.1 1500", 62));
+        assert_int_equal(shim_spec_decode(buf, size, &out, NULL), 0);
+        assert_non_null(out.network);
+        assert_memory_equal(out.network, &net, sizeof net);
+        shim_spec_done(&out);
+        /* Without: none. */
+        in.network = NULL;
+        free(buf);
+        buf = NULL;
+        assert_int_equal(shim_spec_encode(&in, &buf, &size), 0);
+        assert_int_equal(shim_spec_decode(buf, size, &out, NULL), 0);
+        assert_null(out.network);
+
+        /* The encoder refuses what the decoder would. */
+        ShimNetwork bad[] = { net, net, net, net, net, net };
+        bad[0].address = A(10, 89, 0, 1);     /* the gateway */
+        bad[1].address = A(10, 89, 0, 255);   /* broadcast */
+        bad[2].gateway = A(10, 90, 0, 1);     /* gateway outside */
+        bad[3].mtu = 40;
+        bad[4].prefix = 31;
+        strcpy(bad[5].bridge, "a b");
+        in.network = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_free_ char *b = NULL;
+                in.network = &bad[i];
+                assert_int_equal(shim_spec_encode(&in, &b, &size), -EINVAL);
+        }
+
+        static const char *const bad_records[] = {
+                "NETWORK=",
+                "NETWORK=jobworker0 jw0123456789ab 10.89.0.7/24 10.89.0.1",
+                "NETWORK=jobworker0 jw0123456789ab 10.89.0.7/24 10.89.0.1 1500 x",
+                "NETWORK=jobworker0  jw0123456789ab 10.89.0.7/24 10.89.0.1 1500",
+                "NETWORK=jobworker0 jw0123456789ab 10.89.0.7 10.89.0.1 1500",
+                "NETWORK=jobworker0 jw0123456789ab 10.89.0.07/24 10.89.0.1 1500",
+                "NETWORK=jobworker0 jw0123456789ab 10.89.0.7/24 10.89.0.1 01500",
+                "NETWORK=jobworker0 jw0123456789ab 10.89.0.0/24 10.89.0.1 1500",
+                "NETWORK=jobworker0 jw0123456789ab 10.89.0.7/24 10.89.1.1 1500",
+                "NETWORK=jobworker0 jw0123456789abcdef 10.89.0.7/24 10.89.0.1 1500",
+                "NETWORK=jobworker0 jw0123456789ab 10.89.0.7/24 10.89.0.1 70000",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad_records); i++) {
+                char text[512];
+                size_t n = sizeof(BASE) - 1;
+                memcpy(text, BASE, n);
+                memcpy(text + n, bad_records[i], strlen(bad_records[i]) + 1);
+                n += strlen(bad_records[i]) + 1;
+                memcpy(text + n, "ARGV=true", 10);
+                n += 10;
+                print_message("%s\n", bad_records[i]);
+                assert_int_equal(shim_spec_decode(text, n, &out, NULL), -EINVAL);
+        }
+        /* Twice is refused. */
+        static const char twice[] = BASE "NETWORK=jobworker0 jw0123456789ab 10.89.0.7/24 10.89.0.1 1500\0"
+                                    "NETWORK=jobworker0 jw0123456789ab 10.89.0.8/24 10.89.0.1 1500\0ARGV=true\0";
+        assert_int_equal(DECODE(twice, &out), -EINVAL);
+}
+
 static void test_size_limit(void **state) {
         size_t big = SHIM_SPEC_SIZE_MAX + 1;
         _cleanup_free_ char *data = calloc(1, big);
@@ -364,6 +434,7 @@ int main(void) {
                 cmocka_unit_test(test_decode_rejects),
                 cmocka_unit_test(test_root_and_binds),
                 cmocka_unit_test(test_terminal),
+                cmocka_unit_test(test_network),
                 cmocka_unit_test(test_size_limit),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

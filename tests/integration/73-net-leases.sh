@@ -1,0 +1,70 @@
+#!/bin/bash
+# Leases under /run/jobworker/leases survive a daemon SIGKILL (the address
+# stays the job's: nobody else gets it) and are freed when the job ends,
+# also when it ended while the daemon was down; a lease of a job that is
+# gone is freed at start-up. The veth goes with the job even when something
+# still holds the job's network namespace open.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib-jobs.sh"
+
+u1="$TEST_USER1" u2="$TEST_USER2"
+cleanup() {
+    for id in ${ids:-}; do jobworkerctl stop "$id" >/dev/null 2>&1 || true; done
+    [[ -n "${holder:-}" ]] && kill "$holder" 2>/dev/null || true
+    rm -f /run/jobworker/leases/bridge/10.89.0.99
+}
+trap cleanup EXIT
+lease=/run/jobworker/leases/bridge
+
+info "a lease kept across a daemon SIGKILL"
+id="$(jctl "$u1" start --network=bridge --ip=10.89.0.77 -- sleep 600)"
+ids="$id"
+wait_until 60 test "$(job_field "$u1" "$id" state)" = running || fail "job not running"
+assert_eq "$id $(id -u "$u1")" "$(cat "$lease/10.89.0.77")" "the lease"
+systemctl kill -s KILL jobworkerd.service
+# Restart=on-failure brings it back at once; the lease is there all along.
+assert_eq "$id $(id -u "$u1")" "$(cat "$lease/10.89.0.77")" "the lease across the SIGKILL"
+# The next call activates a new daemon, which finds the job and its lease.
+assert_eq running "$(job_field "$u1" "$id" state)" "the job after the restart"
+assert_eq 10.89.0.77/24 "$(job_field "$u1" "$id" address)" "the job's address after the restart"
+out="$(jctl "$u2" run --network=bridge --ip=10.89.0.77 -- true 2>&1)" && fail "a held address was given again"
+assert_contains "$out" "10.89.0.77 is already held" "the address after the restart"
+jctl "$u1" stop "$id"
+wait_until 30 test ! -e "$lease/10.89.0.77" || fail "the lease outlived its job"
+jctl "$u2" run --network=bridge --ip=10.89.0.77 -- true || fail "a freed address could not be taken again"
+
+info "a job that ends while the daemon is down"
+id="$(jctl "$u1" start --network=bridge --ip=10.89.0.78 -- sleep 5)"
+ids="$ids $id"
+wait_until 60 test "$(job_field "$u1" "$id" state)" = running || fail "job not running"
+# Away, not restarted at once as after a SIGKILL (Restart=on-failure).
+systemctl stop jobworkerd.service
+wait_until 60 unit_is_not "jobworker-$id.scope" active || fail "the job did not end"
+systemctl reset-failed jobworkerd.service 2>/dev/null || true
+assert_eq "$id $(id -u "$u1")" "$(cat "$lease/10.89.0.78")" "the lease of a job that ended while the daemon was down"
+assert_eq finished "$(job_field "$u1" "$id" state)" "the job after the restart"
+wait_until 30 test ! -e "$lease/10.89.0.78" || fail "the lease of a job that ended while we were away"
+
+info "a lease of a job that is gone is freed at start-up"
+printf 'aaaaaaaaaaaa 0\n' >"$lease/10.89.0.99"
+restart_jobworkerd
+jobworkerctl list >/dev/null
+wait_until 30 test ! -e "$lease/10.89.0.99" || fail "the lease of a job that does not exist was kept"
+
+info "the veth goes with its job, even with its namespace held open"
+id="$(jctl "$u1" start --network=bridge --ip=10.89.0.80 -- sleep 600)"
+ids="$ids $id"
+wait_until 60 test "$(job_field "$u1" "$id" state)" = running || fail "job not running"
+pid="$(shim_pid "$id")"
+# A process of root's outside the job, holding the job's network namespace.
+nsenter --net="/proc/$(pgrep -P "$pid" | head -1)/ns/net" sleep 600 &
+holder=$!
+wait_until 30 test -e "/proc/$holder/ns/net" || fail "no holder"
+ip link show "jw$id" >/dev/null || fail "no veth of the running job"
+jctl "$u1" stop "$id"
+wait_until 30 bash -c "! ip link show jw$id >/dev/null 2>&1" || fail "veth jw$id outlived its job"
+wait_until 30 test ! -e "$lease/10.89.0.80" || fail "the lease outlived its job"
+kill "$holder"
+holder=
+wait_until 30 test -z "$(host_veths)" || fail "veths left: $(host_veths)"
+assert_no_failed_job_units
