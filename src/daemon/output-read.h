@@ -14,13 +14,16 @@ typedef struct Manager Manager;
 typedef struct Job Job;
 typedef struct OutputReadCalls OutputReadCalls;
 
-/* One reply holds at most this many bytes of both streams together; a call
- * waits at most OUTPUT_READ_TIMEOUT_MAX_USEC. */
-#define OUTPUT_READ_BYTES_MAX (4U * 1024U * 1024U)
+/* One reply holds at most this many bytes of both streams together: small,
+ * because a client that never reads its socket leaves its replies queued in
+ * dbus-daemon (a 100-byte call must not pin megabytes there). A call waits
+ * at most OUTPUT_READ_TIMEOUT_MAX_USEC. */
+#define OUTPUT_READ_BYTES_MAX (256U * 1024U)
 #define OUTPUT_READ_TIMEOUT_MAX_USEC (60ULL * 1000000ULL)
-/* Calls waiting for output at once: per caller (root too) and in all. */
-#define OUTPUT_READ_WAITING_MAX_PER_USER 64U
-#define OUTPUT_READ_WAITING_MAX 512U
+/* Calls waiting for output at once: per caller (root too) and in all. Each
+ * holds a journal handle (an fd per journal file) that a rotation reopens. */
+#define OUTPUT_READ_WAITING_MAX_PER_USER 16U
+#define OUTPUT_READ_WAITING_MAX 128U
 /* A cursor passed back longer than this is not one of ours. */
 #define OUTPUT_READ_CURSOR_MAX 1024U
 
