@@ -32,6 +32,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "output-position.h"
+#include "output-entry.h"
 #include "output-read.h"
 #include "parse-util.h"
 #include "time-util.h"
@@ -42,8 +43,6 @@
 #define POLL_USEC (1 * USEC_PER_SEC)
 /* Entries one call looks at per pass. */
 #define ENTRIES_PER_PASS 1024U
-
-static const char *const stream_names[2] = { "stdout", "stderr" };
 
 typedef struct ReadCall ReadCall;
 
@@ -93,96 +92,12 @@ static ReadCall *read_call_free(ReadCall *c) {
         return NULL;
 }
 
-static int get_field(sd_journal *j, const char *field, const char **ret, size_t *ret_len) {
-        const void *data;
-        size_t len, flen = strlen(field);
-        int k = sd_journal_get_data(j, field, &data, &len);
-        if (k < 0)
-                return k;
-        if (len < flen + 1)
-                return -EBADMSG;
-        *ret = (const char *) data + flen + 1;
-        *ret_len = len - flen - 1;
-        return 0;
-}
-
-static bool field_equals(sd_journal *j, const char *field, const char *value) {
-        const char *v;
-        size_t n;
-        return get_field(j, field, &v, &n) >= 0 && n == strlen(value) && memcmp(v, value, n) == 0;
-}
-
-static bool field_equals_format(sd_journal *j, const char *field, const char *format, ...) _printf_(3, 4);
-static bool field_equals_format(sd_journal *j, const char *field, const char *format, ...) {
-        _cleanup_free_ char *value = NULL;
-        va_list ap;
-
-        va_start(ap, format);
-        int k = vasprintf(&value, format, ap);
-        va_end(ap);
-        return k >= 0 && field_equals(j, field, value);
-}
-
-static int field_u64(sd_journal *j, const char *field, uint64_t *ret) {
-        const char *v;
-        size_t n;
-        char buf[32];
-
-        if (get_field(j, field, &v, &n) < 0 || n == 0 || n >= sizeof buf)
-                return -EBADMSG;
-        memcpy(buf, v, n);
-        buf[n] = '\0';
-        return parse_uint64(buf, ret) < 0 ? -EBADMSG : 0;
-}
-
-/* The trust rules of job-output.h: chunks and the end marker from the
- * job's shim, the finish record from jobworkerd. */
-static bool entry_from_shim(ReadCall *c) {
-        if (!field_equals(c->journal, "_UID", "0"))
-                return false;
-        if (c->shim_pid > 0)
-                return field_equals_format(c->journal, "_PID", "%d", (int) c->shim_pid);
-        return field_equals_format(c->journal, "_SYSTEMD_UNIT", JOBWORKER_UNIT_PREFIX "%s" JOBWORKER_UNIT_SUFFIX,
-                                   c->job_id);
-}
-
-static bool entry_from_daemon(ReadCall *c) {
-        return field_equals(c->journal, "_UID", "0") &&
-               (field_equals(c->journal, "_SYSTEMD_UNIT", JOBWORKERD_UNIT) ||
-                field_equals_format(c->journal, "_PID", "%d", (int) getpid()));
-}
-
-static int add_match(sd_journal *j, const char *field, const char *value) {
-        _cleanup_free_ char *match = NULL;
-
-        if (asprintf(&match, "%s=%s", field, value) < 0)
-                return -ENOMEM;
-        return sd_journal_add_match(j, match, 0);
-}
-
 /* Opens the call's journal at its cursor (the entry after it comes next),
  * or at the head. -EINVAL: the cursor is not a journal cursor. */
 static int call_open_journal(ReadCall *c) {
-        int k;
-
         sd_journal_close(c->journal);
         c->journal = NULL;
-        k = sd_journal_open(&c->journal, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
-        if (k < 0)
-                return log_error_errno(k, "Failed to open the journal: %m");
-        if ((k = add_match(c->journal, JOB_FIELD_ID, c->job_id)) < 0 ||
-            (k = add_match(c->journal, "_UID", "0")) < 0)
-                return k;
-        if (!c->cursor)
-                return sd_journal_seek_head(c->journal);
-        k = sd_journal_seek_cursor(c->journal, c->cursor);
-        if (k < 0)
-                return k;
-        /* Onto the cursor's entry, if it is there: the next step leaves it. */
-        k = sd_journal_next(c->journal);
-        if (k > 0 && sd_journal_test_cursor(c->journal, c->cursor) <= 0)
-                (void) sd_journal_previous(c->journal);
-        return 0;
+        return output_journal_open(c->job_id, c->cursor, &c->journal);
 }
 
 static void call_remember_cursor(ReadCall *c) {
@@ -243,32 +158,25 @@ static int call_read(ReadCall *c, ReadResult *r) {
                         r->end = job_output_over(m, c->job_id);
                         return 0;
                 }
-                /* The end of the job's output (see output.c). */
-                if ((field_equals(c->journal, "MESSAGE_ID", JOB_OUTPUT_END_MESSAGE_ID) && entry_from_shim(c)) ||
-                    (field_equals(c->journal, "MESSAGE_ID", JOB_FINISHED_MESSAGE_ID) && entry_from_daemon(c))) {
+                OutputEntry e = output_entry_read(c->journal, c->job_id, c->shim_pid);
+                if (e.kind == OUTPUT_ENTRY_END) {
                         call_remember_cursor(c);
                         r->end = true;
                         return 0;
                 }
-
-                const char *data;
-                size_t len;
-                uint64_t offset;
-                int stream = field_equals(c->journal, JOB_FIELD_STREAM, "stdout") ? 0 :
-                             field_equals(c->journal, JOB_FIELD_STREAM, "stderr") ? 1 : -1;
-                if (stream < 0 || !entry_from_shim(c) || get_field(c->journal, "MESSAGE", &data, &len) < 0 ||
-                    field_u64(c->journal, JOB_FIELD_OFFSET, &offset) < 0 || len > UINT64_MAX - offset) {
+                if (e.kind != OUTPUT_ENTRY_CHUNK) {
                         call_remember_cursor(c);
                         continue;
                 }
-                OutputTake t = output_take(c->position[stream], offset, len, room);
+                int stream = e.stream;
+                OutputTake t = output_take(c->position[stream], e.offset, e.len, room);
                 if (t.gap > 0)
                         /* Debug only: the caller picks the offsets and the cursor, and a
                          * warning per call would let it flood our log past journald's
                          * rate limit, which would drop the records others rely on. */
                         log_debug("Job %s lost %" PRIu64 " bytes of %s in the journal (vacuumed or dropped).",
-                                    c->job_id, t.gap, stream_names[stream]);
-                k = append_bytes(r, stream, data + t.skip, t.length);
+                                    c->job_id, t.gap, output_stream_names[stream]);
+                k = append_bytes(r, stream, e.data + t.skip, t.length);
                 if (k < 0)
                         return k;
                 room -= t.length;

@@ -42,6 +42,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "output.h"
+#include "output-entry.h"
 #include "output-position.h"
 #include "parse-util.h"
 
@@ -50,8 +51,6 @@
 #define FINISHED_GRACE_USEC (3 * USEC_PER_SEC)
 #define POLL_USEC (1 * USEC_PER_SEC)
 #define PIPE_SIZE (1024 * 1024)
-
-static const char *const stream_names[2] = { "stdout", "stderr" };
 
 typedef struct OutputFeed OutputFeed;
 
@@ -170,168 +169,20 @@ static void reader_free(OutputReader *r) {
         }
 }
 
-static int add_match(sd_journal *j, const char *format, ...) _printf_(2, 3);
-static int add_match(sd_journal *j, const char *format, ...) {
-        _cleanup_free_ char *match = NULL;
-        va_list ap;
-
-        va_start(ap, format);
-        int k = vasprintf(&match, format, ap);
-        va_end(ap);
-        if (k < 0)
-                return -ENOMEM;
-        return sd_journal_add_match(j, match, 0);
-}
-
-/* A handle on the job's entries, standing right after the entry of cursor
- * (or before the first one, cursor NULL). The one way every reader and
- * feed opens the journal.
- *
- * Only the job's entries sent by root: the journal filters out what other
- * users sent with the job's id. Which root process sent one is checked per
- * entry (entry_from_shim(), entry_from_daemon()): one AND of two fields keeps
- * the lookups cheap, with hundreds of handles open. *shim_pid is updated:
- * the shim's pid becomes known once it is forked. */
+/* The job's journal handle (output-entry.h); *shim_pid is updated: the
+ * shim's pid becomes known once it is forked. */
 static int journal_open_job(Manager *manager, const char *job_id, pid_t *shim_pid, const char *cursor,
                             sd_journal **ret) {
-        sd_journal *j = NULL;
-        int k;
-
         Job *job = manager_find_job(manager, job_id);
         if (job && job->shim_pid > 0)
                 *shim_pid = job->shim_pid;
-
-        /* Job output and our finish records are written by uid 0, so they
-         * are in the system journal files. */
-        k = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
-        if (k < 0)
-                return log_error_errno(k, "Failed to open the journal: %m");
-        if ((k = add_match(j, JOB_FIELD_ID "=%s", job_id)) < 0 ||
-            (k = add_match(j, "_UID=0")) < 0)
-                goto fail;
-        if (cursor) {
-                k = sd_journal_seek_cursor(j, cursor);
-                if (k < 0)
-                        goto fail;
-                /* Step onto the entry of the cursor; the next step leaves it. */
-                k = sd_journal_next(j);
-                if (k > 0 && sd_journal_test_cursor(j, cursor) <= 0)
-                        (void) sd_journal_previous(j);
-        } else {
-                k = sd_journal_seek_head(j);
-                if (k < 0)
-                        goto fail;
-        }
-        *ret = j;
-        return 0;
-
-fail:
-        sd_journal_close(j);
-        return k;
+        return output_journal_open(job_id, cursor, ret);
 }
 
 static int reader_open_journal(OutputReader *r) {
         sd_journal_close(r->journal);
         r->journal = NULL;
         return journal_open_job(r->manager, r->job_id, &r->shim_pid, r->cursor, &r->journal);
-}
-
-static int get_field(sd_journal *j, const char *field, const char **ret, size_t *ret_len) {
-        const void *data;
-        size_t len, flen = strlen(field);
-        int k = sd_journal_get_data(j, field, &data, &len);
-        if (k < 0)
-                return k;
-        if (len < flen + 1)
-                return -EBADMSG;
-        *ret = (const char *) data + flen + 1;
-        *ret_len = len - flen - 1;
-        return 0;
-}
-
-static bool field_equals(sd_journal *j, const char *field, const char *value) {
-        const char *v;
-        size_t n;
-        return get_field(j, field, &v, &n) >= 0 && n == strlen(value) && memcmp(v, value, n) == 0;
-}
-
-static bool field_equals_format(sd_journal *j, const char *field, const char *format, ...) _printf_(3, 4);
-static bool field_equals_format(sd_journal *j, const char *field, const char *format, ...) {
-        _cleanup_free_ char *value = NULL;
-        va_list ap;
-
-        va_start(ap, format);
-        int k = vasprintf(&value, format, ap);
-        va_end(ap);
-        return k >= 0 && field_equals(j, field, value);
-}
-
-/* Strict: digits only (no sign, no blanks, no -1), and no overflow. */
-static int field_u64(sd_journal *j, const char *field, uint64_t *ret) {
-        const char *v;
-        size_t n;
-        char buf[32];
-        if (get_field(j, field, &v, &n) < 0 || n == 0 || n >= sizeof buf)
-                return -EBADMSG;
-        memcpy(buf, v, n);
-        buf[n] = '\0';
-        return parse_uint64(buf, ret) < 0 ? -EBADMSG : 0;
-}
-
-static bool entry_from_shim(sd_journal *j, const char *job_id, pid_t shim_pid) {
-        if (!field_equals(j, "_UID", "0"))
-                return false;
-        if (shim_pid > 0)
-                return field_equals_format(j, "_PID", "%d", (int) shim_pid);
-        /* A record from before shim pids were kept: the job's scope, where
-         * only root's own jobs also run as uid 0. */
-        return field_equals_format(j, "_SYSTEMD_UNIT", JOBWORKER_UNIT_PREFIX "%s" JOBWORKER_UNIT_SUFFIX, job_id);
-}
-
-static bool entry_from_daemon(sd_journal *j) {
-        return field_equals(j, "_UID", "0") &&
-               (field_equals(j, "_SYSTEMD_UNIT", JOBWORKERD_UNIT) ||
-                field_equals_format(j, "_PID", "%d", (int) getpid()));
-}
-
-/* What the entry a handle stands on means to the job's readers. */
-typedef struct Entry {
-        enum { ENTRY_OTHER, ENTRY_CHUNK, ENTRY_END } kind;
-        int stream;                /* ENTRY_CHUNK: its stream, its bytes and their offset */
-        const char *data;
-        size_t len;
-        uint64_t offset;
-} Entry;
-
-static Entry entry_read(sd_journal *j, const char *job_id, pid_t shim_pid) {
-        Entry e = { .kind = ENTRY_OTHER };
-
-        /* The end of the job's output: the shim's end marker, or our own
-         * record that the job finished (the shim may have died). Nothing
-         * after it is the job's, whoever reads: a later entry with the
-         * shim's pid is from another process that got the pid once the shim
-         * was gone. */
-        if ((field_equals(j, "MESSAGE_ID", JOB_OUTPUT_END_MESSAGE_ID) && entry_from_shim(j, job_id, shim_pid)) ||
-            (field_equals(j, "MESSAGE_ID", JOB_FINISHED_MESSAGE_ID) && entry_from_daemon(j))) {
-                e.kind = ENTRY_END;
-                return e;
-        }
-
-        /* A chunk of a stream from the shim: its bytes and offset.
-         * offset + len must not wrap, or the stream position would. */
-        if (field_equals(j, JOB_FIELD_STREAM, stream_names[0]))
-                e.stream = 0;
-        else if (field_equals(j, JOB_FIELD_STREAM, stream_names[1]))
-                e.stream = 1;
-        else
-                return e;
-        if (!entry_from_shim(j, job_id, shim_pid) ||
-            get_field(j, "MESSAGE", &e.data, &e.len) < 0 ||
-            field_u64(j, JOB_FIELD_OFFSET, &e.offset) < 0 ||
-            e.len > UINT64_MAX - e.offset)
-                return e;
-        e.kind = ENTRY_CHUNK;
-        return e;
 }
 
 /* Stores the cursor of the entry j stands on in *cursor; a failure (out of
@@ -391,8 +242,8 @@ typedef enum Delivery {
 /* The one way a chunk reaches a client, from its own handle or from a
  * feed. Returns a Delivery, or < 0 when the reader is finished with (its
  * client left: the caller frees it). */
-static int reader_deliver(OutputReader *r, const Entry *e) {
-        assert(e->kind == ENTRY_CHUNK && e->stream == r->stream && !r->pending);
+static int reader_deliver(OutputReader *r, const OutputEntry *e) {
+        assert(e->kind == OUTPUT_ENTRY_CHUNK && e->stream == r->stream && !r->pending);
 
         if (r->position_unknown) {
                 r->position = e->offset;
@@ -404,7 +255,7 @@ static int reader_deliver(OutputReader *r, const Entry *e) {
         OutputSlice slice = output_slice(r->position, e->offset, e->len);
         if (slice.gap > 0)
                 log_warning("Job %s lost %" PRIu64 " bytes of %s in the journal (vacuumed or dropped).",
-                            r->job_id, slice.gap, stream_names[r->stream]);
+                            r->job_id, slice.gap, output_stream_names[r->stream]);
         r->position = slice.position;
         if (slice.length == 0)
                 return DELIVERED;
@@ -538,12 +389,12 @@ static void feed_pump(OutputFeed *f) {
                 }
                 remember_cursor(f->journal, &f->cursor, &f->cursor_lost);
 
-                Entry e = entry_read(f->journal, f->job_id, f->shim_pid);
-                if (e.kind == ENTRY_END) {
+                OutputEntry e = output_entry_read(f->journal, f->job_id, f->shim_pid);
+                if (e.kind == OUTPUT_ENTRY_END) {
                         feed_end(f);
                         break;
                 }
-                if (e.kind != ENTRY_CHUNK)
+                if (e.kind != OUTPUT_ENTRY_CHUNK)
                         continue;
                 for (OutputReader *r = f->members, *next; r; r = next) {
                         next = r->feed_next;
@@ -630,12 +481,12 @@ static void reader_pump(OutputReader *r) {
                 }
 
                 reader_remember_cursor(r);
-                Entry e = entry_read(r->journal, r->job_id, r->shim_pid);
-                if (e.kind == ENTRY_END) {
+                OutputEntry e = output_entry_read(r->journal, r->job_id, r->shim_pid);
+                if (e.kind == OUTPUT_ENTRY_END) {
                         reader_free(r);
                         return;
                 }
-                if (e.kind != ENTRY_CHUNK || e.stream != r->stream)
+                if (e.kind != OUTPUT_ENTRY_CHUNK || e.stream != r->stream)
                         continue;
                 k = reader_deliver(r, &e);
                 if (k < 0) {
