@@ -8,7 +8,7 @@ set -euo pipefail
 here="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
 build="${1:-build}"
 vars=""
-for v in N WARMUP CONC REPS READERS FINISHED FOLLOW_LINES; do
+for v in N WARMUP CONC REPS READERS FINISHED FOLLOW_LINES ONLY; do
     if [[ -n "${!v:-}" ]]; then vars+="$v=$(printf %q "${!v}") "; fi
 done
 # Each script is bounded in the guest; the VM as a whole by --timeout.
