@@ -16,6 +16,16 @@ cleanup() {
 trap cleanup EXIT
 lease=/run/jobworker/leases/bridge
 
+# init_of SHIM: the job's init, the shim's child that is pid 1 of the job's
+# PID namespace (the shim forks short-lived helpers too).
+init_of() {
+    local c
+    for c in $(pgrep -P "$1"); do
+        [[ "$(awk '/^NSpid:/ {print $NF}' "/proc/$c/status" 2>/dev/null)" == 1 ]] && { echo "$c"; return 0; }
+    done
+    return 1
+}
+
 info "a lease kept across a daemon SIGKILL"
 id="$(jctl "$u1" start --network=bridge --ip=10.89.0.77 -- sleep 600)"
 ids="$id"
@@ -56,8 +66,9 @@ id="$(jctl "$u1" start --network=bridge --ip=10.89.0.80 -- sleep 600)"
 ids="$ids $id"
 wait_until 60 test "$(job_field "$u1" "$id" state)" = running || fail "job not running"
 pid="$(shim_pid "$id")"
+init="$(init_of "$pid")" || fail "no init among the children of shim $pid"
 # A process of root's outside the job, holding the job's network namespace.
-nsenter --net="/proc/$(pgrep -P "$pid" | head -1)/ns/net" sleep 600 &
+nsenter --net="/proc/$init/ns/net" sleep 600 &
 holder=$!
 wait_until 30 test -e "/proc/$holder/ns/net" || fail "no holder"
 ip link show "jw$id" >/dev/null || fail "no veth of the running job"
