@@ -76,6 +76,8 @@ static const struct {
         { "FinishTimestamp",        "t",   PROPERTY_UINT64,      offsetof(JobInfo, finish_timestamp) },
         { "CPUUsageNSec",           "t",   PROPERTY_UINT64,      offsetof(JobInfo, cpu_usage_nsec) },
         { "MemoryPeak",             "t",   PROPERTY_UINT64,      offsetof(JobInfo, memory_peak) },
+        { "StdoutBytes",            "t",   PROPERTY_UINT64,      offsetof(JobInfo, stdout_bytes) },
+        { "StderrBytes",            "t",   PROPERTY_UINT64,      offsetof(JobInfo, stderr_bytes) },
         { "WorkingDirectory",       "ay",  PROPERTY_BYTES,       offsetof(JobInfo, working_directory) },
         { "CPUQuotaPerSecUSec",     "t",   PROPERTY_UINT64,      offsetof(JobInfo, cpu_quota_per_sec_usec) },
         { "MemoryMax",              "t",   PROPERTY_UINT64,      offsetof(JobInfo, memory_max) },

@@ -40,6 +40,7 @@ typedef struct JobInfo {
         int start_errno;        /* 0 unless start-failed with a known errno */
         uint64_t start_timestamp, finish_timestamp;  /* CLOCK_REALTIME µs, 0 = not yet */
         uint64_t cpu_usage_nsec, memory_peak;        /* UINT64_MAX = unknown */
+        uint64_t stdout_bytes, stderr_bytes;         /* all output, once finished; UINT64_MAX = unknown */
 
         /* Limits in force; UINT64_MAX = no limit. */
         uint64_t cpu_quota_per_sec_usec;
@@ -67,6 +68,8 @@ typedef struct JobInfo {
                 .exit_code = -1,                                \
                 .cpu_usage_nsec = UINT64_MAX,                   \
                 .memory_peak = UINT64_MAX,                      \
+                .stdout_bytes = UINT64_MAX,                     \
+                .stderr_bytes = UINT64_MAX,                     \
                 .cpu_quota_per_sec_usec = UINT64_MAX,           \
                 .memory_max = UINT64_MAX,                       \
                 .memory_swap_max = UINT64_MAX,                  \

@@ -21,13 +21,17 @@
  * read after it (same connection, same daemon) is "finished": a job that
  * has finished writes nothing more, and a Follow round from our offsets
  * found nothing left, so we hold every byte. Any round that delivered bytes
- * is followed by another one (usually empty: one cheap extra call). A round
- * that delivered nothing while the job still runs is retried after a pause,
- * so a daemon that keeps answering EOF early cannot make us spin. */
+ * is followed by another one (usually empty: one cheap extra call), unless
+ * the job has finished and says how many bytes each stream holds, and our
+ * offsets have reached them all: nothing can be left. A round that
+ * delivered nothing while the job still runs is retried after a pause, so a
+ * daemon that keeps answering EOF early cannot make us spin. */
 OutputNext output_round_next(const OutputRound *round) {
         if (!round->same_daemon)
                 return OUTPUT_NEXT_AGAIN;
         if (!round->follow)
+                return OUTPUT_NEXT_DONE;
+        if (round->finished && round->complete)
                 return OUTPUT_NEXT_DONE;
         if (round->bytes > 0)
                 return OUTPUT_NEXT_AGAIN;

@@ -4,7 +4,7 @@
  * A round: GetOutput(Follow, StdoutOffset, StderrOffset) hands us two pipes;
  * we copy both (poll, read, write out, partial writes and EAGAIN on our side
  * included) until both reached EOF and everything read was written. Then we
- * read the job's State on the same connection and decide with
+ * read the job's properties (GetAll) on the same connection and decide with
  * output_round_next() (the resume rule, in output-rule.c) whether to stop
  * or to run another round from the byte offsets reached so far. Offsets
  * count what we read and wrote out, per stream, over all rounds; a round
@@ -63,6 +63,8 @@ struct OutputStreamer {
         char *id, *path;
         OutputFlags flags;
         output_done_t done;
+        output_info_t info_read;
+        JobInfo *info;                  /* the caller's, filled from each round's GetAll */
         void *userdata;
 
         Stream streams[2];
@@ -221,7 +223,8 @@ static int on_stream_io(sd_event_source *source, int fd, uint32_t revents, void 
 static int on_state_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         OutputStreamer *s = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(m);
-        const char *state = NULL, *sender;
+        JobInfo info = JOB_INFO_INIT;
+        const char *sender;
         OutputRound round = {
                 .follow = s->flags & OUTPUT_FOLLOW,
                 .bytes = s->streams[0].round + s->streams[1].round,
@@ -232,15 +235,31 @@ static int on_state_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                 streamer_fail(s, "read the state of", e, -EIO);
                 return 0;
         }
-        if (!e && sd_bus_message_read(m, "v", "s", &state) >= 0) {
+        if (!e && job_info_parse(m, &info) >= 0 && info.state) {
                 sender = sd_bus_message_get_sender(m);
-                round.finished = strcmp(state, "finished") == 0;
+                round.finished = strcmp(info.state, "finished") == 0;
+                const uint64_t totals[2] = { info.stdout_bytes, info.stderr_bytes };
+                round.complete = true;
+                for (unsigned i = 0; i < 2; i++)
+                        if (s->streams[i].wanted &&
+                            (totals[i] == UINT64_MAX || s->streams[i].total != totals[i]))
+                                round.complete = false;
                 /* Unique names are never reused on a bus: the same name means
                  * the same process, alive after the EOFs. No names at all
                  * (a direct connection) cannot tell us anything: trust it. */
                 round.same_daemon = (!sender && !s->daemon) ||
                         (sender && s->daemon && strcmp(sender, s->daemon) == 0);
+                /* Read after the round's EOFs, so as fresh as any: the caller
+                 * waiting for the job takes it instead of asking again. */
+                if (s->info) {
+                        job_info_done(s->info);
+                        *s->info = info;
+                        info = (JobInfo) JOB_INFO_INIT;
+                        if (s->info_read)
+                                s->info_read(s, s->userdata);  /* must not free s */
+                }
         }
+        job_info_done(&info);
         /* else: no answer from the daemon that served the round, so it may
          * have vanished during it: same_daemon stays false, redo. */
 
@@ -265,7 +284,8 @@ static int on_state_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
 }
 
 /* Called after every pump: once both wanted streams reached EOF and all was
- * written out, read State on the same connection to judge the round. */
+ * written out, read the job's properties (State judges the round) on the
+ * same connection. */
 static void streamer_check_round(OutputStreamer *s) {
         int r;
 
@@ -280,8 +300,8 @@ static void streamer_check_round(OutputStreamer *s) {
         r = streamer_get_bus(s);
         if (r >= 0)
                 r = sd_bus_call_method_async(s->bus, &s->call_slot, JOBWORKER_BUS_NAME, s->path,
-                                     "org.freedesktop.DBus.Properties", "Get", on_state_reply, s,
-                                     "ss", JOBWORKER_JOB_INTERFACE, "State");
+                                     "org.freedesktop.DBus.Properties", "GetAll", on_state_reply, s,
+                                     "s", JOBWORKER_JOB_INTERFACE);
         if (r < 0) {
                 /* Connection gone: the round cannot be judged, redo it. */
                 streamer_close_round(s);
@@ -545,7 +565,9 @@ int output_streamer_new(sd_event *event, CtlContext *c, const char *id, const ch
                 r = -ENOMEM;
                 goto fail;
         }
-        r = sd_event_add_time(event, &s->timer, CLOCK_MONOTONIC, 0, 0, on_timer, s);
+        /* Accuracy 1 µs: sd-event's default (0) lets a timer slip by up to
+         * 250 ms to coalesce wake-ups, and this one starts the next round. */
+        r = sd_event_add_time(event, &s->timer, CLOCK_MONOTONIC, 0, 1, on_timer, s);
         if (r < 0)
                 goto fail;
         r = sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
@@ -557,6 +579,11 @@ int output_streamer_new(sd_event *event, CtlContext *c, const char *id, const ch
 fail:
         output_streamer_free(s);
         return r;
+}
+
+void output_streamer_share_info(OutputStreamer *s, JobInfo *info, output_info_t info_read) {
+        s->info = info;
+        s->info_read = info_read;
 }
 
 OutputStreamer *output_streamer_free(OutputStreamer *s) {

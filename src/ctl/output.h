@@ -26,6 +26,9 @@ typedef struct OutputRound {
         bool same_daemon;       /* the State reply came from the very daemon
                                  * (unique bus name) that answered GetOutput */
         bool finished;          /* that State was "finished" */
+        bool complete;          /* and the job's StdoutBytes/StderrBytes are
+                                 * known and equal to our offsets in every
+                                 * stream we read: we hold all of it */
 } OutputRound;
 
 typedef enum OutputNext {
@@ -59,6 +62,15 @@ typedef void (*output_done_t)(OutputStreamer *s, int result, void *userdata);
  * SIGPIPE at its default a closed stdout simply ends the process, like cat. */
 int output_streamer_new(sd_event *event, CtlContext *c, const char *id, const char *path,
                         OutputFlags flags, output_done_t done, void *userdata, OutputStreamer **ret);
+
+/* Each round ends with a GetAll of the job (its State decides whether
+ * another round follows); with this, the properties go to *info (replacing
+ * what it held) and info_read runs (with the streamer's userdata; it must
+ * not free the streamer). A caller that waits for the job to end thus
+ * learns how it ended without asking again. */
+struct JobInfo;
+typedef void (*output_info_t)(OutputStreamer *s, void *userdata);
+void output_streamer_share_info(OutputStreamer *s, struct JobInfo *info, output_info_t info_read);
 
 /* The caller is about to replace c->bus: the streamer lets go of it (a
  * call under way on it is made again) and goes on with its own connection. */

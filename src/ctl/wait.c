@@ -27,6 +27,9 @@ typedef struct Waiter {
         JobInfo *info;
 
         sd_bus_slot *properties_slot, *owner_slot, *disconnected_slot, *stop_slot;
+        sd_bus_slot *check_slot;        /* our GetAll on its way */
+        bool check_again;               /* asked to check while one was on its way */
+        bool check_retried;             /* this check met an exiting daemon once */
         sd_event_source *timer;
         sd_event_source *signal_sources[2];
 
@@ -61,6 +64,8 @@ static void waiter_drop_slots(Waiter *w) {
         w->owner_slot = sd_bus_slot_unref(w->owner_slot);
         w->disconnected_slot = sd_bus_slot_unref(w->disconnected_slot);
         w->stop_slot = sd_bus_slot_unref(w->stop_slot);
+        w->check_slot = sd_bus_slot_unref(w->check_slot);
+        w->check_again = false;
 }
 
 static void waiter_job_done(Waiter *w) {
@@ -88,42 +93,99 @@ static bool errno_is_disconnect(int r) {
         return r == ECONNRESET || r == ENOTCONN || r == EPIPE || r == ESHUTDOWN;
 }
 
-/* Reads the job's properties; done when it is finished. */
-static void waiter_check(Waiter *w) {
-        sd_bus_error error = SD_BUS_ERROR_NULL;
+/* The streamer reads the job's properties at the end of each of its
+ * rounds, after the EOFs: while it streams, its reads tell us when the job
+ * has finished (on_info_read()), and ours would only repeat them. */
+static bool waiter_streaming(const Waiter *w) {
+        return w->streamer && !w->output_done;
+}
+
+static void waiter_took_info(Waiter *w) {
+        if (w->lost_reported) {
+                fprintf(stderr, "In contact with jobworkerd again (job %s).\n", w->id);
+                w->lost_reported = false;
+        }
+        if (job_info_is_finished(w->info))
+                waiter_job_done(w);
+}
+
+static void waiter_check(Waiter *w);
+
+static int on_check_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Waiter *w = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+        JobInfo info = JOB_INFO_INIT;
         int r;
 
-        if (w->job_done)
-                return;  /* only the output is still coming */
-        r = job_info_get(w->ctl->bus, w->path, w->info, &error);
-        if (r >= 0) {
-                if (w->lost_reported) {
-                        fprintf(stderr, "In contact with jobworkerd again (job %s).\n", w->id);
-                        w->lost_reported = false;
+        w->check_slot = sd_bus_slot_unref(w->check_slot);
+        if (!e) {
+                w->check_retried = false;
+                r = job_info_parse(m, &info);
+                if (r < 0) {
+                        job_info_done(&info);
+                        fprintf(stderr, "Failed to read the properties of job %s: %s\n", w->id, strerror(-r));
+                        waiter_finish(w, r);
+                        return 0;
                 }
-                if (job_info_is_finished(w->info))
-                        waiter_job_done(w);
-                sd_bus_error_free(&error);
-                return;
-        }
-
-        if (sd_bus_error_is_set(&error) && ctl_bus_error_is_permanent(&error)) {
+                job_info_done(w->info);
+                *w->info = info;
+                waiter_took_info(w);
+        } else if (ctl_bus_error_is_permanent(e)) {
                 char what[128];
                 snprintf(what, sizeof what, "Failed to wait for job %s", w->id);
-                ctl_report_bus_error(what, &error, r);
-                waiter_finish(w, r);
-        } else if (!sd_bus_is_open(w->ctl->bus) || errno_is_disconnect(r))
+                ctl_report_bus_error(what, e, -EIO);
+                waiter_finish(w, -EIO);
+                return 0;
+        } else if (sd_bus_error_has_name(e, JOBWORKER_ERROR_SHUTTING_DOWN) && !w->check_retried) {
+                /* An exiting daemon refuses what needs a new polkit
+                 * question; the next instance answers. */
+                w->check_retried = true;
+                w->check_again = true;
+        } else if (!sd_bus_is_open(w->ctl->bus) || errno_is_disconnect(-sd_bus_message_get_errno(m))) {
                 waiter_connection_lost(w);
-        else {
+                return 0;
+        } else {
                 /* The daemon is restarting, or activation failed for now. */
                 if (!w->lost_reported) {
                         fprintf(stderr, "Could not reach jobworkerd (%s), retrying to wait for job %s...\n",
-                                sd_bus_error_is_set(&error) ? error.message : strerror(-r), w->id);
+                                e->message ?: e->name, w->id);
                         w->lost_reported = true;
                 }
+                w->check_again = false;
                 waiter_arm_timer(w, RETRY_USEC);
+                return 0;
         }
-        sd_bus_error_free(&error);
+        if (w->check_again) {
+                w->check_again = false;
+                waiter_check(w);
+        }
+        return 0;
+}
+
+/* Reads the job's properties (GetAll, answered in on_check_reply()); done
+ * when it is finished. One read at a time: a wish for another while one is
+ * on its way is served by a second read after it, so nothing that changed
+ * meanwhile is missed. */
+static void waiter_check(Waiter *w) {
+        int r;
+
+        if (w->job_done || !w->connected)
+                return;  /* only the output is still coming, or reconnecting */
+        if (w->check_slot) {
+                w->check_again = true;
+                return;
+        }
+        r = sd_bus_call_method_async(w->ctl->bus, &w->check_slot, JOBWORKER_BUS_NAME, w->path,
+                                     "org.freedesktop.DBus.Properties", "GetAll", on_check_reply, w, "s",
+                                     JOBWORKER_JOB_INTERFACE);
+        if (r < 0) {
+                if (errno_is_disconnect(r) || !sd_bus_is_open(w->ctl->bus))
+                        waiter_connection_lost(w);
+                else {
+                        fprintf(stderr, "Failed to ask for the state of job %s: %s\n", w->id, strerror(-r));
+                        waiter_finish(w, r);
+                }
+        }
 }
 
 static int on_stop_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
@@ -163,7 +225,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
         int r;
 
         r = sd_bus_message_read_basic(m, 's', &interface);
-        if (r < 0 || strcmp(interface, JOBWORKER_JOB_INTERFACE) != 0)
+        if (r < 0 || strcmp(interface, JOBWORKER_JOB_INTERFACE) != 0 || waiter_streaming(w))
                 return 0;
 
         /* Only a State change can end the wait: look for it, changed or
@@ -214,8 +276,9 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
 
         /* jobworkerd went away or came back: a new instance will not announce
          * that our job ended while no instance ran, so ask (this also starts
-         * it again by activation). */
-        waiter_check(w);
+         * it again by activation). A streamer asks again on its own. */
+        if (!waiter_streaming(w))
+                waiter_check(w);
         return 0;
 }
 
@@ -224,7 +287,25 @@ static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         return 0;
 }
 
-/* Subscribe first, then read the state once: no change can slip between. */
+static int on_match_installed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Waiter *w = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        if (!e)
+                return 0;
+        if (!sd_bus_is_open(w->ctl->bus) || errno_is_disconnect(-sd_bus_message_get_errno(m)))
+                waiter_connection_lost(w);
+        else {
+                fprintf(stderr, "Failed to subscribe to changes of job %s: %s\n", w->id, e->message ?: e->name);
+                waiter_finish(w, -EIO);
+        }
+        return 0;
+}
+
+/* Subscribe first, then read the state once: no change can slip between.
+ * The AddMatch calls are not waited for: the bus handles a connection's
+ * messages in order, so they are in force before it passes on our read,
+ * and any change after the read reaches us. */
 static void waiter_subscribe(Waiter *w) {
         sd_bus *bus = w->ctl->bus;
         int r;
@@ -232,15 +313,15 @@ static void waiter_subscribe(Waiter *w) {
         r = sd_bus_match_signal(bus, &w->disconnected_slot, "org.freedesktop.DBus.Local", NULL,
                                 "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, w);
         if (r >= 0)
-                r = sd_bus_match_signal(bus, &w->properties_slot, JOBWORKER_BUS_NAME, w->path,
-                                        "org.freedesktop.DBus.Properties", "PropertiesChanged",
-                                        on_properties_changed, w);
+                r = sd_bus_match_signal_async(bus, &w->properties_slot, JOBWORKER_BUS_NAME, w->path,
+                                              "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                                              on_properties_changed, on_match_installed, w);
         if (r >= 0)
-                r = sd_bus_add_match(bus, &w->owner_slot,
-                                     "type='signal',sender='org.freedesktop.DBus',"
-                                     "path='/org/freedesktop/DBus',interface='org.freedesktop.DBus',"
-                                     "member='NameOwnerChanged',arg0='" JOBWORKER_BUS_NAME "'",
-                                     on_name_owner_changed, w);
+                r = sd_bus_add_match_async(bus, &w->owner_slot,
+                                           "type='signal',sender='org.freedesktop.DBus',"
+                                           "path='/org/freedesktop/DBus',interface='org.freedesktop.DBus',"
+                                           "member='NameOwnerChanged',arg0='" JOBWORKER_BUS_NAME "'",
+                                           on_name_owner_changed, on_match_installed, w);
         if (r < 0) {
                 if (errno_is_disconnect(r) || !sd_bus_is_open(bus)) {
                         w->connected = true;  /* so that the loss is handled once */
@@ -254,7 +335,8 @@ static void waiter_subscribe(Waiter *w) {
 
         w->connected = true;
         waiter_send_stop(w);
-        waiter_check(w);
+        if (!waiter_streaming(w))
+                waiter_check(w);
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -300,6 +382,10 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
+static void on_info_read(OutputStreamer *s, void *userdata) {
+        waiter_took_info(userdata);
+}
+
 static void on_output_done(OutputStreamer *s, int result, void *userdata) {
         Waiter *w = userdata;
 
@@ -312,9 +398,12 @@ static void on_output_done(OutputStreamer *s, int result, void *userdata) {
                 w->stop_requested = true;
                 waiter_send_stop(w);
         }
-        /* Other failures were printed; the job's status still counts. */
+        /* Other failures were printed; the job's status still counts, and
+         * we now watch for it ourselves. */
         if (w->job_done)
                 waiter_finish(w, 0);
+        else
+                waiter_check(w);
 }
 
 int job_wait_block_signals(void) {
@@ -372,6 +461,7 @@ int job_wait(CtlContext *c, const char *id, const char *path, JobWaitFlags flags
                                         on_output_done, &w, &w.streamer);
                 if (r < 0)
                         goto fail;
+                output_streamer_share_info(w.streamer, info, on_info_read);
         }
 
         waiter_subscribe(&w);

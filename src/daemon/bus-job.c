@@ -681,6 +681,8 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("FinishTimestamp", "t", NULL, offsetof(Job, finish_usec), CHANGING),
         SD_BUS_PROPERTY("CPUUsageNSec", "t", NULL, offsetof(Job, cpu_usage_nsec), CHANGING),
         SD_BUS_PROPERTY("MemoryPeak", "t", NULL, offsetof(Job, memory_peak), CHANGING),
+        SD_BUS_PROPERTY("StdoutBytes", "t", NULL, offsetof(Job, output_bytes[0]), CHANGING),
+        SD_BUS_PROPERTY("StderrBytes", "t", NULL, offsetof(Job, output_bytes[1]), CHANGING),
         SD_BUS_PROPERTY("CPUQuotaPerSecUSec", "t", NULL, offsetof(Job, limits.cpu_quota_per_sec_usec), CHANGING),
         SD_BUS_PROPERTY("MemoryMax", "t", NULL, offsetof(Job, limits.memory_max), CHANGING),
         SD_BUS_PROPERTY("MemorySwapMax", "t", NULL, offsetof(Job, limits.memory_swap_max), CHANGING),

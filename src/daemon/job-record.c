@@ -197,6 +197,8 @@ int job_record_format(const Job *j, char **ret, size_t *ret_size) {
         put_u64(f, "FINISH_USEC", j->finish_usec);
         put_u64(f, "CPU_NSEC", j->cpu_usage_nsec);
         put_u64(f, "MEMORY_PEAK", j->memory_peak);
+        put_u64(f, "STDOUT_BYTES", j->output_bytes[0]);
+        put_u64(f, "STDERR_BYTES", j->output_bytes[1]);
         fprintf(f, "STOP_REQUESTED=%d\n", j->stop_requested);
         put_u64(f, "STOP_DEADLINE", j->stop_deadline_usec);
         put_u64(f, "PENDING_STOP_TIMEOUT", j->pending_stop_timeout_usec);
@@ -275,6 +277,8 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
         U64("FINISH_USEC", j->finish_usec);
         U64("CPU_NSEC", j->cpu_usage_nsec);
         U64("MEMORY_PEAK", j->memory_peak);
+        U64("STDOUT_BYTES", j->output_bytes[0]);
+        U64("STDERR_BYTES", j->output_bytes[1]);
         U64("STOP_DEADLINE", j->stop_deadline_usec);
         U64("PENDING_STOP_TIMEOUT", j->pending_stop_timeout_usec);
         HEX("WORKDIR", j->working_directory);

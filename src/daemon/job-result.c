@@ -92,3 +92,16 @@ JobOutcome job_outcome_decide(const JobStatus *status, const char *unit_result, 
                 return o;
         }
 }
+
+bool job_outcome_final_at_exit(const JobStatus *status, uint64_t oom_kills, bool stop_requested,
+                               uint64_t runtime_max_usec, uint64_t since_start_usec) {
+        if (!status || status->kind != JOB_EXITED || stop_requested || oom_kills > 0)
+                return false;
+        if (runtime_max_usec == UINT64_MAX)
+                return true;
+        /* The limit's clock started after we asked for the scope, so it
+         * has not fired before since_start_usec; the margin covers PID 1
+         * handling its timer before it notices the empty cgroup. */
+        return runtime_max_usec > JOB_RUNTIME_MARGIN_USEC &&
+               since_start_usec < runtime_max_usec - JOB_RUNTIME_MARGIN_USEC;
+}

@@ -5,9 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -56,6 +59,7 @@ int job_new(Manager *m, const char *id, Job **ret) {
         j->exit_code = -1;
         j->cpu_usage_nsec = UINT64_MAX;
         j->memory_peak = UINT64_MAX;
+        j->output_bytes[0] = j->output_bytes[1] = UINT64_MAX;
         job_limits_init(&j->limits);
         job_limits_init(&j->pending_limits);
         snprintf(j->id, sizeof j->id, "%s", id);
@@ -118,6 +122,7 @@ Job *job_free(Job *j) {
                 j->limits_userdata_free(j->limits_userdata);
         if (j->start_userdata && j->start_userdata_free)
                 j->start_userdata_free(j->start_userdata);
+        sd_event_source_disable_unref(j->go_source);
         if (j->go_fd >= 0)
                 close(j->go_fd);
         if (j->stdin_fd >= 0)
@@ -289,6 +294,7 @@ static void job_discard_shim(Job *j) {
 static void job_abort_start(Job *j, const char *reason) {
         log_warning("Job %s (%s) failed to start: %s", j->id, j->argv[0], reason);
         network_job_release(j);
+        j->go_source = sd_event_source_disable_unref(j->go_source);
         if (j->go_fd >= 0)
                 j->go_fd = (close(j->go_fd), -1);
         j->start_slot = sd_bus_slot_unref(j->start_slot);
@@ -328,6 +334,9 @@ static void job_enter_finished(Job *j) {
         j->recheck_timer = sd_event_source_disable_unref(j->recheck_timer);
         j->start_timer = sd_event_source_disable_unref(j->start_timer);
         j->state_query = unit_state_query_free(j->state_query);
+        j->go_source = sd_event_source_disable_unref(j->go_source);
+        if (j->go_fd >= 0)
+                j->go_fd = (close(j->go_fd), -1);
         j->paused = false;
         /* A finished record keeps only what is shown (job-retention.h). */
         strv_free(j->environment);
@@ -373,6 +382,8 @@ static void job_finish(Job *j, const char *unit_result) {
                 if (status.cpu_usec != UINT64_MAX)
                         j->cpu_usage_nsec = status.cpu_usec * NSEC_PER_USEC;
                 j->memory_peak = status.memory_peak;
+                j->output_bytes[0] = status.output_bytes[0];
+                j->output_bytes[1] = status.output_bytes[1];
         }
         j->finish_usec = have_status && status.finished_usec > 0 ? status.finished_usec : now_usec(CLOCK_REALTIME);
         job_status_done(&status);
@@ -458,12 +469,54 @@ void job_check(Job *j) {
 }
 
 void job_on_unit_state(Job *j, const char *active_state, const char *result) {
+        if (j->state == JOB_FINISHED && j->scope_outlives_job && active_state &&
+            !unit_active_state_is_running(active_state)) {
+                j->scope_outlives_job = false;
+                /* Our answer stands (the command had exited by itself, with
+                 * nothing OOM-killed, well before its limit); a failed
+                 * scope is still cleared, as for every finished job. */
+                if (strcmp(active_state, "failed") == 0) {
+                        log_notice("Scope %s of job %s ended %s after its command had exited by itself; "
+                                   "the job's result stays %s.", j->unit, j->id, result ? result : "failed",
+                                   job_result_to_string(j->result));
+                        (void) systemd_reset_failed_unit(j->manager, j->unit);
+                }
+                return;
+        }
         /* While starting, the unit of that name may still be a failed one
          * left over (UnitExists, reset, retry): what it says is not ours. */
         if (j->state == JOB_STARTING || j->state == JOB_FINISHED)
                 return;
         job_set_unit_state(j, active_state, result);
         job_check(j);
+}
+
+/* The shim has exited: every process of the job is gone (they all lived
+ * in its PID namespace), and its record says how the command ended. If
+ * the scope cannot add anything to that, the job is over now; PID 1
+ * tearing the scope down takes as long again, and nobody need wait for
+ * it. Returns true if the job was finished here. */
+static bool job_finish_at_exit(Job *j) {
+        _cleanup_free_ char *status_path = job_status_path(j);
+        JobStatus status = JOB_STATUS_INIT;
+        uint64_t oom_kills;
+        bool final;
+
+        if (j->state != JOB_RUNNING || j->paused || j->limits_slot || !status_path ||
+            j->scope_requested_usec == 0)
+                return false;
+        if (job_status_read_file(status_path, &status) < 0)
+                return false;
+        /* Read after the shim was reaped: no process is left to be killed. */
+        final = systemd_scope_oom_kills(j->owner, j->unit, &oom_kills) >= 0 &&
+                job_outcome_final_at_exit(&status, oom_kills, j->stop_requested, j->limits.runtime_max_usec,
+                                          now_usec(CLOCK_MONOTONIC) - j->scope_requested_usec);
+        job_status_done(&status);
+        if (!final)
+                return false;
+        j->scope_outlives_job = true;
+        job_finish(j, NULL);
+        return true;
 }
 
 static int on_shim_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
@@ -475,7 +528,29 @@ static int on_shim_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
                 job_abort_start(j, "the job's supervisor exited before the scope was ready");
                 return 0;
         }
+        if (job_finish_at_exit(j))
+                return 0;
         job_check(j);
+        return 0;
+}
+
+/* The shim sent output to the journal; EOF once it has exited. */
+static int on_shim_sent_output(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Job *j = userdata;
+        char buf[64];
+        ssize_t n;
+
+        do
+                n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        while (n < 0 && errno == EINTR);
+        if (n > 0) {
+                output_job_sent(j->manager, j->id);
+                return 0;
+        }
+        if (n < 0 && errno == EAGAIN)
+                return 0;
+        j->go_source = sd_event_source_disable_unref(j->go_source);
+        j->go_fd = (close(j->go_fd), -1);
         return 0;
 }
 
@@ -507,10 +582,16 @@ static void job_release(Job *j) {
         do
                 n = write(j->go_fd, "G", 1);
         while (n < 0 && errno == EINTR);
-        j->go_fd = (close(j->go_fd), -1);
         if (n != 1) {
                 job_abort_start(j, "the job's supervisor went away before it was released");
                 return;
+        }
+        /* Only a speed-up for followers: without it they learn of new
+         * output from journald's notification, a little later. */
+        r = sd_event_add_io(j->manager->event, &j->go_source, j->go_fd, EPOLLIN, on_shim_sent_output, j);
+        if (r < 0) {
+                log_debug_errno(r, "Cannot watch the go socket of job %s: %m", j->id);
+                j->go_fd = (close(j->go_fd), -1);
         }
         if (j->run_uid != UID_UNSET)
                 log_info("Job %s of uid %u started in %s as uid %u: %s", j->id, (unsigned) j->owner, j->unit,
@@ -686,6 +767,8 @@ static int start_transient_scope(Job *j) {
          * does not stop the job: jobworker.slice still caps. */
         if (!manager_owner_has_other_active_jobs(j->manager, j))
                 (void) systemd_apply_user_slice(j->manager, j->owner);
+        /* PID 1 starts the clock of RuntimeMaxSec later than this. */
+        j->scope_requested_usec = now_usec(CLOCK_MONOTONIC);
         r = sd_bus_call_async(j->manager->bus, &j->start_slot, m, on_start_transient_unit_reply, j,
                               START_TIMEOUT_USEC);
         if (r < 0)
@@ -766,38 +849,57 @@ static int spawn_shim(Job *j, const gid_t *groups, int n_groups) {
         spec_fd = shim_spec_memfd(j, groups, n_groups);
         if (spec_fd < 0)
                 return spec_fd;
-        if (pipe2(go, O_CLOEXEC) < 0)
-                return log_error_errno(errno, "Failed to create pipe: %m");
+        /* A socket, not a pipe: the shim answers on it (on_shim_sent_output()). */
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0)
+                return log_error_errno(errno, "Failed to create the go socket: %m");
         devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (devnull < 0)
                 return log_error_errno(errno, "Failed to open /dev/null: %m");
 
-        pid_t pid = fork();
-        if (pid < 0)
-                return log_error_errno(errno, "Failed to fork: %m");
-        if (pid == 0) {
-                /* Only async-signal-safe calls between fork and exec. The shim
-                 * keeps our stderr (the journal) for its own messages until it
-                 * connects the job's output. */
-                sigset_t none;
-                sigemptyset(&none);
-                sigprocmask(SIG_SETMASK, &none, NULL);
-                signal(SIGPIPE, SIG_DFL);
-                /* Above the fds we dup onto, so one dup2() cannot close the
-                 * other's source. */
-                int go_fd = fcntl(go[0], F_DUPFD, SHIM_SPEC_FD + 1);
-                int spec = fcntl(spec_fd, F_DUPFD, SHIM_SPEC_FD + 1);
-                /* The job's stdin: the caller's fd (StartJob's Stdin), which
-                 * the shim passes on to the command without reading it. */
-                int in = j->stdin_fd >= 0 ? j->stdin_fd : devnull;
-                if (go_fd < 0 || spec < 0 ||
-                    dup2(in, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0 ||
-                    dup2(go_fd, SHIM_GO_FD) < 0 || dup2(spec, SHIM_SPEC_FD) < 0)
-                        _exit(127);
-                syscall(SYS_close_range, SHIM_SPEC_FD + 1U, ~0U, 0U);
-                execve(argv[0], argv, empty_env);
-                _exit(127);
+        /* posix_spawn(): the child shares our memory until it execs, so
+         * none of our (possibly large) address space is copied for it, as
+         * fork() would. Its sources sit above the fds they are dup'ed onto,
+         * so one dup2() cannot close another's source; what is not dup'ed
+         * is closed. The shim keeps our stderr (the journal) for its own
+         * messages until it connects the job's output. */
+        _cleanup_close_ int go_high = fcntl(go[0], F_DUPFD_CLOEXEC, SHIM_SPEC_FD + 1);
+        _cleanup_close_ int spec_high = fcntl(spec_fd, F_DUPFD_CLOEXEC, SHIM_SPEC_FD + 1);
+        if (go_high < 0 || spec_high < 0)
+                return log_error_errno(errno, "Failed to duplicate the shim's fds: %m");
+        /* The job's stdin: the caller's fd (StartJob's Stdin), which the
+         * shim passes on to the command without reading it. */
+        int in = j->stdin_fd >= 0 ? j->stdin_fd : devnull;
+        posix_spawn_file_actions_t actions;
+        posix_spawnattr_t attr;
+        sigset_t none, pipe_only;
+        pid_t pid;
+        int r;
+
+        sigemptyset(&none);
+        sigemptyset(&pipe_only);
+        sigaddset(&pipe_only, SIGPIPE);
+        r = posix_spawn_file_actions_init(&actions);
+        if (r != 0)
+                return log_error_errno(r, "Failed to prepare the shim's fds: %m");
+        r = posix_spawnattr_init(&attr);
+        if (r != 0) {
+                posix_spawn_file_actions_destroy(&actions);
+                return log_error_errno(r, "Failed to prepare the shim's attributes: %m");
         }
+        if ((r = posix_spawn_file_actions_adddup2(&actions, in, STDIN_FILENO)) == 0 &&
+            (r = posix_spawn_file_actions_adddup2(&actions, devnull, STDOUT_FILENO)) == 0 &&
+            (r = posix_spawn_file_actions_adddup2(&actions, go_high, SHIM_GO_FD)) == 0 &&
+            (r = posix_spawn_file_actions_adddup2(&actions, spec_high, SHIM_SPEC_FD)) == 0 &&
+            (r = posix_spawn_file_actions_addclosefrom_np(&actions, SHIM_SPEC_FD + 1)) == 0 &&
+            /* Our signals are blocked for sd-event, SIGPIPE ignored. */
+            (r = posix_spawnattr_setsigmask(&attr, &none)) == 0 &&
+            (r = posix_spawnattr_setsigdefault(&attr, &pipe_only)) == 0 &&
+            (r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) == 0)
+                r = posix_spawn(&pid, argv[0], &actions, &attr, argv, empty_env);
+        posix_spawn_file_actions_destroy(&actions);
+        posix_spawnattr_destroy(&attr);
+        if (r != 0)
+                return log_error_errno(r, "Failed to start the shim %s: %m", argv[0]);
 
         j->shim_pid = pid;
         j->go_fd = TAKE_FD(go[1]);
@@ -806,7 +908,7 @@ static int spawn_shim(Job *j, const gid_t *groups, int n_groups) {
                 close(j->stdin_fd);
                 j->stdin_fd = -1;
         }
-        int r = sd_event_add_child(j->manager->event, &j->shim_source, pid, WEXITED, on_shim_exit, j);
+        r = sd_event_add_child(j->manager->event, &j->shim_source, pid, WEXITED, on_shim_exit, j);
         if (r < 0) {
                 /* Not yet watched: nothing but this wait can reap it. It has
                  * done nothing but wait for its go byte, so it dies at once. */

@@ -67,6 +67,7 @@ struct Job {
         uint64_t finish_usec;
         uint64_t cpu_usage_nsec;
         uint64_t memory_peak;
+        uint64_t output_bytes[2];  /* stdout, stderr: all in the journal; UINT64_MAX unknown */
         int start_errno;      /* 0 unless start-failed in the shim */
         bool stop_requested;
         uint64_t stop_deadline_usec;  /* CLOCK_REALTIME when SIGKILL follows */
@@ -77,7 +78,12 @@ struct Job {
 
         /* Runtime only. */
         sd_event_source *shim_source;   /* set while the shim is our child */
-        int go_fd;                      /* write end of the shim's go pipe */
+        uint64_t scope_requested_usec;  /* CLOCK_MONOTONIC, when StartTransientUnit went out */
+        /* Finished on the shim's record while PID 1 still had the scope
+         * (job_outcome_final_at_exit()): its end is still to come. */
+        bool scope_outlives_job;
+        int go_fd;                      /* our end of the shim's go socket: "G" releases it; */
+        sd_event_source *go_source;     /* then it says when it sent output (output_job_sent()) */
         char *systemd_job;              /* object path of the scope's start job */
         sd_bus_slot *start_slot;        /* pending StartTransientUnit call */
         job_started_t start_done;       /* told once the job runs or failed to start */

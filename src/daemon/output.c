@@ -51,6 +51,11 @@
 #define FINISHED_GRACE_USEC (3 * USEC_PER_SEC)
 #define POLL_USEC (1 * USEC_PER_SEC)
 #define PIPE_SIZE (1024 * 1024)
+/* After a shim said it sent output: journald stores an entry a moment after
+ * it was sent, so look shortly after, and once more a little later. */
+#define NUDGE_FIRST_USEC (2 * USEC_PER_MSEC)
+#define NUDGE_AGAIN_USEC (20 * USEC_PER_MSEC)
+#define NUDGE_LOOKS 3
 
 typedef struct OutputFeed OutputFeed;
 
@@ -65,6 +70,8 @@ struct OutputReaders {
         sd_journal *journal_watch;
         sd_event_source *journal_watch_source;
         sd_event_source *journal_poll_timer;
+        sd_event_source *nudge_timer;  /* a shim said it sent output (output_job_sent()) */
+        unsigned nudges_left;          /* looks still to take for it */
 };
 
 /* One journal handle per followed job, shared by every follower that has
@@ -83,6 +90,7 @@ struct OutputFeed {
         OutputReader *members;
         sd_event_source *defer;    /* the next turn, when a turn's budget ran out */
         uint64_t finished_seen_usec;  /* CLOCK_MONOTONIC when we first saw the job over at the end */
+        bool end_seen;             /* past an end marker while the job was not over yet */
         bool pumping;              /* feed_pump() runs: its last member leaving does not free it */
 };
 
@@ -109,6 +117,7 @@ struct OutputReader {
         uint8_t *pending;          /* rest of an entry the pipe did not take */
         size_t pending_len, pending_off;
         uint64_t finished_seen_usec;  /* CLOCK_MONOTONIC when we first saw the job over at the end */
+        bool end_seen;             /* past an end marker while the job was not over yet */
 };
 
 static void feed_free(OutputFeed *f) {
@@ -164,6 +173,7 @@ static void reader_free(OutputReader *r) {
         if (!followers) {
                 m->journal_watch_source = sd_event_source_disable_unref(m->journal_watch_source);
                 m->journal_poll_timer = sd_event_source_disable_unref(m->journal_poll_timer);
+                m->nudge_timer = sd_event_source_disable_unref(m->nudge_timer);
                 sd_journal_close(m->journal_watch);
                 m->journal_watch = NULL;
         }
@@ -227,6 +237,20 @@ static ssize_t reader_write(OutputReader *r, const uint8_t *buf, size_t len) {
 static bool job_is_over(Manager *m, const char *id) {
         Job *j = manager_find_job(m, id);
         return !j || !job_is_active(j);
+}
+
+/* At an end marker (the shim's, after its last chunk; or our finish
+ * record): a follower's pipes close now only if the job is over. The
+ * shim's marker comes a moment before the job is finished, and a client
+ * that finds its pipes at EOF while the job still runs must take that for
+ * a lost connection and ask again from its offsets: so hold the pipes
+ * until the finish (output_job_finished() wakes us), then close them at
+ * once, without the grace for a missing marker. */
+static bool output_end_now(Manager *m, const char *id, bool *end_seen) {
+        if (job_is_over(m, id))
+                return true;
+        *end_seen = true;
+        return false;
 }
 
 /* Entries one reader or feed looks at per turn of the event loop. Skipping
@@ -329,6 +353,7 @@ static bool reader_join_feed(OutputReader *r) {
                 f->journal = TAKE_PTR(r->journal);
                 f->cursor = TAKE_PTR(r->cursor);
                 f->finished_seen_usec = r->finished_seen_usec;
+                f->end_seen = r->end_seen;
                 f->next = m->feeds;
                 m->feeds = f;
         }
@@ -343,6 +368,7 @@ static bool reader_join_feed(OutputReader *r) {
 static void feed_release(OutputFeed *f, OutputReader *r) {
         feed_unlink(f, r);
         r->cursor_lost = f->cursor_lost;
+        r->end_seen = f->end_seen;
         if (f->cursor) {
                 r->cursor = strdup(f->cursor);
                 if (!r->cursor)
@@ -380,7 +406,9 @@ static void feed_pump(OutputFeed *f) {
                 if (k == 0) {
                         if (job_is_over(m->manager, f->job_id)) {
                                 uint64_t now = now_usec(CLOCK_MONOTONIC);
-                                if (f->finished_seen_usec == 0)
+                                if (f->end_seen)
+                                        feed_end(f);
+                                else if (f->finished_seen_usec == 0)
                                         f->finished_seen_usec = now;
                                 else if (now - f->finished_seen_usec >= FINISHED_GRACE_USEC)
                                         feed_end(f);
@@ -391,8 +419,11 @@ static void feed_pump(OutputFeed *f) {
 
                 OutputEntry e = output_entry_read(f->journal, f->job_id, f->shim_pid);
                 if (e.kind == OUTPUT_ENTRY_END) {
-                        feed_end(f);
-                        break;
+                        if (output_end_now(m->manager, f->job_id, &f->end_seen)) {
+                                feed_end(f);
+                                break;
+                        }
+                        continue;
                 }
                 if (e.kind != OUTPUT_ENTRY_CHUNK)
                         continue;
@@ -469,6 +500,10 @@ static void reader_pump(OutputReader *r) {
                                 return;
                         if (job_is_over(r->manager, r->job_id)) {
                                 uint64_t now = now_usec(CLOCK_MONOTONIC);
+                                if (r->end_seen) {
+                                        reader_free(r);
+                                        return;
+                                }
                                 if (r->finished_seen_usec == 0)
                                         r->finished_seen_usec = now;
                                 else if (now - r->finished_seen_usec >= FINISHED_GRACE_USEC) {
@@ -483,8 +518,11 @@ static void reader_pump(OutputReader *r) {
                 reader_remember_cursor(r);
                 OutputEntry e = output_entry_read(r->journal, r->job_id, r->shim_pid);
                 if (e.kind == OUTPUT_ENTRY_END) {
-                        reader_free(r);
-                        return;
+                        if (!r->follow || output_end_now(r->manager, r->job_id, &r->end_seen)) {
+                                reader_free(r);
+                                return;
+                        }
+                        continue;
                 }
                 if (e.kind != OUTPUT_ENTRY_CHUNK || e.stream != r->stream)
                         continue;
@@ -668,6 +706,49 @@ int output_open(Manager *m, Job *j, const OutputRequest *req, int ret_fds[2]) {
 
 void output_job_finished(Manager *m, const char *job_id) {
         pump_followers(m->output, false);
+}
+
+static int on_nudge_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        OutputReaders *m = userdata;
+
+        pump_followers(m, false);
+        /* The last follower may have left, taking this timer with it. */
+        if (m->nudge_timer != s || --m->nudges_left == 0)
+                return 0;
+        int k = sd_event_source_set_time_relative(s, NUDGE_AGAIN_USEC);
+        if (k < 0)
+                return k;
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+/* journald tells readers of new entries late: it coalesces its change
+ * notifications, up to 250 ms apart. A shim that has just sent output
+ * says so, and followers look at once instead (all of them: a look that
+ * finds nothing new is cheap). However often shims say it, followers look
+ * at most every NUDGE_AGAIN_USEC; the watch and the poll timer stay for
+ * whatever is not said (a job found at start-up, whose shim is not ours). */
+void output_job_sent(Manager *manager, const char *job_id) {
+        OutputReaders *m = manager->output;
+        int k;
+
+        if (!m->journal_watch)
+                return;  /* no followers */
+        if (m->nudge_timer) {
+                if (sd_event_source_get_enabled(m->nudge_timer, NULL) > 0) {
+                        m->nudges_left = NUDGE_LOOKS;
+                        return;
+                }
+                k = sd_event_source_set_time_relative(m->nudge_timer, NUDGE_FIRST_USEC);
+                if (k >= 0)
+                        k = sd_event_source_set_enabled(m->nudge_timer, SD_EVENT_ONESHOT);
+        } else
+                /* Accuracy 1 µs: sd-event's default would let it slip by up
+                 * to 250 ms, all that it is for. */
+                k = sd_event_add_time_relative(m->event, &m->nudge_timer, CLOCK_MONOTONIC, NUDGE_FIRST_USEC, 1,
+                                               on_nudge_timer, m);
+        if (k < 0)
+                log_debug_errno(k, "Cannot look for the output of job %s early: %m", job_id);
+        m->nudges_left = NUDGE_LOOKS;
 }
 
 int output_readers_new(Manager *m, OutputReaders **ret) {

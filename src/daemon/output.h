@@ -22,6 +22,8 @@ typedef struct OutputRequest {
 int output_open(Manager *m, Job *j, const OutputRequest *req, int ret_fds[2]);
 /* The job ended: followers may now reach their end. */
 void output_job_finished(Manager *m, const char *job_id);
+/* The job's shim has just sent output to the journal. */
+void output_job_sent(Manager *m, const char *job_id);
 /* Open streams (two per output_open()), in all and opened by one caller. */
 unsigned output_count(Manager *m);
 unsigned output_count_for_caller(Manager *m, uid_t caller);

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "parse-util.h"
 #include "scope-properties.h"
 #include "systemd.h"
 
@@ -494,6 +495,45 @@ int systemd_kill_scope_cgroup(uid_t owner, const char *unit) {
         if (r != 0)
                 return r;
         return kill_cgroup(old, unit);
+}
+
+int systemd_scope_oom_kills(uid_t owner, const char *unit, uint64_t *ret) {
+        char slice[JOBWORKER_USER_SLICE_NAME_MAX];
+        _cleanup_free_ char *dir = scope_cgroup_path(user_slice_name(owner, slice), unit, "");
+        _cleanup_close_ int dfd = -1, fd = -1;
+        char buf[512];
+        ssize_t n;
+
+        assert(unit);
+        assert(ret);
+        if (!dir)
+                return -ENOMEM;
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (dfd < 0)
+                return -errno;
+        fd = openat(dfd, "memory.events", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+                if (errno != ENOENT)
+                        return -errno;
+                *ret = 0;
+                return 0;
+        }
+        do
+                n = read(fd, buf, sizeof buf - 1);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        /* Lines "KEY VALUE"; the kernel writes them, but read strictly. */
+        for (char *line = buf, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                if (strncmp(line, "oom_kill ", 9) == 0)
+                        return parse_uint64(line + 9, ret);
+        }
+        *ret = 0;
+        return 0;
 }
 
 typedef struct PropertiesRequest {

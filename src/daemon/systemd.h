@@ -43,6 +43,11 @@ int systemd_kill_scope_cgroup(uid_t owner, const char *unit);
  * slice, 0 if it is elsewhere, < 0 if that cannot be read. */
 int systemd_scope_holds_pid(const char *slice, const char *unit, pid_t pid);
 
+/* The oom_kill count of the scope's memory.events, as PID 1 reads it to
+ * decide Result=oom-kill: 0 also when the scope has no memory controller
+ * (PID 1 then counts none either); -ENOENT when the cgroup is gone. */
+int systemd_scope_oom_kills(uid_t owner, const char *unit, uint64_t *ret);
+
 /* SetUnitProperties(unit, runtime=true, props), asynchronously. done (may
  * be NULL: failures are then logged) runs once with 0 or a negative errno
  * and systemd's message, unless the returned slot (ret_slot may be NULL:

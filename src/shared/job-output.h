@@ -18,7 +18,7 @@
  *   JOB_OFFSET=<byte offset of the chunk's first byte within its stream>
  *
  * Chunks are sent at most every JOB_OUTPUT_FLUSH_USEC per stream unless
- * JOB_OUTPUT_CHUNK_MAX bytes are waiting, and never more than 250 per second
+ * JOB_OUTPUT_CHUNK_MAX bytes are waiting (the first after a pause at once), and never more than 250 per second
  * per stream (a faster job waits on its pipe instead): this bounds the entry
  * rate below journald's per-unit rate limit (10000 per 30 s per priority at
  * the least), whatever the job prints, so nothing is suppressed. Empty

@@ -10,6 +10,7 @@
  *   MESSAGE=escaped text                         KIND=start-failed
  *   CPU_USEC=u64  MEMORY_PEAK=u64                when known
  *   FINISHED_USEC=u64 (CLOCK_REALTIME)           when known
+ *   STDOUT_BYTES=u64  STDERR_BYTES=u64           when all output is in the journal
  * MESSAGE escapes '\' as "\\" and every byte outside 0x20..0x7e as "\xHH",
  * so the file is plain ASCII whatever the message holds. Numbers are plain
  * decimal. Unknown keys are ignored so newer shims can add fields. */
@@ -118,6 +119,9 @@ int job_status_format(const JobStatus *s, char **ret) {
                         fprintf(f, "MEMORY_PEAK=%llu\n", (unsigned long long) s->memory_peak);
                 if (s->finished_usec != 0)
                         fprintf(f, "FINISHED_USEC=%llu\n", (unsigned long long) s->finished_usec);
+                if (s->output_bytes[0] != UINT64_MAX && s->output_bytes[1] != UINT64_MAX)
+                        fprintf(f, "STDOUT_BYTES=%llu\nSTDERR_BYTES=%llu\n",
+                                (unsigned long long) s->output_bytes[0], (unsigned long long) s->output_bytes[1]);
 
                 if (ferror(f))
                         return -ENOMEM;
@@ -207,7 +211,8 @@ static bool key_is(const char *key, size_t key_len, const char *name) {
 int job_status_parse(const char *text, size_t len, JobStatus *ret) {
         _cleanup_(job_status_done) JobStatus s = JOB_STATUS_INIT;
         enum { SEEN_KIND = 1, SEEN_EXIT_CODE = 2, SEEN_SIGNAL = 4, SEEN_ERROR = 8,
-               SEEN_MESSAGE = 16, SEEN_CPU = 32, SEEN_MEMORY = 64, SEEN_FINISHED = 128 };
+               SEEN_MESSAGE = 16, SEEN_CPU = 32, SEEN_MEMORY = 64, SEEN_FINISHED = 128,
+               SEEN_STDOUT_BYTES = 256, SEEN_STDERR_BYTES = 512 };
         unsigned seen = 0;
         int r;
 
@@ -265,6 +270,12 @@ int job_status_parse(const char *text, size_t len, JobStatus *ret) {
                 } else if (key_is(line, key_len, "FINISHED_USEC")) {
                         r = parse_u64(value, value_len, &s.finished_usec);
                         bit = SEEN_FINISHED;
+                } else if (key_is(line, key_len, "STDOUT_BYTES")) {
+                        r = parse_u64(value, value_len, &s.output_bytes[0]);
+                        bit = SEEN_STDOUT_BYTES;
+                } else if (key_is(line, key_len, "STDERR_BYTES")) {
+                        r = parse_u64(value, value_len, &s.output_bytes[1]);
+                        bit = SEEN_STDERR_BYTES;
                 } else
                         continue;       /* a newer writer's field */
 
@@ -282,6 +293,9 @@ int job_status_parse(const char *text, size_t len, JobStatus *ret) {
         if (s.kind == JOB_KILLED && !(seen & SEEN_SIGNAL))
                 return -EINVAL;
         if (s.kind == JOB_START_FAILED && !(seen & SEEN_ERROR))
+                return -EINVAL;
+        /* Both totals or neither. */
+        if (!(seen & SEEN_STDOUT_BYTES) != !(seen & SEEN_STDERR_BYTES))
                 return -EINVAL;
 
         *ret = s;

@@ -24,12 +24,16 @@ typedef struct JobStatus {
         uint64_t cpu_usec;      /* UINT64_MAX unknown */
         uint64_t memory_peak;   /* bytes, UINT64_MAX unknown */
         uint64_t finished_usec; /* CLOCK_REALTIME, 0 unknown */
+        /* Bytes of stdout and stderr, all in the journal (the shim's end
+         * marker says the same); UINT64_MAX unknown, or some were lost. */
+        uint64_t output_bytes[2];
 } JobStatus;
 
 #define JOB_STATUS_INIT {                       \
                 .kind = JOB_EXIT_UNKNOWN,       \
                 .cpu_usec = UINT64_MAX,         \
                 .memory_peak = UINT64_MAX,      \
+                .output_bytes = { UINT64_MAX, UINT64_MAX }, \
         }
 
 /* The status file never grows beyond this; larger files are refused. */

@@ -81,8 +81,10 @@ uint64_t output_chunker_deadline(const OutputChunker *c) {
                 return UINT64_MAX;
         if (c->eof || output_chunker_is_full(c))
                 due = 0;
+        else if (!c->sent_any || c->last_sent_usec + JOB_OUTPUT_FLUSH_USEC <= c->oldest_usec)
+                due = c->oldest_usec;
         else
-                due = c->oldest_usec + JOB_OUTPUT_FLUSH_USEC;
+                due = c->last_sent_usec + JOB_OUTPUT_FLUSH_USEC;
         /* Too many this second: wait for the next one. */
         if (c->window_sent >= OUTPUT_CHUNKER_MAX_PER_SEC && c->window_usec + USEC_PER_SEC > due)
                 due = c->window_usec + USEC_PER_SEC;
@@ -106,6 +108,8 @@ void output_chunker_sent(OutputChunker *c, uint64_t now_usec) {
                 return;
         c->offset += c->length;
         c->length = 0;
+        c->last_sent_usec = now_usec;
+        c->sent_any = true;
         if (c->window_sent == 0 || now_usec >= c->window_usec + USEC_PER_SEC) {
                 c->window_usec = now_usec;
                 c->window_sent = 0;

@@ -2,8 +2,10 @@
 /* The buffering of one output stream into journal-sized chunks, without any
  * I/O: the caller reads into the free space, commits what it read with a
  * monotonic timestamp, and asks when to send. A chunk is due when it is full
- * (JOB_OUTPUT_CHUNK_MAX bytes), when JOB_OUTPUT_FLUSH_USEC have passed since
- * its oldest byte arrived, or at EOF; never when empty. At most
+ * (JOB_OUTPUT_CHUNK_MAX bytes), at EOF, or else JOB_OUTPUT_FLUSH_USEC after
+ * the previous chunk went out (at once when that was longer ago, or there
+ * was none: a line after a pause is not held back, a busy stream is still
+ * batched); never when empty. At most
  * OUTPUT_CHUNKER_MAX_PER_SEC chunks are due per second per stream, so the
  * entry rate stays below journald's rate limit whatever the job prints; a
  * full chunk that must wait stops the reading (the job blocks on write). */
@@ -26,6 +28,8 @@ typedef struct OutputChunker {
         size_t length;          /* bytes waiting */
         uint64_t offset;        /* stream offset of the first waiting byte */
         uint64_t oldest_usec;   /* when the first waiting byte arrived */
+        uint64_t last_sent_usec;   /* when the previous chunk went out */
+        bool sent_any;
         uint64_t window_usec;   /* start of the current one-second window */
         unsigned window_sent;   /* chunks sent in it */
         bool eof;

@@ -60,8 +60,13 @@ static int wait_for_go(void) {
                 return log_error_errno(ECANCELED, "Start aborted: the go pipe was closed.");
         if (c != 'G')
                 return log_error_errno(EPROTO, "Start aborted: unexpected byte on the go pipe.");
-        if (close(SHIM_GO_FD) < 0)
-                return log_error_errno(errno, "Failed to close the go pipe: %m");
+        /* The go socket stays, for telling the daemon that output went to
+         * the journal (output.c): never to block us, never inherited (init
+         * closes it too). */
+        int flags = fcntl(SHIM_GO_FD, F_GETFL);
+        if (flags < 0 || fcntl(SHIM_GO_FD, F_SETFL, flags | O_NONBLOCK) < 0 ||
+            fcntl(SHIM_GO_FD, F_SETFD, FD_CLOEXEC) < 0)
+                return log_error_errno(errno, "Failed to set up the go socket: %m");
         return 0;
 }
 
@@ -151,7 +156,7 @@ static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, OutputJourna
                 r = output_pipes_open(out_pipe, err_pipe, spec->uid, spec->gid);
                 if (r < 0)
                         return status_set_start_failed(s, r, "create the output pipes");
-                r = output_journal_init(journal, spec->id, spec->command[0], &sink);
+                r = output_journal_init(journal, spec->id, spec->command[0], SHIM_GO_FD, &sink);
                 if (r < 0) {
                         log_error_errno(r, "Failed to set up the output relay: %m");
                         return status_set_start_failed(s, r, "set up the output relay");
@@ -291,6 +296,11 @@ int main(int argc, char *argv[]) {
         network_host_done(&network);
 
         status.finished_usec = now_usec(CLOCK_REALTIME);
+        /* The totals let a follower that has them all stop at once. */
+        if (journal.complete) {
+                status.output_bytes[0] = journal.bytes[0];
+                status.output_bytes[1] = journal.bytes[1];
+        }
         cgroup_read_accounting(cgroup_fd, &status.cpu_usec, &status.memory_peak);
 
         r = job_status_write_file_atomic(spec.status_path, &status);

@@ -4,6 +4,7 @@
  * "Failed to ", so init can report it as the job's start failure. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -100,11 +101,18 @@ typedef struct OutputJournal {
         char *command_field;
         char *unit_field;
         char *id_field;
+        int notify_fd;          /* told a byte after each entry sent; -1 = nobody */
+        /* Set once the end marker went out with nothing lost: every byte
+         * of both streams is in the journal (JobStatus.output_bytes). */
+        bool complete;
+        uint64_t bytes[2];
 } OutputJournal;
 /* Entries go out as SYSLOG_IDENTIFIER=jobworker-<id>, never under a name
  * the job picks (a command called "sudo" must not write root's "sudo"
  * lines); the command is in JOB_COMMAND. */
-int output_journal_init(OutputJournal *j, const char *id, const char *command, OutputSink *ret_sink);
+/* notify_fd: the daemon's end of the go socket (SHIM_GO_FD), or -1. */
+int output_journal_init(OutputJournal *j, const char *id, const char *command, int notify_fd,
+                        OutputSink *ret_sink);
 void output_journal_done(OutputJournal *j);
 
 /* Relays fds (either may be -1; then no end entry if both are) to sink until

@@ -80,6 +80,27 @@ id="$(jctl "$TEST_USER1" list --all --json | jq -r '[.[] | select(.result == "ti
 [[ "$id" =~ ^[0-9a-f]{12}$ ]] || fail "no job with result timeout listed"
 assert_no_failed_job_units
 
+# A job is finished on its shim's record, before PID 1 has the scope gone,
+# only when the scope cannot tell more: these must still come out as PID 1
+# says. A child OOM-killed while the command exits 0 by itself (before
+# PID 1, which stops the scope on an OOM kill, gets to it, or not):
+rc=0
+jctl "$TEST_USER1" run --memory=64M -- sh -c '(x=a; while true; do x="$x$x"; done); exit 0' || rc=$?
+assert_eq 137 "$rc" "run exit status of a job whose child was OOM-killed"
+id="$(jctl "$TEST_USER1" list --all --json | jq -r '[.[] | select(.result == "oom-kill")] | last | .id')"
+[[ "$id" =~ ^[0-9a-f]{12}$ ]] || fail "a job whose child was OOM-killed is not reported oom-kill"
+# A command that takes the run-time limit's SIGTERM and exits 0 (past the
+# margin within which a clean exit is trusted):
+rc=0
+jctl "$TEST_USER1" run --runtime-max=8 -- sh -c 'trap "exit 0" TERM; sleep 100 & wait' || rc=$?
+assert_eq 124 "$rc" "run exit status of a job that exited 0 on the run-time limit's SIGTERM"
+n="$(jctl "$TEST_USER1" list --all --json | jq '[.[] | select(.result == "timeout")] | length')"
+assert_eq 2 "$n" "jobs with result timeout"
+# A clean exit well within the limit is final at once, and leaves no unit.
+rc=0; jctl "$TEST_USER1" run --runtime-max=60 -- sh -c 'exit 3' || rc=$?
+assert_eq 3 "$rc" "run exit status of a clean exit under a run-time limit"
+assert_no_failed_job_units
+
 # Bad limits are refused before anything starts.
 out="$(jctl "$TEST_USER1" start --memory=0 -- true 2>&1)" && fail "--memory=0 accepted"
 assert_contains "$out" "MemoryMax"

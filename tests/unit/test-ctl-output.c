@@ -33,6 +33,13 @@ static void test_round_with_follow(void **state) {
         assert_int_equal(next(true, UINT64_MAX, true, false), OUTPUT_NEXT_AGAIN);
         /* Nothing while the job runs: again, but not in a tight loop. */
         assert_int_equal(next(true, 0, true, false), OUTPUT_NEXT_AGAIN_LATER);
+        /* Finished, and our offsets reached the job's totals: done at once,
+         * even after a round that delivered bytes. */
+        OutputRound r = { .follow = true, .bytes = 7, .same_daemon = true, .finished = true, .complete = true };
+        assert_int_equal(output_round_next(&r), OUTPUT_NEXT_DONE);
+        /* ...but not from a daemon that vanished meanwhile. */
+        r.same_daemon = false;
+        assert_int_equal(output_round_next(&r), OUTPUT_NEXT_AGAIN);
         /* The daemon vanished (early EOF possible): redo at once, even if the
          * new one says finished and nothing came. */
         assert_int_equal(next(true, 0, false, true), OUTPUT_NEXT_AGAIN);

@@ -90,6 +90,31 @@ static void test_names_round_trip(void **state) {
         assert_string_equal(job_state_to_string(JOB_STOPPING), "stopping");
 }
 
+static void test_final_at_exit(void **state) {
+        const uint64_t S = 1000000, NONE = UINT64_MAX;
+        JobStatus ok = exited(0), code = exited(7), sig = killed(SIGKILL), start = JOB_STATUS_INIT;
+        start.kind = JOB_START_FAILED;
+
+        /* Exited by itself, nothing else in play: final, whatever the code. */
+        assert_true(job_outcome_final_at_exit(&ok, 0, false, NONE, 3 * S));
+        assert_true(job_outcome_final_at_exit(&code, 0, false, NONE, 3 * S));
+        /* An OOM kill anywhere in the scope: only the scope says oom-kill. */
+        assert_false(job_outcome_final_at_exit(&ok, 1, false, NONE, 3 * S));
+        /* Killed by a signal: it may be the OOM killer's or the limit's. */
+        assert_false(job_outcome_final_at_exit(&sig, 0, false, NONE, 3 * S));
+        /* No record, a failed start, a stop: the slow path decides. */
+        assert_false(job_outcome_final_at_exit(NULL, 0, false, NONE, 3 * S));
+        assert_false(job_outcome_final_at_exit(&start, 0, false, NONE, 3 * S));
+        assert_false(job_outcome_final_at_exit(&ok, 0, true, NONE, 3 * S));
+        /* A runtime limit: final only well before it. */
+        assert_true(job_outcome_final_at_exit(&ok, 0, false, 60 * S, 3 * S));
+        assert_true(job_outcome_final_at_exit(&code, 0, false, 60 * S, 54 * S));
+        assert_false(job_outcome_final_at_exit(&code, 0, false, 60 * S, 55 * S));
+        assert_false(job_outcome_final_at_exit(&code, 0, false, 60 * S, 61 * S));
+        assert_false(job_outcome_final_at_exit(&ok, 0, false, 5 * S, 0));
+        assert_false(job_outcome_final_at_exit(&ok, 0, false, 2 * S, 0));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_plain_exits),
@@ -99,6 +124,7 @@ int main(void) {
                 cmocka_unit_test(test_start_failed_outranks_all),
                 cmocka_unit_test(test_lost_shim_means_sigkill),
                 cmocka_unit_test(test_names_round_trip),
+                cmocka_unit_test(test_final_at_exit),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,6 +32,8 @@ static void round_trip(const JobStatus *in) {
         assert_true(out.cpu_usec == in->cpu_usec);
         assert_true(out.memory_peak == in->memory_peak);
         assert_true(out.finished_usec == in->finished_usec);
+        assert_true(out.output_bytes[0] == in->output_bytes[0]);
+        assert_true(out.output_bytes[1] == in->output_bytes[1]);
         job_status_done(&out);
 }
 
@@ -52,6 +54,20 @@ static void test_round_trips(void **state) {
         round_trip(&s);
         s.message = NULL;
         round_trip(&s);
+        /* The output totals: both or neither. */
+        s = (JobStatus) JOB_STATUS_INIT;
+        s.kind = JOB_EXITED;
+        s.output_bytes[0] = 588895;
+        s.output_bytes[1] = 0;
+        round_trip(&s);
+        s.output_bytes[1] = UINT64_MAX;     /* one unknown: neither is written */
+        char *text = NULL;
+        JobStatus out;
+        assert_int_equal(job_status_format(&s, &text), 0);
+        assert_int_equal(job_status_parse(text, strlen(text), &out), 0);
+        assert_true(out.output_bytes[0] == UINT64_MAX && out.output_bytes[1] == UINT64_MAX);
+        job_status_done(&out);
+        free(text);
 }
 
 static void test_message_escapes(void **state) {
@@ -113,6 +129,9 @@ static void test_parse_rejects_malformed(void **state) {
                 "KIND=exited\nEXIT_CODE=+3\n",
                 "KIND=exited\nEXIT_CODE=3 \n",
                 "KIND=exited\nEXIT_CODE=\n",
+                "KIND=exited\nEXIT_CODE=0\nSTDOUT_BYTES=5\n",          /* one total without the other */
+                "KIND=exited\nEXIT_CODE=0\nSTDOUT_BYTES=5\nSTDERR_BYTES=x\n",
+                "KIND=exited\nEXIT_CODE=0\nSTDOUT_BYTES=5\nSTDERR_BYTES=1\nSTDERR_BYTES=1\n",
                 "KIND=killed\nSIGNAL=0\n",
                 "KIND=killed\nSIGNAL=65\n",
                 "KIND=start-failed\nERROR=0\n",

@@ -99,7 +99,9 @@ static void test_one_mib_line(void **state) {
         for (size_t i = 0; i < n; i++)
                 line[i] = (uint8_t) ('a' + i % 26);
         feed(line, n, 65536, &out);
-        assert_int_equal(out.n_chunks, 4);
+        /* The first piece goes out at once (nothing was sent before), the
+         * rest in full chunks. */
+        assert_int_equal(out.n_chunks, 5);
         assert_int_equal(out.max_chunk, JOB_OUTPUT_CHUNK_MAX);
         assert_int_equal(out.length, n);
         assert_memory_equal(out.data, line, n);
@@ -125,15 +127,27 @@ static void test_deadlines(void **state) {
         assert_true(output_chunker_deadline(&c) == UINT64_MAX);
         assert_false(output_chunker_due(&c, UINT64_MAX - 1));
 
-        /* The oldest unsent byte sets the deadline; later bytes do not move it. */
-        assert_int_equal(output_chunker_append(&c, "x", 1, 5000000), 1);
-        assert_true(output_chunker_deadline(&c) == 5000000 + JOB_OUTPUT_FLUSH_USEC);
-        assert_int_equal(output_chunker_append(&c, "y", 1, 5000000 + JOB_OUTPUT_FLUSH_USEC - 1), 1);
-        assert_true(output_chunker_deadline(&c) == 5000000 + JOB_OUTPUT_FLUSH_USEC);
-        assert_false(output_chunker_due(&c, 5000000 + JOB_OUTPUT_FLUSH_USEC - 1));
-        assert_true(output_chunker_due(&c, 5000000 + JOB_OUTPUT_FLUSH_USEC));
-        output_chunker_sent(&c, 5000000 + JOB_OUTPUT_FLUSH_USEC);
+        /* The first chunk is due as soon as it has a byte. */
+        assert_int_equal(output_chunker_append(&c, "x", 1, 4000000), 1);
+        assert_true(output_chunker_deadline(&c) == 4000000);
+        assert_true(output_chunker_due(&c, 4000000));
+        output_chunker_sent(&c, 4000000);
+
+        /* Soon after a send: due a flush interval after it; later bytes do
+         * not move that. */
+        assert_int_equal(output_chunker_append(&c, "x", 1, 4000010), 1);
+        assert_true(output_chunker_deadline(&c) == 4000000 + JOB_OUTPUT_FLUSH_USEC);
+        assert_int_equal(output_chunker_append(&c, "y", 1, 4000000 + JOB_OUTPUT_FLUSH_USEC - 1), 1);
+        assert_true(output_chunker_deadline(&c) == 4000000 + JOB_OUTPUT_FLUSH_USEC);
+        assert_false(output_chunker_due(&c, 4000000 + JOB_OUTPUT_FLUSH_USEC - 1));
+        assert_true(output_chunker_due(&c, 4000000 + JOB_OUTPUT_FLUSH_USEC));
+        output_chunker_sent(&c, 4000000 + JOB_OUTPUT_FLUSH_USEC);
         assert_true(output_chunker_deadline(&c) == UINT64_MAX);
+
+        /* After a pause longer than that: due at once again. */
+        assert_int_equal(output_chunker_append(&c, "x", 1, 5000000), 1);
+        assert_true(output_chunker_deadline(&c) == 5000000);
+        output_chunker_sent(&c, 5000000);
 
         /* A committed read of 0 bytes is no data and sets no deadline. */
         output_chunker_commit(&c, 0, 6000000);
@@ -171,7 +185,8 @@ static void test_deadlines(void **state) {
         output_chunker_done(&c);
 }
 
-/* One byte a millisecond: one entry per flush interval, not per write. */
+/* One byte a millisecond: one entry per flush interval (and the first at
+ * once), not per write. */
 static void test_slow_trickle_rate(void **state) {
         OutputChunker c;
         unsigned sent = 0;
@@ -184,8 +199,8 @@ static void test_slow_trickle_rate(void **state) {
                         sent++;
                 }
         }
-        /* A flush every 50 ms (+ the 1 ms until the next byte). */
-        assert_true(sent <= USEC_PER_SEC / JOB_OUTPUT_FLUSH_USEC);
+        /* The first byte, then a flush every 50 ms. */
+        assert_true(sent <= USEC_PER_SEC / JOB_OUTPUT_FLUSH_USEC + 1);
         assert_true(sent >= USEC_PER_SEC / JOB_OUTPUT_FLUSH_USEC - 1);
         output_chunker_done(&c);
 }
