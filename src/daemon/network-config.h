@@ -33,6 +33,9 @@ typedef struct Network {
         uint32_t mtu;
         char *group;                /* Group= as written; NULL = every user may */
         gid_t gid;                  /* resolved; (gid_t) -1 while not */
+        /* Runtime, network.c's: the index of the bridge when last found to
+         * be ours and a bridge (0 = not yet); a reload starts afresh. */
+        unsigned checked_ifindex;
 } Network;
 
 typedef struct NetworkList {

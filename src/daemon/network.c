@@ -314,11 +314,18 @@ static void check_bridge_netfilter(const Network *n) {
 }
 
 /* The bridge: ours made if missing, an admin's used as it is. */
-static int bridge_ensure(const Network *n, sd_bus_error *error) {
+static int bridge_ensure(Network *n, sd_bus_error *error) {
         _cleanup_(mnl_socket_closep) struct mnl_socket *nl = NULL;
         LinkInfo l;
         int r;
 
+        /* Seen to be a bridge before, under the same index (a deleted and
+         * recreated interface gets a new one): nothing to ask rtnetlink,
+         * whose calls take the kernel's rtnl lock and may wait on it. Only
+         * a network's first job (or its first after a change) asks. */
+        if (n->checked_ifindex != 0 && if_nametoindex(n->bridge) == n->checked_ifindex)
+                return 0;
+        n->checked_ifindex = 0;
         r = nl_open(NETLINK_ROUTE, &nl);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot open an rtnetlink socket: %m");
@@ -337,6 +344,8 @@ static int bridge_ensure(const Network *n, sd_bus_error *error) {
                                  net_address_format(n->gateway, g), n->subnet.prefix, n->name);
                 }
                 check_bridge_netfilter(n);
+                if (r >= 0)
+                        n->checked_ifindex = if_nametoindex(n->bridge);
                 return 0;
         }
         if (r < 0)
@@ -349,6 +358,8 @@ static int bridge_ensure(const Network *n, sd_bus_error *error) {
         if (!(l.flags & IFF_UP))
                 log_warning("Bridge %s of network %s is down; jobs on it reach nothing until it is up.",
                             n->bridge, n->name);
+        else
+                n->checked_ifindex = if_nametoindex(n->bridge);
         return 0;
 }
 
@@ -360,7 +371,14 @@ static void host_interface_remove(const char *name) {
         LinkInfo l;
         int r;
 
-        if (!name || strncmp(name, "jw", 2) != 0 || nl_open(NETLINK_ROUTE, &nl) < 0)
+        if (!name || strncmp(name, "jw", 2) != 0)
+                return;
+        /* The usual case: the shim deleted it, or it went with the job's
+         * network namespace. if_nametoindex() does not take the rtnl lock;
+         * only a leftover costs an rtnetlink call. */
+        if (if_nametoindex(name) == 0)
+                return;
+        if (nl_open(NETLINK_ROUTE, &nl) < 0)
                 return;
         r = link_get(nl, name, &l);
         if (r < 0 || strcmp(l.kind, "veth") != 0)
@@ -424,7 +442,7 @@ static unsigned addresses_of(Manager *m, uid_t uid) {
 }
 
 int network_job_attach(Manager *m, Job *j, const UserRecord *user, sd_bus_error *error) {
-        const Network *n;
+        Network *n;
         char a[NET_ADDRESS_STRING_MAX], holder[JOB_ID_LENGTH + 1] = "", ifname[NETWORK_IFNAME_MAX + 1];
         uint32_t address = j->address;
         int r;
@@ -435,7 +453,7 @@ int network_job_attach(Manager *m, Job *j, const UserRecord *user, sd_bus_error 
         r = network_check_request(m, j->network, j->address, j->address_prefix, error);
         if (r < 0)
                 return r;
-        n = network_list_find(&m->networks, j->network);
+        n = (Network *) network_list_find(&m->networks, j->network);
         if (n->group && j->owner != 0) {
                 if (n->gid == (gid_t) -1)
                         return sd_bus_error_setf(error, JOBWORKER_ERROR_ACCESS_DENIED,
