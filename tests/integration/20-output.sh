@@ -27,6 +27,17 @@ check_exact "long lines with NULs" "head -c 300000 /dev/zero; printf '\n'; head 
 # stdout and stderr stay apart.
 id="$(jctl "$u" start -- sh -c 'echo out1; echo err1 >&2; echo out2; echo err2 >&2')"
 jctl "$u" wait "$id"
+# A finished job says how many bytes each stream holds (a follower that has
+# them all stops at once): 10 and 10 here; unknown while it runs.
+assert_eq "t 10" "$(bus "$u" get-property org.jobworker1 "/org/jobworker1/job/$id" org.jobworker1.Job StdoutBytes)" \
+    "StdoutBytes of a finished job"
+assert_eq "t 10" "$(bus "$u" get-property org.jobworker1 "/org/jobworker1/job/$id" org.jobworker1.Job StderrBytes)" \
+    "StderrBytes of a finished job"
+id2="$(jctl "$u" start -- sleep 60)"
+assert_eq "t 18446744073709551615" \
+    "$(bus "$u" get-property org.jobworker1 "/org/jobworker1/job/$id2" org.jobworker1.Job StdoutBytes)" \
+    "StdoutBytes of a running job"
+jctl "$u" stop "$id2"
 assert_eq $'out1\nout2' "$(jctl "$u" logs --stdout "$id")" "stdout alone"
 assert_eq $'err1\nerr2' "$(jctl "$u" logs --stderr "$id" 2>&1)" "stderr alone"
 assert_eq $'out1\nout2' "$(jctl "$u" logs "$id" 2>/dev/null)" "logs writes stdout to stdout"
