@@ -236,7 +236,8 @@ static void job_set_paused(Job *j, bool paused) {
 int job_send_properties_changed(Job *j) {
         int r = sd_bus_emit_properties_changed(j->manager->bus, j->object_path, JOBWORKER_JOB_INTERFACE,
                                                "State", "Result", "ExitCode", "ExitSignal", "StatusText", "StartErrno",
-                                               "FinishTimestamp", "CPUUsageNSec", "MemoryPeak", NULL);
+                                               "FinishTimestamp", "CPUUsageNSec", "MemoryPeak", "StdoutBytes",
+                                               "StderrBytes", NULL);
         if (r < 0)
                 log_warning_errno(r, "Failed to announce the state of job %s: %m", j->id);
         return r;
@@ -472,13 +473,23 @@ void job_on_unit_state(Job *j, const char *active_state, const char *result) {
         if (j->state == JOB_FINISHED && j->scope_outlives_job && active_state &&
             !unit_active_state_is_running(active_state)) {
                 j->scope_outlives_job = false;
-                /* Our answer stands (the command had exited by itself, with
-                 * nothing OOM-killed, well before its limit); a failed
-                 * scope is still cleared, as for every finished job. */
+                /* job_outcome_final_at_exit() said PID 1 could not add
+                 * anything. Should it still say oom-kill or timeout (it
+                 * never should), its word wins, as it would have on the
+                 * slow path; and a failed scope is cleared, as for every
+                 * finished job. */
                 if (strcmp(active_state, "failed") == 0) {
-                        log_notice("Scope %s of job %s ended %s after its command had exited by itself; "
-                                   "the job's result stays %s.", j->unit, j->id, result ? result : "failed",
-                                   job_result_to_string(j->result));
+                        JobResult later = result && strcmp(result, "oom-kill") == 0 ? JOB_RESULT_OOM_KILL :
+                                          result && strcmp(result, "timeout") == 0 ? JOB_RESULT_TIMEOUT :
+                                          JOB_RESULT_NONE;
+                        if (later != JOB_RESULT_NONE) {
+                                log_warning("Scope %s of job %s ended %s after the job was finished as %s; "
+                                            "it is %s now.", j->unit, j->id, result, job_result_to_string(j->result),
+                                            result);
+                                j->result = later;
+                                (void) job_save(j);
+                                (void) job_send_properties_changed(j);
+                        }
                         (void) systemd_reset_failed_unit(j->manager, j->unit);
                 }
                 return;

@@ -376,7 +376,7 @@ static void host_interface_remove(const char *name) {
         /* The usual case: the shim deleted it, or it went with the job's
          * network namespace. if_nametoindex() does not take the rtnl lock;
          * only a leftover costs an rtnetlink call. */
-        if (if_nametoindex(name) == 0)
+        if (if_nametoindex(name) == 0 && errno == ENODEV)
                 return;
         if (nl_open(NETLINK_ROUTE, &nl) < 0)
                 return;

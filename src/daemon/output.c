@@ -118,6 +118,7 @@ struct OutputReader {
         size_t pending_len, pending_off;
         uint64_t finished_seen_usec;  /* CLOCK_MONOTONIC when we first saw the job over at the end */
         bool end_seen;             /* past an end marker while the job was not over yet */
+        bool awaiting_tail;        /* not following, but the finished job's last bytes are not in the journal yet */
 };
 
 static void feed_free(OutputFeed *f) {
@@ -169,7 +170,7 @@ static void reader_free(OutputReader *r) {
 
         bool followers = false;
         for (OutputReader *i = m->readers; i; i = i->next)
-                followers |= i->follow;
+                followers |= i->follow || i->awaiting_tail;
         if (!followers) {
                 m->journal_watch_source = sd_event_source_disable_unref(m->journal_watch_source);
                 m->journal_poll_timer = sd_event_source_disable_unref(m->journal_poll_timer);
@@ -335,6 +336,7 @@ static bool reader_join_feed(OutputReader *r) {
                         return false;
                 if (f->shim_pid == 0)
                         f->shim_pid = r->shim_pid;
+                f->end_seen |= r->end_seen;
                 r->journal = (sd_journal_close(r->journal), NULL);
                 r->cursor = (free(r->cursor), NULL);
         } else {
@@ -353,7 +355,7 @@ static bool reader_join_feed(OutputReader *r) {
                 f->journal = TAKE_PTR(r->journal);
                 f->cursor = TAKE_PTR(r->cursor);
                 f->finished_seen_usec = r->finished_seen_usec;
-                f->end_seen = r->end_seen;
+                f->end_seen |= r->end_seen;
                 f->next = m->feeds;
                 m->feeds = f;
         }
@@ -368,7 +370,7 @@ static bool reader_join_feed(OutputReader *r) {
 static void feed_release(OutputFeed *f, OutputReader *r) {
         feed_unlink(f, r);
         r->cursor_lost = f->cursor_lost;
-        r->end_seen = f->end_seen;
+        r->end_seen |= f->end_seen;
         if (f->cursor) {
                 r->cursor = strdup(f->cursor);
                 if (!r->cursor)
@@ -457,6 +459,32 @@ static int feed_reopen(OutputFeed *f) {
 
 /* Moves as much as the pipe takes, on the reader's own handle (a reader on
  * a feed is pumped by the feed). Frees the reader on EOF or error. */
+static int ensure_watch(OutputReaders *m);
+
+/* A reader that does not follow ends where the journal ends, except for a
+ * finished job whose byte counts (StdoutBytes/StderrBytes) it has not
+ * reached: the job is finished as soon as its shim exits, and journald may
+ * not have stored the last entries the shim sent just before. Such a
+ * reader waits for them like a follower, for the grace at most. Returns
+ * true if it waits. */
+static bool reader_await_tail(OutputReader *r) {
+        Job *j = manager_find_job(r->manager, r->job_id);
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        if (!j || job_is_active(j) || j->output_bytes[r->stream] == UINT64_MAX ||
+            r->position_unknown || r->position >= j->output_bytes[r->stream])
+                return false;
+        if (!r->awaiting_tail) {
+                if (ensure_watch(r->manager->output) < 0)
+                        return false;
+                r->awaiting_tail = true;
+                r->finished_seen_usec = now;
+        } else if (now - r->finished_seen_usec >= FINISHED_GRACE_USEC)
+                return false;
+        reader_set_events(r, 0);
+        return true;
+}
+
 static void reader_pump(OutputReader *r) {
         assert(!r->feed);
 
@@ -493,6 +521,14 @@ static void reader_pump(OutputReader *r) {
                 }
                 if (k == 0) {
                         if (!r->follow) {
+                                if (reader_await_tail(r))
+                                        return;
+                                reader_free(r);
+                                return;
+                        }
+                        /* Past the end marker of a job that is over: done,
+                         * not another wait on a feed. */
+                        if (r->end_seen && job_is_over(r->manager, r->job_id)) {
                                 reader_free(r);
                                 return;
                         }
@@ -555,7 +591,7 @@ static void pump_followers(OutputReaders *m, bool reopen) {
         OutputReader *r = m->readers;
         while (r) {
                 OutputReader *next = r->next;
-                if (r->follow && !r->feed) {
+                if ((r->follow || r->awaiting_tail) && !r->feed) {
                         if (r->pending) {
                                 /* Reopened at its cursor once the pipe took its bytes. */
                                 if (reopen)

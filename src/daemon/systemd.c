@@ -515,6 +515,11 @@ int systemd_scope_oom_kills(uid_t owner, const char *unit, uint64_t *ret) {
         if (fd < 0) {
                 if (errno != ENOENT)
                         return -errno;
+                /* No memory controller, or PID 1 removed the cgroup right
+                 * now (after reading the count itself): only the first is
+                 * "none", the second must wait for PID 1's word. */
+                if (faccessat(dfd, "cgroup.procs", F_OK, 0) < 0)
+                        return -errno;
                 *ret = 0;
                 return 0;
         }

@@ -45,7 +45,10 @@ int systemd_scope_holds_pid(const char *slice, const char *unit, pid_t pid);
 
 /* The oom_kill count of the scope's memory.events, as PID 1 reads it to
  * decide Result=oom-kill: 0 also when the scope has no memory controller
- * (PID 1 then counts none either); -ENOENT when the cgroup is gone. */
+ * (PID 1 then counts none either); -ENOENT when the cgroup is gone. Kills
+ * by systemd-oomd are not counted there (PID 1 keeps them in an xattr),
+ * but oomd kills the whole cgroup, the shim with it, which then leaves no
+ * record: such a job never gets this far. */
 int systemd_scope_oom_kills(uid_t owner, const char *unit, uint64_t *ret);
 
 /* SetUnitProperties(unit, runtime=true, props), asynchronously. done (may
