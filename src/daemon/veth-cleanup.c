@@ -22,13 +22,20 @@
 #include "rtnl-util.h"
 #include "veth-cleanup.h"
 
-/* The child's exit statuses. */
+/* The child's exit statuses; CHILD_ERRNO + errno for a failed rtnetlink
+ * call. The child does not log: the journal socket libsystemd caches is
+ * closed in it, and its number may be the netlink socket's by then. */
 enum {
         CHILD_REMOVED = 0,
-        CHILD_FAILED = 1,
-        CHILD_GONE = 2,         /* no such interface (any more) */
-        CHILD_NOT_VETH = 3,     /* an interface of that name, but no veth: left alone */
+        CHILD_GONE = 1,         /* no such interface (any more) */
+        CHILD_NOT_VETH = 2,     /* an interface of that name, but no veth: left alone */
+        CHILD_FAILED = 3,       /* before any rtnetlink call */
+        CHILD_ERRNO = 10,
 };
+
+static _noreturn_ void child_exit_errno(int r) {
+        _exit(-r > 0 && -r <= 255 - CHILD_ERRNO ? CHILD_ERRNO - r : CHILD_FAILED);
+}
 
 typedef struct VethCleanup {
         Manager *manager;
@@ -66,8 +73,8 @@ static void lease_free(const char *network, uint32_t address, const char *job_id
                                   job_id);
 }
 
-/* The child: a copy of the daemon with nothing of it but stdout and stderr
- * (the journal), dying with it. */
+/* The child: a copy of the daemon with nothing of it but stdin, stdout
+ * and stderr, dying with it. */
 static _noreturn_ void child_run(const char *ifname, pid_t parent) {
         _cleanup_(mnl_socket_closep) struct mnl_socket *nl = NULL;
         LinkInfo l;
@@ -77,27 +84,21 @@ static _noreturn_ void child_run(const char *ifname, pid_t parent) {
             getppid() != parent)
                 _exit(CHILD_FAILED);
         r = rtnl_open(NETLINK_ROUTE, &nl);
-        if (r < 0) {
-                log_error_errno(r, "Failed to open an rtnetlink socket: %m");
-                _exit(CHILD_FAILED);
-        }
+        if (r < 0)
+                child_exit_errno(r);
         r = link_get(nl, 0, ifname, &l);
         if (r == -ENODEV)
                 _exit(CHILD_GONE);
-        if (r < 0) {
-                log_error_errno(r, "Failed to look at %s: %m", ifname);
-                _exit(CHILD_FAILED);
-        }
+        if (r < 0)
+                child_exit_errno(r);
         if (strcmp(l.kind, "veth") != 0)
                 _exit(CHILD_NOT_VETH);
         /* By index: exactly the veth looked at. */
         r = link_delete(nl, l.index);
         if (r == -ENODEV)
                 _exit(CHILD_GONE);
-        if (r < 0) {
-                log_error_errno(r, "Failed to remove %s: %m", ifname);
-                _exit(CHILD_FAILED);
-        }
+        if (r < 0)
+                child_exit_errno(r);
         _exit(CHILD_REMOVED);
 }
 
@@ -135,6 +136,12 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
                 log_warning("%s is not a veth: not job %s's, left alone.", c->ifname, c->job_id);
                 break;
         default:
+                if (si->si_code != CLD_EXITED)
+                        log_warning("The removal of %s (job %s) was killed by signal %d.", c->ifname, c->job_id,
+                                    si->si_status);
+                else if (status >= CHILD_ERRNO)
+                        log_warning_errno(status - CHILD_ERRNO, "Failed to remove %s (job %s): %m", c->ifname,
+                                          c->job_id);
                 cleanup_retry_later(c);
                 return 0;
         }
