@@ -814,12 +814,10 @@ static int shim_spec_memfd(Job *j, const gid_t *groups, int n_groups) {
         if (j->network && j->address) {
                 if (!n || !j->host_interface)
                         return log_error_errno(ENOENT, "Network %s of job %s is not configured.", j->network, j->id);
-                snprintf(network.bridge, sizeof network.bridge, "%s", n->bridge);
-                snprintf(network.host_interface, sizeof network.host_interface, "%s", j->host_interface);
-                network.address = j->address;
-                network.prefix = j->address_prefix;
-                network.gateway = n->gateway;
-                network.mtu = n->mtu;
+                /* With the bridge's particulars: the shim makes it if need be. */
+                r = network_shim_network(n, j->id, j->address, &network);
+                if (r < 0)
+                        return log_error_errno(r, "Address of job %s is not on network %s: %m", j->id, j->network);
         }
         const ShimSpec spec = {
                 .id = j->id,

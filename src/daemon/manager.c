@@ -34,6 +34,7 @@
 #include "output.h"
 #include "output-read.h"
 #include "parse-util.h"
+#include "veth-cleanup.h"
 #include "systemd.h"
 
 static void closedirp(DIR **d) {
@@ -820,6 +821,7 @@ Manager *manager_free(Manager *m) {
         output_read_calls_free(m->output_read);
         access_free(m->access);
         caller_check_free_all(m);
+        veth_cleanup_free_all(m);
         sd_event_source_disable_unref(m->exit_check);
         while (m->n_jobs > 0)
                 manager_remove_job(m, m->jobs[m->n_jobs - 1]);

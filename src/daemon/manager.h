@@ -65,6 +65,7 @@ typedef struct Manager {
          * next automatic address search begins (lease_take_any()). */
         NetworkList networks;
         uint64_t lease_hint;
+        struct VethCleanup *veth_cleanups;   /* veths that outlived their job (veth-cleanup.c) */
 } Manager;
 
 int manager_new(Manager **ret);

@@ -55,6 +55,26 @@ int network_host_interface_name(const char *job_id, char ret[static NETWORK_IFNA
         return 0;
 }
 
+int network_shim_network(const Network *n, const char *job_id, uint32_t address, ShimNetwork *ret) {
+        char ifname[NETWORK_IFNAME_MAX + 1];
+        int r;
+
+        if (!n || !net_subnet_contains(&n->subnet, address))
+                return -EINVAL;
+        r = network_host_interface_name(job_id, ifname);
+        if (r < 0)
+                return r;
+        *ret = (ShimNetwork) {
+                .address = address,
+                .prefix = n->subnet.prefix,
+                .gateway = n->gateway,
+                .mtu = n->mtu,
+        };
+        snprintf(ret->bridge, sizeof ret->bridge, "%s", n->bridge);
+        snprintf(ret->host_interface, sizeof ret->host_interface, "%s", ifname);
+        return 0;
+}
+
 /* Group=: a name (syntax as for User/Group of StartJob) or a decimal gid. */
 static int group_valid(const char *s) {
         return parse_user_or_id(s, NULL) >= 0;

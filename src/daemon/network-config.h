@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "net-address.h"
+#include "shim-spec.h"
 
 #define NETWORK_NONE "none"                 /* loopback only: the default */
 #define NETWORK_BUILTIN_NAME "bridge"
@@ -33,9 +34,6 @@ typedef struct Network {
         uint32_t mtu;
         char *group;                /* Group= as written; NULL = every user may */
         gid_t gid;                  /* resolved; (gid_t) -1 while not */
-        /* Runtime, network.c's: the index of the bridge when last found to
-         * be ours and a bridge (0 = not yet); a reload starts afresh. */
-        unsigned checked_ifindex;
 } Network;
 
 typedef struct NetworkList {
@@ -65,3 +63,9 @@ int network_list_build(const Settings *s, NetworkList *ret, ConfigError *error);
 bool network_ifname_valid(const char *name);
 /* The host-side interface of job id's veth: "jw" and the id (14 characters). */
 int network_host_interface_name(const char *job_id, char ret[static NETWORK_IFNAME_MAX + 1]);
+
+/* What the shim of job job_id, holding address on n, is told (shim-spec.h's
+ * NETWORK): enough to wire its veth and to make n's bridge if it is not
+ * there yet (bridge name, gateway address, the subnet's prefix, MTU).
+ * -EINVAL if address is not in n's subnet or job_id is no job id. */
+int network_shim_network(const Network *n, const char *job_id, uint32_t address, ShimNetwork *ret);

@@ -28,7 +28,9 @@
  *   NETWORK=BRIDGE HOSTIF ADDR/PREFIX GATEWAY MTU
  *                                  optional (none: loopback only), once:
  *                                  a veth pair, HOSTIF on BRIDGE, eth0 in
- *                                  the job with ADDR (net-address.h forms)
+ *                                  the job with ADDR (net-address.h forms);
+ *                                  the shim makes BRIDGE first if missing,
+ *                                  with GATEWAY/PREFIX and MTU
  *   ENV=NAME=VALUE                 the environment, in order, any number
  *   ARGV=ARG                       the command, in order, at least one; the
  *                                  first is not empty
@@ -63,12 +65,12 @@ typedef struct ShimBind {
 
 /* Bridged networking: what the shim wires before the command runs. */
 typedef struct ShimNetwork {
-        char bridge[NET_IFNAME_MAX + 1];          /* exists, up (the daemon saw to it) */
+        char bridge[NET_IFNAME_MAX + 1];          /* made by the shim if missing (shim/bridge.c) */
         char host_interface[NET_IFNAME_MAX + 1];  /* the veth's host end, on the bridge */
         uint32_t address;                         /* eth0's, host byte order */
         unsigned prefix;                          /* NET_SUBNET_PREFIX_MIN..MAX */
-        uint32_t gateway;                         /* the default route's */
-        uint32_t mtu;                             /* 68..65535 */
+        uint32_t gateway;                         /* the default route's; a bridge made gets it */
+        uint32_t mtu;                             /* 68..65535; the veth's, and a bridge made's */
 } ShimNetwork;
 
 typedef enum ShimOutput {

@@ -19,7 +19,7 @@ int sandbox_setup(const ShimSpec *spec, const char **ret_stage);
 
 /* network.c: a bridged job's veth (spec->network; nothing without one).
  * network_open_host() runs before the namespaces are made (the socket and
- * the bridge are the host's); network_setup() after, before init; the
+ * the bridge are the host's; it makes sure of the bridge, bridge.c); network_setup() after, before init; the
  * teardown once the job is over. */
 struct mnl_socket;
 typedef struct NetworkHost {
@@ -30,6 +30,12 @@ int network_open_host(const ShimSpec *spec, NetworkHost *ret, const char **ret_s
 void network_host_done(NetworkHost *h);
 int network_setup(const ShimSpec *spec, const NetworkHost *host, const char **ret_stage);
 void network_teardown(const ShimSpec *spec, const NetworkHost *host);
+
+/* bridge.c: the bridge of n, made and set up if missing or half made (ours:
+ * its MAC derived from the gateway), an admin's used as it is; refused
+ * (-EMEDIUMTYPE) if an interface of its name is no bridge. Returns its
+ * index. In the host's network namespace, as root. */
+int bridge_ensure(struct mnl_socket *nl, const ShimNetwork *n, const char **ret_stage);
 
 /* root.c: the job's own root (spec->root_directory, with the host system
  * directories if spec->host_system), binds and a private /tmp, built after

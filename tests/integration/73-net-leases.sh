@@ -3,7 +3,10 @@
 # stays the job's: nobody else gets it) and are freed when the job ends,
 # also when it ended while the daemon was down; a lease of a job that is
 # gone is freed at start-up. The veth goes with the job even when something
-# still holds the job's network namespace open.
+# still holds the job's network namespace open; also when the shim, which
+# deletes it, is SIGKILLed: the daemon then removes it (in a child, never in
+# its event loop) and frees the lease only after, so that another user can
+# take the address.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-jobs.sh"
 
@@ -11,6 +14,7 @@ u1="$TEST_USER1" u2="$TEST_USER2"
 cleanup() {
     for id in ${ids:-}; do jobworkerctl stop "$id" >/dev/null 2>&1 || true; done
     [[ -n "${holder:-}" ]] && kill "$holder" 2>/dev/null || true
+    [[ -n "${holder2:-}" ]] && kill "$holder2" 2>/dev/null || true
     rm -f /run/jobworker/leases/bridge/10.89.0.99
 }
 trap cleanup EXIT
@@ -77,5 +81,28 @@ wait_until 30 bash -c "! ip link show jw$id >/dev/null 2>&1" || fail "veth jw$id
 wait_until 30 test ! -e "$lease/10.89.0.80" || fail "the lease outlived its job"
 kill "$holder"
 holder=
+wait_until 30 test -z "$(host_veths)" || fail "veths left: $(host_veths)"
+
+info "a SIGKILLed shim's veth, its namespace held: the daemon removes it, then frees the lease"
+id="$(jctl "$u1" start --network=bridge --ip=10.89.0.81 -- sleep 600)"
+ids="$ids $id"
+wait_until 60 test "$(job_field "$u1" "$id" state)" = running || fail "job not running"
+pid="$(sed -n 's/^SHIM_PID=//p' "/run/jobworker/jobs/$id.job")"
+[[ "$pid" =~ ^[0-9]+$ ]] || fail "no SHIM_PID in the record of $id"
+assert_eq "$(shim_pid "$id")" "$pid" "SHIM_PID of the record"
+init="$(init_of "$pid")" || fail "no init among the children of shim $pid"
+nsenter --net="/proc/$init/ns/net" sleep 600 &
+holder2=$!
+wait_until 30 test -e "/proc/$holder2/ns/net" || fail "no holder"
+since="$(date '+%Y-%m-%d %H:%M:%S')"
+kill -KILL "$pid"
+wait_until 60 test "$(job_field "$u1" "$id" state)" = finished || fail "the job did not end with its shim"
+wait_until 60 bash -c "journalctl -u jobworkerd --since '$since' --no-pager -o cat | grep -qx 'Removed jw$id, left behind by job $id.'" \
+    || fail "no 'Removed jw$id, left behind by job $id.' in the journal: $(journalctl -u jobworkerd --since "$since" --no-pager -o cat | tail -20)"
+ip link show "jw$id" >/dev/null 2>&1 && fail "veth jw$id outlived its killed shim"
+wait_until 30 test ! -e "$lease/10.89.0.81" || fail "the lease outlived the veth"
+jctl "$u2" run --network=bridge --ip=10.89.0.81 -- true || fail "$u2 could not take the address of the killed job"
+kill "$holder2"
+holder2=
 wait_until 30 test -z "$(host_veths)" || fail "veths left: $(host_veths)"
 assert_no_failed_job_units

@@ -205,6 +205,37 @@ static void test_host_interface_name(void **state) {
         assert_int_equal(network_host_interface_name("xyz", name), -EINVAL);
 }
 
+/* What the shim gets to wire the veth and make the bridge with. */
+static void test_shim_network(void **state) {
+        NetworkList l = {};
+        ShimNetwork sn;
+
+        build("[Network \"lab\"]\nBridge=jwlab0\nSubnet=10.90.0.0/28\nGateway=10.90.0.14\nMTU=1400\n", 0, &l);
+        const Network *n = network_list_find(&l, "lab");
+        assert_non_null(n);
+        assert_int_equal(network_shim_network(n, "0123456789ab", A(10, 90, 0, 3), &sn), 0);
+        assert_string_equal(sn.bridge, "jwlab0");
+        assert_string_equal(sn.host_interface, "jw0123456789ab");
+        assert_true(sn.address == A(10, 90, 0, 3));
+        assert_int_equal(sn.prefix, 28);
+        assert_true(sn.gateway == A(10, 90, 0, 14));
+        assert_int_equal(sn.mtu, 1400);
+        /* It goes through the spec whole. */
+        char *command[] = { "true", NULL };
+        ShimSpec in = { .id = "0123456789ab", .workdir = "/", .status_path = "/s", .command = command, .network = &sn };
+        _cleanup_(shim_spec_done) ShimSpec out = {};
+        _cleanup_free_ char *buf = NULL;
+        size_t size;
+        assert_int_equal(shim_spec_encode(&in, &buf, &size), 0);
+        assert_int_equal(shim_spec_decode(buf, size, &out, NULL), 0);
+        assert_memory_equal(out.network, &sn, sizeof sn);
+        /* Not on the network, or not a job: refused. */
+        assert_int_equal(network_shim_network(n, "0123456789ab", A(10, 89, 0, 3), &sn), -EINVAL);
+        assert_int_equal(network_shim_network(n, "xyz", A(10, 90, 0, 3), &sn), -EINVAL);
+        assert_int_equal(network_shim_network(NULL, "0123456789ab", A(10, 90, 0, 3), &sn), -EINVAL);
+        network_list_done(&l);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_take_release, setup, teardown),
@@ -212,6 +243,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_malformed_removed, setup, teardown),
                 cmocka_unit_test(test_networks),
                 cmocka_unit_test(test_host_interface_name),
+                cmocka_unit_test(test_shim_network),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
