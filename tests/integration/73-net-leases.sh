@@ -30,6 +30,29 @@ init_of() {
     return 1
 }
 
+# hold_netns SHIM: a process of root's outside the job (sleep 600), in the
+# network namespace of the job's init; prints its pid once it is really
+# there (a pid 1 found may be a short-lived one, and nsenter's own pid has
+# an ns/net before it enters).
+hold_netns() {
+    local init ns h i j
+    for i in $(seq 50); do
+        if init="$(init_of "$1")" && ns="$(readlink "/proc/$init/ns/net" 2>/dev/null)" &&
+            [[ -n "$ns" && "$ns" != "$(readlink /proc/self/ns/net)" ]]; then
+            nsenter --net="/proc/$init/ns/net" sleep 600 >/dev/null 2>&1 &
+            h=$!
+            for j in $(seq 25); do
+                if [[ "$(readlink "/proc/$h/ns/net" 2>/dev/null)" == "$ns" ]]; then echo "$h"; return 0; fi
+                kill -0 "$h" 2>/dev/null || break
+                sleep 0.2
+            done
+            kill "$h" 2>/dev/null || true
+        fi
+        sleep 0.2
+    done
+    return 1
+}
+
 info "a lease kept across a daemon SIGKILL"
 id="$(jctl "$u1" start --network=bridge --ip=10.89.0.77 -- sleep 600)"
 ids="$id"
@@ -70,11 +93,8 @@ id="$(jctl "$u1" start --network=bridge --ip=10.89.0.80 -- sleep 600)"
 ids="$ids $id"
 wait_until 60 test "$(job_field "$u1" "$id" state)" = running || fail "job not running"
 pid="$(shim_pid "$id")"
-init="$(init_of "$pid")" || fail "no init among the children of shim $pid"
 # A process of root's outside the job, holding the job's network namespace.
-nsenter --net="/proc/$init/ns/net" sleep 600 &
-holder=$!
-wait_until 30 test -e "/proc/$holder/ns/net" || fail "no holder"
+holder="$(hold_netns "$pid")" || fail "no holder of the job's network namespace"
 ip link show "jw$id" >/dev/null || fail "no veth of the running job"
 jctl "$u1" stop "$id"
 wait_until 30 bash -c "! ip link show jw$id >/dev/null 2>&1" || fail "veth jw$id outlived its job"
@@ -90,10 +110,7 @@ wait_until 60 test "$(job_field "$u1" "$id" state)" = running || fail "job not r
 pid="$(sed -n 's/^SHIM_PID=//p' "/run/jobworker/jobs/$id.job")"
 [[ "$pid" =~ ^[0-9]+$ ]] || fail "no SHIM_PID in the record of $id"
 assert_eq "$(shim_pid "$id")" "$pid" "SHIM_PID of the record"
-init="$(init_of "$pid")" || fail "no init among the children of shim $pid"
-nsenter --net="/proc/$init/ns/net" sleep 600 &
-holder2=$!
-wait_until 30 test -e "/proc/$holder2/ns/net" || fail "no holder"
+holder2="$(hold_netns "$pid")" || fail "no holder of the job's network namespace"
 since="$(date '+%Y-%m-%d %H:%M:%S')"
 kill -KILL "$pid"
 wait_until 60 test "$(job_field "$u1" "$id" state)" = finished || fail "the job did not end with its shim"
