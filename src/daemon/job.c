@@ -355,43 +355,47 @@ static void job_enter_finished(Job *j) {
         (void) systemd_reset_failed_unit(j->manager, j->unit);
 }
 
-static void job_finish(Job *j, const char *unit_result) {
-        _cleanup_free_ char *status_path = job_status_path(j);
-        JobStatus status = JOB_STATUS_INIT;
-        bool have_status = false;
-        int r;
-
-        if (status_path) {
-                r = job_status_read_file(status_path, &status);
-                if (r >= 0)
-                        have_status = true;
-                else if (r != -ENOENT)
-                        log_warning_errno(r, "Failed to read %s: %m", status_path);
-        }
-
-        JobOutcome o = job_outcome_decide(have_status ? &status : NULL, unit_result, j->stop_requested);
+/* How the job ended, from the shim's record (status, read from
+ * status_path, or NULL if there is none; it is consumed and the file
+ * removed) and the scope's result. */
+static void job_finish_with(Job *j, const char *status_path, JobStatus *status, const char *unit_result) {
+        JobOutcome o = job_outcome_decide(status, unit_result, j->stop_requested);
         j->result = o.result;
         j->exit_code = o.exit_code;
         j->exit_signal = o.exit_signal;
-        if (have_status) {
-                if (status.message) {
+        if (status) {
+                if (status->message) {
                         free(j->status_text);
-                        j->status_text = TAKE_PTR(status.message);
+                        j->status_text = TAKE_PTR(status->message);
                 }
-                if (status.kind == JOB_START_FAILED)
-                        j->start_errno = status.error;
-                if (status.cpu_usec != UINT64_MAX)
-                        j->cpu_usage_nsec = status.cpu_usec * NSEC_PER_USEC;
-                j->memory_peak = status.memory_peak;
-                j->output_bytes[0] = status.output_bytes[0];
-                j->output_bytes[1] = status.output_bytes[1];
+                if (status->kind == JOB_START_FAILED)
+                        j->start_errno = status->error;
+                if (status->cpu_usec != UINT64_MAX)
+                        j->cpu_usage_nsec = status->cpu_usec * NSEC_PER_USEC;
+                j->memory_peak = status->memory_peak;
+                j->output_bytes[0] = status->output_bytes[0];
+                j->output_bytes[1] = status->output_bytes[1];
         }
-        j->finish_usec = have_status && status.finished_usec > 0 ? status.finished_usec : now_usec(CLOCK_REALTIME);
-        job_status_done(&status);
+        j->finish_usec = status && status->finished_usec > 0 ? status->finished_usec : now_usec(CLOCK_REALTIME);
+        if (status)
+                job_status_done(status);
 
         job_enter_finished(j);
         if (status_path)
                 (void) unlink(status_path);
+}
+
+static void job_finish(Job *j, const char *unit_result) {
+        _cleanup_free_ char *status_path = job_status_path(j);
+        JobStatus status = JOB_STATUS_INIT;
+        int r = -ENOMEM;
+
+        if (status_path) {
+                r = job_status_read_file(status_path, &status);
+                if (r < 0 && r != -ENOENT)
+                        log_warning_errno(r, "Failed to read %s: %m", status_path);
+        }
+        job_finish_with(j, status_path, r >= 0 ? &status : NULL, unit_result);
 }
 
 void job_finish_unstarted(Job *j, const char *reason) {
@@ -522,11 +526,12 @@ static bool job_finish_at_exit(Job *j) {
         final = systemd_scope_oom_kills(j->owner, j->unit, &oom_kills) >= 0 &&
                 job_outcome_final_at_exit(&status, oom_kills, j->stop_requested, j->limits.runtime_max_usec,
                                           now_usec(CLOCK_MONOTONIC) - j->scope_requested_usec);
-        job_status_done(&status);
-        if (!final)
+        if (!final) {
+                job_status_done(&status);
                 return false;
+        }
         j->scope_outlives_job = true;
-        job_finish(j, NULL);
+        job_finish_with(j, status_path, &status, NULL);
         return true;
 }
 
