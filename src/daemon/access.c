@@ -9,6 +9,7 @@
 
 #include "access.h"
 #include "bus-names.h"
+#include "caller-uid.h"
 #include "job.h"
 #include "log.h"
 #include "macro.h"
@@ -16,14 +17,7 @@
 struct Access {
         Polkit *polkit;
 
-        /* Unique bus names are never reused while the bus runs, so the uid
-         * behind one never changes: remember the last few, saving a round
-         * trip to the bus for every call. */
-        struct {
-                char name[32];
-                uid_t uid;
-        } caller_cache[64];
-        unsigned caller_cache_next;
+        CallerUids *callers;   /* who calls: the uid behind each sender */
 
         /* The last call access_see_job()/access_see_all() decided for a
          * non-owner, and whether it may see everything (a reference, so a
@@ -40,6 +34,9 @@ int access_new(sd_bus *bus, Access **ret) {
         assert(ret);
         if (!a)
                 return -ENOMEM;
+        r = caller_uids_new(bus, &a->callers);
+        if (r < 0)
+                return r;
         r = polkit_new(bus, &a->polkit);
         if (r < 0)
                 return r;
@@ -51,51 +48,26 @@ Access *access_free(Access *a) {
         if (!a)
                 return NULL;
         polkit_free(a->polkit);
+        caller_uids_free(a->callers);
         sd_bus_message_unref(a->decided);
         free(a);
         return NULL;
 }
 
 unsigned access_n_pending(const Access *a) {
-        return a ? polkit_n_queries(a->polkit) : 0;
+        return a ? polkit_n_queries(a->polkit) + caller_uids_pending(a->callers) : 0;
 }
 
-static int bus_caller_uid(sd_bus_message *m, uid_t *ret) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        int r;
-
-        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
-        if (r < 0)
-                return r;
-        /* Augmented fields come from /proc and may be forged by a racing
-         * caller: never decide on them. */
-        if (sd_bus_creds_get_augmented_mask(creds) & SD_BUS_CREDS_EUID)
-                return -EPERM;
-        return sd_bus_creds_get_euid(creds, ret);
+int access_attach(Access *a) {
+        assert(a);
+        return caller_uids_attach(a->callers);
 }
 
 int access_caller_uid(Access *a, sd_bus_message *call, uid_t *ret) {
-        const char *sender = sd_bus_message_get_sender(call);
-        size_t n = ELEMENTSOF(a->caller_cache);
-        bool cacheable = sender && strlen(sender) < sizeof a->caller_cache[0].name;
-        int r;
-
         assert(a);
         assert(call);
         assert(ret);
-        if (cacheable)
-                for (size_t i = 0; i < n; i++)
-                        if (strcmp(a->caller_cache[i].name, sender) == 0) {
-                                *ret = a->caller_cache[i].uid;
-                                return 0;
-                        }
-        r = bus_caller_uid(call, ret);
-        if (r < 0 || !cacheable)
-                return r;
-        unsigned slot = a->caller_cache_next++ % n;
-        strcpy(a->caller_cache[slot].name, sender);
-        a->caller_cache[slot].uid = *ret;
-        return 0;
+        return caller_uid_get(a->callers, call, ret);
 }
 
 static void remember(Access *a, sd_bus_message *call, bool all) {

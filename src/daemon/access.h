@@ -19,13 +19,19 @@ static inline void access_freep(Access **a) {
         access_free(*a);
 }
 
-/* Questions to polkit not yet settled: the idle exit waits for them. */
+/* Installs the bus filter that learns each caller's uid before any handler
+ * runs (caller-uid.h). Call after adding every other filter. */
+int access_attach(Access *a);
+
+/* Questions to polkit or the bus broker not yet settled: the idle exit
+ * waits for them. */
 unsigned access_n_pending(const Access *a);
 /* Exiting: a call that needs a new question is answered ShuttingDown (the
  * check returns 0, the call is taken care of). */
 void access_refuse_new_questions(Access *a);
 
-/* The caller's effective uid, from the bus broker (never from /proc). */
+/* The caller's uid, from the bus broker (never from /proc); known for every
+ * method call being dispatched, -ESRCH otherwise. */
 int access_caller_uid(Access *a, sd_bus_message *call, uid_t *ret);
 
 /* The return convention of all checks that may ask polkit: 1 = yes; 0 =

@@ -886,6 +886,11 @@ int manager_startup(Manager *m) {
         r = sd_bus_add_filter(m->bus, NULL, on_bus_message, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to add bus filter: %m");
+        /* Added last, so it runs first: every other filter and handler finds
+         * the caller's uid known. */
+        r = access_attach(m->access);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add bus filter: %m");
         r = sd_bus_add_object_vtable(m->bus, NULL, JOBWORKER_MANAGER_PATH,
                                      JOBWORKER_MANAGER_INTERFACE, manager_vtable, m);
         if (r < 0)

@@ -1,0 +1,87 @@
+#!/bin/bash
+# Who calls is learned without a synchronous call to the bus broker: a call
+# from a sender not seen before is held while jobworkerd asks dbus-daemon
+# (GetConnectionUnixUser) asynchronously, then dispatched with the uid
+# known. sd_bus_query_sender_creds() did the same with sd_bus_call(),
+# blocking the loop for every user until dbus-daemon answered.
+#  - busctl monitor: jobworkerd asks the broker only with
+#    GetConnectionUnixUser (an async call; the old path was a blocking
+#    GetConnectionCredentials), at most once per new connection.
+#  - Many new connections of two users at once, each held and re-dispatched:
+#    every one is answered for its own caller (own job found, the other
+#    user's job NoSuchJob, ListJobs only the caller's).
+#  - Callers that vanish right after sending (no reply wanted) leave nothing
+#    stuck: the daemon answers the next call at once.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib-jobs.sh"
+
+U1="$TEST_USER1" U2="$TEST_USER2"
+work="$(mktemp -d)"
+mon=
+cleanup() {
+    [[ -n "$mon" ]] && kill "$mon" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+id1="$(jctl "$U1" start -- sleep 300)"
+id2="$(jctl "$U2" start -- sleep 300)"
+owner="$(busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetNameOwner s "$BUS_NAME" |
+    cut -d'"' -f2)"
+[[ "$owner" == :* ]] || fail "no owner of $BUS_NAME: $owner"
+
+busctl monitor --system --json=short >"$work/mon" 2>/dev/null &
+mon=$!
+sleep 2
+
+# check USER OWN OTHER: on one new connection each, the caller's own job is
+# found, the other's is not, and ListJobs lists only the caller's.
+check() {
+    local user="$1" own="$2" other="$3" out
+    out="$(bus "$user" call "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" GetJob s "$own" 2>&1)" ||
+        { echo "GetJob $own as $user: $out"; return 1; }
+    out="$(bus_error "$user" call "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" GetJob s "$other" 2>&1)"
+    [[ "$out" == "org.jobworker1.Error.NoSuchJob: "* ]] || { echo "GetJob $other as $user: $out"; return 1; }
+    out="$(bus "$user" call "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" ListJobs 2>&1)" ||
+        { echo "ListJobs as $user: $out"; return 1; }
+    [[ "$out" == *"$own"* && "$out" != *"$other"* ]] || { echo "ListJobs as $user: $out"; return 1; }
+}
+
+info "40 clients of two users at once"
+pids=()
+for i in $(seq 1 20); do
+    check "$U1" "$id1" "$id2" >"$work/c1.$i" 2>&1 & pids+=($!)
+    check "$U2" "$id2" "$id1" >"$work/c2.$i" 2>&1 & pids+=($!)
+done
+wait "${pids[@]}" || true
+bad=0
+for f in "$work"/c[12].*; do
+    if [[ -s "$f" ]]; then
+        echo "$(basename "$f"): $(cat "$f")" >&2
+        bad=$((bad + 1))
+    fi
+done
+((bad == 0)) || fail "$bad of 40 clients were answered for the wrong caller or not at all"
+
+info "callers that vanish at once"
+pids=()
+for i in $(seq 1 20); do
+    bus "$U1" call --expect-reply=no "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" GetJob s "$id1" & pids+=($!)
+done
+wait "${pids[@]}" || true
+got="$(timed_as "$U1" 10 busctl call "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" GetJob s "$id1")" ||
+    fail "no answer after the vanished callers: $got"
+
+sleep 1
+kill "$mon"; wait "$mon" 2>/dev/null || true; mon=
+asked="$(jq -r --arg o "$owner" 'select(.sender == $o and .type == "method_call" and
+    .destination == "org.freedesktop.DBus") | .member' "$work/mon" | sort | uniq -c)"
+info "jobworkerd's calls to the broker: $(tr '\n' ' ' <<<"$asked")"
+[[ "$asked" != *GetConnectionCredentials* ]] || fail "jobworkerd asked GetConnectionCredentials (the blocking path)"
+n="$(awk '$2 == "GetConnectionUnixUser" { print $1 }' <<<"$asked")"
+# 40 clients with 3 connections each (check), 20 vanishing, 1 last.
+((n > 0 && n <= 141)) || fail "expected 1..141 uid lookups, saw ${n:-0}"
+
+jctl "$U1" stop "$id1" >/dev/null
+jctl "$U2" stop "$id2" >/dev/null
+assert_no_failed_job_units
