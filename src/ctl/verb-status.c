@@ -201,7 +201,7 @@ static int list_fetch(sd_bus *bus, bool all, JobInfo **ret, size_t *ret_n) {
         size_t n = 0;
         const char *id, *path, *state, *result, *unit;
         uint32_t owner;
-        int64_t status;
+        int32_t exit_code, exit_signal;
         int r;
 
         /* An exiting daemon refuses a listing that needs a new polkit
@@ -217,9 +217,9 @@ static int list_fetch(sd_bus *bus, bool all, JobInfo **ret, size_t *ret_n) {
                 r = -ctl_report_bus_error("Failed to list jobs", &error, r);
                 goto finish;
         }
-        r = sd_bus_message_enter_container(reply, 'a', "(ssusssx)");
-        while (r >= 0 &&
-               (r = sd_bus_message_read(reply, "(ssusssx)", &id, &path, &owner, &state, &result, &unit, &status)) > 0) {
+        r = sd_bus_message_enter_container(reply, 'a', "(ssusssii)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(ssusssii)", &id, &path, &owner, &state, &result, &unit,
+                                                  &exit_code, &exit_signal)) > 0) {
                 if (!all && strcmp(state, "finished") == 0)
                         continue;
 

@@ -538,18 +538,18 @@ static int method_list_jobs(sd_bus_message *message, void *userdata, sd_bus_erro
         r = sd_bus_message_new_method_return(message, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(ssusssx)");
+        r = sd_bus_message_open_container(reply, 'a', "(ssusssii)");
         if (r < 0)
                 return r;
         for (size_t i = 0; i < m->n_jobs; i++) {
                 Job *j = m->jobs[i];
                 if (!see_all && j->owner != uid)
                         continue;
-                int64_t status = j->exit_signal > 0 ? -(int64_t) j->exit_signal :
-                                 j->exit_code >= 0 ? j->exit_code : 0;
-                r = sd_bus_message_append(reply, "(ssusssx)", j->id, j->object_path, (uint32_t) j->owner,
+                /* ExitCode and ExitSignal exactly as the job's properties
+                 * give them: one encoding of how a job ended on the bus. */
+                r = sd_bus_message_append(reply, "(ssusssii)", j->id, j->object_path, (uint32_t) j->owner,
                                           job_state_shown(j), job_result_to_string(j->result),
-                                          j->unit, status);
+                                          j->unit, (int32_t) j->exit_code, (int32_t) j->exit_signal);
                 if (r < 0)
                         return r;
         }
@@ -649,7 +649,7 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("s", id, "o", job),
                                 method_start_job, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListJobs", SD_BUS_NO_ARGS,
-                                SD_BUS_RESULT("a(ssusssx)", jobs),
+                                SD_BUS_RESULT("a(ssusssii)", jobs),
                                 method_list_jobs, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetJob", SD_BUS_ARGS("s", id), SD_BUS_RESULT("o", job),
                                 method_get_job, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -52,7 +52,7 @@ static char *find_new_job(sd_bus *bus, char **known) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         const char *id, *path, *state, *result, *unit;
         uint32_t owner;
-        int64_t status;
+        int32_t exit_code, exit_signal;
         char *found = NULL;
 
         if (sd_bus_call_method(bus, "org.jobworker1", "/org/jobworker1", "org.jobworker1.Manager",
@@ -60,10 +60,10 @@ static char *find_new_job(sd_bus *bus, char **known) {
                 fprintf(stderr, "ListJobs: %s\n", error.message ? error.message : "failed");
                 exit(2);
         }
-        if (sd_bus_message_enter_container(reply, 'a', "(ssusssx)") < 0)
+        if (sd_bus_message_enter_container(reply, 'a', "(ssusssii)") < 0)
                 exit(2);
-        while (sd_bus_message_read(reply, "(ssusssx)", &id, &path, &owner, &state, &result, &unit,
-                                   &status) > 0) {
+        while (sd_bus_message_read(reply, "(ssusssii)", &id, &path, &owner, &state, &result, &unit,
+                                   &exit_code, &exit_signal) > 0) {
                 bool old = false;
                 for (char **k = known; k && *k; k++)
                         old = old || strcmp(*k, id) == 0;
@@ -102,14 +102,14 @@ int main(int argc, char **argv) {
                 sd_bus_error error = SD_BUS_ERROR_NULL;
                 const char *id, *path, *state, *result, *unit;
                 uint32_t owner;
-                int64_t status;
+                int32_t exit_code, exit_signal;
                 if (sd_bus_call_method(bus, "org.jobworker1", "/org/jobworker1", "org.jobworker1.Manager",
                                        "ListJobs", &error, &reply, NULL) < 0 ||
-                    sd_bus_message_enter_container(reply, 'a', "(ssusssx)") < 0)
+                    sd_bus_message_enter_container(reply, 'a', "(ssusssii)") < 0)
                         return 2;
                 while (n_known + 1 < sizeof known / sizeof known[0] &&
-                       sd_bus_message_read(reply, "(ssusssx)", &id, &path, &owner, &state, &result, &unit,
-                                           &status) > 0)
+                       sd_bus_message_read(reply, "(ssusssii)", &id, &path, &owner, &state, &result, &unit,
+                                           &exit_code, &exit_signal) > 0)
                         known[n_known++] = strdup(id);
                 sd_bus_message_unref(reply);
         }
