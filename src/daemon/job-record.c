@@ -243,20 +243,6 @@ int job_save(const Job *j) {
         return 0;
 }
 
-/* A signed decimal as written by "%d": the u64 parser behind an optional
- * '-', so "+1", " 1" and "1x" are refused as everywhere else. */
-static int parse_int(const char *s, int *ret) {
-        bool negative = s[0] == '-';
-        uint64_t v;
-        int r = parse_uint64(s + negative, &v);
-        if (r < 0)
-                return r;
-        if (v > (negative ? (uint64_t) INT32_MAX + 1 : (uint64_t) INT32_MAX))
-                return -ERANGE;
-        *ret = negative ? (int) -(int64_t) v : (int) v;
-        return 0;
-}
-
 static int job_apply_record_line(Job *j, const char *key, const char *value, size_t *n_argv, size_t *n_env) {
         JobLimits *l = &j->limits;
         uint64_t u;
