@@ -86,7 +86,7 @@ void kv_put_int(KVWriter *w, const char *key, int v) {
 }
 
 bool kv_token_valid(const char *s) {
-        if (!s || !*s)
+        if (!s)
                 return false;
         for (const char *p = s; *p; p++)
                 if (*p <= ' ' || *p > '~')

@@ -51,9 +51,9 @@ void kv_writer_done(KVWriter *w);
 
 void kv_put_u64(KVWriter *w, const char *key, uint64_t v);
 void kv_put_int(KVWriter *w, const char *key, int v);
-/* A value written as it is: 1 or more bytes of printable ASCII but space
- * (names, ids, enum strings, addresses). Anything else fails the record
- * with -EINVAL. */
+/* A value written as it is: printable ASCII but space, maybe none (names,
+ * ids, enum strings, addresses). Anything else fails the record with
+ * -EINVAL. */
 void kv_put_token(KVWriter *w, const char *key, const char *value);
 /* Any bytes, as pairs of lowercase hex digits. */
 void kv_put_hex(KVWriter *w, const char *key, const void *value, size_t size);
