@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A job's record under RUNSTATEDIR/jobs/<id>.job: what a restarted daemon
- * needs to find the job again and report it. KEY=VALUE lines; byte strings
- * (argv, environment, paths, status text) hex-encoded so any byte survives;
- * list entries repeat their key in order. Written to <id>.job.tmp and renamed,
- * so a crash leaves the old or the new record, never half of one. */
+ * needs to find the job again and report it. A kv-record.h record; byte
+ * strings (argv, environment, paths, status text) hex-encoded so any byte
+ * survives; list entries repeat their key in order. Written to
+ * <id>.job.tmp and renamed, so a crash leaves the old or the new record,
+ * never half of one. */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,76 +17,12 @@
 
 #include "fd-util.h"
 #include "job.h"
+#include "kv-record.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
 #include "net-address.h"
 #include "parse-util.h"
-
-static const char hex_digits[] = "0123456789abcdef";
-
-/* Hex-encodes value in one go: a record may hold 2 MiB of command line, and
- * a printf per byte would keep the event loop busy for a noticeable time. */
-static void put_hex_bytes(FILE *f, const char *key, const uint8_t *value, size_t n) {
-        char buf[512];
-        size_t k = 0;
-
-        fprintf(f, "%s=", key);
-        for (size_t i = 0; i < n; i++) {
-                buf[k++] = hex_digits[value[i] >> 4];
-                buf[k++] = hex_digits[value[i] & 15];
-                if (k == sizeof buf) {
-                        fwrite(buf, 1, k, f);
-                        k = 0;
-                }
-        }
-        fwrite(buf, 1, k, f);
-        fputc('\n', f);
-}
-
-static void put_hex(FILE *f, const char *key, const char *value) {
-        put_hex_bytes(f, key, (const uint8_t *) value, strlen(value));
-}
-
-static void put_u64(FILE *f, const char *key, uint64_t v) {
-        fprintf(f, "%s=%" PRIu64 "\n", key, v);
-}
-
-static int hex_value(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        return -1;
-}
-
-/* Strict: pairs of lowercase hex digits, nothing else. With allow_nul
- * false the bytes are a C string, so a 00 pair is refused. */
-static int unhex_bytes(const char *s, bool allow_nul, uint8_t **ret, size_t *ret_size) {
-        size_t n = strlen(s);
-        if (n % 2 != 0)
-                return -EINVAL;
-        _cleanup_free_ uint8_t *out = malloc(n / 2 + 1);
-        if (!out)
-                return -ENOMEM;
-        for (size_t i = 0; i < n / 2; i++) {
-                int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
-                if (hi < 0 || lo < 0)
-                        return -EINVAL;
-                out[i] = (uint8_t) (hi << 4 | lo);
-                if (out[i] == 0 && !allow_nul)
-                        return -EINVAL;
-        }
-        out[n / 2] = 0;
-        *ret = TAKE_PTR(out);
-        if (ret_size)
-                *ret_size = n / 2;
-        return 0;
-}
-
-static int unhex(const char *s, char **ret) {
-        return unhex_bytes(s, false, (uint8_t **) ret, NULL);
-}
 
 static int strv_push(char ***l, size_t *n, char *s) {
         char **nl = realloc(*l, sizeof(char *) * (*n + 2));
@@ -112,104 +49,109 @@ char *job_terminal_socket_path(const Job *j) {
         return record_path(j, ".terminal");
 }
 
+/* "ro" or "rw", source, destination, NUL-separated. */
+static int put_bind(KVWriter *w, const JobBind *b) {
+        size_t ns = strlen(b->source), nd = strlen(b->destination);
+        _cleanup_free_ uint8_t *v = malloc(3 + ns + 1 + nd);
+
+        if (!v)
+                return -ENOMEM;
+        memcpy(v, b->read_only ? "ro" : "rw", 3);
+        memcpy(v + 3, b->source, ns + 1);
+        memcpy(v + 3 + ns + 1, b->destination, nd);
+        kv_put_hex(w, "BIND", v, 3 + ns + 1 + nd);
+        return 0;
+}
+
 int job_record_format(const Job *j, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
+        _cleanup_(kv_writer_done) KVWriter w = KV_WRITER_INIT;
         const JobLimits *l = &j->limits;
-        FILE *f;
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+        int r;
 
         assert(j);
         assert(ret);
         assert(ret_size);
 
-        f = open_memstream(&buf, &size);
-        if (!f)
-                return -ENOMEM;
-
-        fprintf(f, "ID=%s\n", j->id);
-        put_u64(f, "OWNER", j->owner);
-        put_u64(f, "GID", j->gid);
+        kv_put_token(&w, "ID", j->id);
+        kv_put_u64(&w, "OWNER", j->owner);
+        kv_put_u64(&w, "GID", j->gid);
         if (j->run_uid != UID_UNSET)
-                put_u64(f, "RUN_UID", j->run_uid);
+                kv_put_u64(&w, "RUN_UID", j->run_uid);
         if (j->run_user)
-                put_hex(f, "RUN_USER", j->run_user);
+                kv_put_hex_string(&w, "RUN_USER", j->run_user);
         for (char **a = j->argv; a && *a; a++)
-                put_hex(f, "ARGV", *a);
+                kv_put_hex_string(&w, "ARGV", *a);
         /* The environment only matters until the job runs; it is never
          * shown, and a finished job's record need not carry it. */
         if (j->state != JOB_FINISHED)
                 for (char **e = j->environment; e && *e; e++)
-                        put_hex(f, "ENV", *e);
-        put_hex(f, "WORKDIR", j->working_directory ? j->working_directory : "");
+                        kv_put_hex_string(&w, "ENV", *e);
+        kv_put_hex_string(&w, "WORKDIR", j->working_directory ?: "");
         if (j->name)
-                fprintf(f, "NAME=%s\n", j->name);
+                kv_put_token(&w, "NAME", j->name);
         /* The client whose disconnection stops the job (StopWhenCallerExits). */
         if (j->stop_with_caller)
-                fprintf(f, "STOP_WITH_CALLER=%s\n", j->stop_with_caller);
-        put_u64(f, "START_USEC", j->start_usec);
-        put_u64(f, "CPU_QUOTA", l->cpu_quota_per_sec_usec);
-        put_u64(f, "MEMORY_MAX", l->memory_max);
-        put_u64(f, "MEMORY_SWAP_MAX", l->memory_swap_max);
-        put_hex(f, "IO_DEVICE", l->io_device ? l->io_device : "");
-        put_u64(f, "IO_READ", l->io_read_bandwidth_max);
-        put_u64(f, "IO_WRITE", l->io_write_bandwidth_max);
-        put_hex_bytes(f, "ALLOWED_CPUS", l->allowed_cpus, l->allowed_cpus ? l->allowed_cpus_size : 0);
-        put_u64(f, "TASKS_MAX", l->tasks_max);
-        put_u64(f, "RUNTIME_MAX", l->runtime_max_usec);
-        put_u64(f, "STOP_TIMEOUT", l->stop_timeout_usec);
-        put_u64(f, "USER_RUNTIME_DIRECTORY", l->user_runtime_directory);
+                kv_put_token(&w, "STOP_WITH_CALLER", j->stop_with_caller);
+        kv_put_u64(&w, "START_USEC", j->start_usec);
+        kv_put_u64(&w, "CPU_QUOTA", l->cpu_quota_per_sec_usec);
+        kv_put_u64(&w, "MEMORY_MAX", l->memory_max);
+        kv_put_u64(&w, "MEMORY_SWAP_MAX", l->memory_swap_max);
+        kv_put_hex_string(&w, "IO_DEVICE", l->io_device ?: "");
+        kv_put_u64(&w, "IO_READ", l->io_read_bandwidth_max);
+        kv_put_u64(&w, "IO_WRITE", l->io_write_bandwidth_max);
+        kv_put_hex(&w, "ALLOWED_CPUS", l->allowed_cpus, l->allowed_cpus ? l->allowed_cpus_size : 0);
+        kv_put_u64(&w, "TASKS_MAX", l->tasks_max);
+        kv_put_u64(&w, "RUNTIME_MAX", l->runtime_max_usec);
+        kv_put_u64(&w, "STOP_TIMEOUT", l->stop_timeout_usec);
+        kv_put_u64(&w, "USER_RUNTIME_DIRECTORY", l->user_runtime_directory);
         if (l->root_directory)
-                put_hex(f, "ROOT_DIRECTORY", l->root_directory);
-        put_u64(f, "HOST_SYSTEM", l->host_system);
-        put_u64(f, "PRIVATE_TMP", l->private_tmp);
-        /* "ro" or "rw", source, destination, NUL-separated. */
+                kv_put_hex_string(&w, "ROOT_DIRECTORY", l->root_directory);
+        kv_put_u64(&w, "HOST_SYSTEM", l->host_system);
+        kv_put_u64(&w, "PRIVATE_TMP", l->private_tmp);
         for (size_t i = 0; i < l->n_binds; i++) {
-                const JobBind *b = &l->binds[i];
-                size_t ns = strlen(b->source), nd = strlen(b->destination);
-                _cleanup_free_ uint8_t *v = malloc(3 + ns + 1 + nd);
-                if (!v) {
-                        fclose(f);
-                        return -ENOMEM;
-                }
-                memcpy(v, b->read_only ? "ro" : "rw", 3);
-                memcpy(v + 3, b->source, ns + 1);
-                memcpy(v + 3 + ns + 1, b->destination, nd);
-                put_hex_bytes(f, "BIND", v, 3 + ns + 1 + nd);
+                r = put_bind(&w, &l->binds[i]);
+                if (r < 0)
+                        return r;
         }
         /* Bridged networking: its lease is found again by these. */
         if (j->network) {
-                char a[NET_ADDRESS_STRING_MAX];
-                fprintf(f, "NETWORK=%s\n", j->network);
-                if (j->address)
-                        fprintf(f, "ADDRESS=%s/%u\n", net_address_format(j->address, a), j->address_prefix);
+                kv_put_token(&w, "NETWORK", j->network);
+                if (j->address) {
+                        char a[NET_ADDRESS_STRING_MAX], v[NET_ADDRESS_STRING_MAX + sizeof("/4294967295")];
+                        snprintf(v, sizeof v, "%s/%u", net_address_format(j->address, a), j->address_prefix);
+                        kv_put_token(&w, "ADDRESS", v);
+                }
                 if (j->host_interface)
-                        fprintf(f, "HOST_INTERFACE=%s\n", j->host_interface);
+                        kv_put_token(&w, "HOST_INTERFACE", j->host_interface);
         }
         /* Output readers accept the job's output only from this process
          * (job-output.h), also after a restart. */
         if (j->shim_pid > 0)
-                put_u64(f, "SHIM_PID", (uint64_t) j->shim_pid);
-        fprintf(f, "STATE=%s\n", job_state_to_string(j->state));
-        fprintf(f, "RESULT=%s\n", job_result_to_string(j->result));
-        fprintf(f, "EXIT_CODE=%d\n", j->exit_code);
-        fprintf(f, "EXIT_SIGNAL=%d\n", j->exit_signal);
-        put_hex(f, "STATUS_TEXT", j->status_text ? j->status_text : "");
-        put_u64(f, "FINISH_USEC", j->finish_usec);
-        put_u64(f, "CPU_NSEC", j->cpu_usage_nsec);
-        put_u64(f, "MEMORY_PEAK", j->memory_peak);
-        put_u64(f, "STDOUT_BYTES", j->output_bytes[0]);
-        put_u64(f, "STDERR_BYTES", j->output_bytes[1]);
-        fprintf(f, "STOP_REQUESTED=%d\n", j->stop_requested);
-        put_u64(f, "STOP_DEADLINE", j->stop_deadline_usec);
-        put_u64(f, "PENDING_STOP_TIMEOUT", j->pending_stop_timeout_usec);
-        fprintf(f, "START_ERRNO=%d\n", j->start_errno);
+                kv_put_u64(&w, "SHIM_PID", (uint64_t) j->shim_pid);
+        kv_put_token(&w, "STATE", job_state_to_string(j->state));
+        kv_put_token(&w, "RESULT", job_result_to_string(j->result));
+        kv_put_int(&w, "EXIT_CODE", j->exit_code);
+        kv_put_int(&w, "EXIT_SIGNAL", j->exit_signal);
+        kv_put_hex_string(&w, "STATUS_TEXT", j->status_text ?: "");
+        kv_put_u64(&w, "FINISH_USEC", j->finish_usec);
+        kv_put_u64(&w, "CPU_NSEC", j->cpu_usage_nsec);
+        kv_put_u64(&w, "MEMORY_PEAK", j->memory_peak);
+        kv_put_u64(&w, "STDOUT_BYTES", j->output_bytes[0]);
+        kv_put_u64(&w, "STDERR_BYTES", j->output_bytes[1]);
+        kv_put_u64(&w, "STOP_REQUESTED", j->stop_requested);
+        kv_put_u64(&w, "STOP_DEADLINE", j->stop_deadline_usec);
+        kv_put_u64(&w, "PENDING_STOP_TIMEOUT", j->pending_stop_timeout_usec);
+        kv_put_int(&w, "START_ERRNO", j->start_errno);
 
-        if (fclose(f) != 0 || !buf)
-                return -ENOMEM;
+        r = kv_writer_finish(&w, &text, &size);
+        if (r < 0)
+                return r;
         if (size > JOB_RECORD_SIZE_MAX)
                 return -E2BIG;
         *ret_size = size;
-        *ret = TAKE_PTR(buf);
+        *ret = TAKE_PTR(text);
         return 0;
 }
 
@@ -243,20 +185,6 @@ int job_save(const Job *j) {
         return 0;
 }
 
-/* A signed decimal as written by "%d": the u64 parser behind an optional
- * '-', so "+1", " 1" and "1x" are refused as everywhere else. */
-static int parse_int(const char *s, int *ret) {
-        bool negative = s[0] == '-';
-        uint64_t v;
-        int r = parse_uint64(s + negative, &v);
-        if (r < 0)
-                return r;
-        if (v > (negative ? (uint64_t) INT32_MAX + 1 : (uint64_t) INT32_MAX))
-                return -ERANGE;
-        *ret = negative ? (int) -(int64_t) v : (int) v;
-        return 0;
-}
-
 static int job_apply_record_line(Job *j, const char *key, const char *value, size_t *n_argv, size_t *n_env) {
         JobLimits *l = &j->limits;
         uint64_t u;
@@ -264,7 +192,7 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
         int r = 0;
 
 #define U64(k, field) if (strcmp(key, k) == 0) return parse_uint64(value, &(field))
-#define HEX(k, field) if (strcmp(key, k) == 0) { r = unhex(value, &s); if (r < 0) return r; free(field); field = s; return 0; }
+#define HEX(k, field) if (strcmp(key, k) == 0) { r = kv_unhex_string(value, &s); if (r < 0) return r; free(field); field = s; return 0; }
         U64("START_USEC", j->start_usec);
         U64("CPU_QUOTA", l->cpu_quota_per_sec_usec);
         U64("MEMORY_MAX", l->memory_max);
@@ -365,7 +293,7 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
                 return 0;
         }
         if (strcmp(key, "ARGV") == 0 || strcmp(key, "ENV") == 0) {
-                r = unhex(value, &s);
+                r = kv_unhex_string(value, &s);
                 if (r < 0)
                         return r;
                 r = key[0] == 'A' ? strv_push(&j->argv, n_argv, s) : strv_push(&j->environment, n_env, s);
@@ -376,7 +304,7 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
         if (strcmp(key, "BIND") == 0) {
                 _cleanup_free_ uint8_t *v = NULL;
                 size_t size;
-                r = unhex_bytes(value, true, &v, &size);
+                r = kv_unhex(value, true, &v, &size);
                 if (r < 0)
                         return r;
                 /* "ro\0SRC\0DST": exactly two NULs, and the same checks as StartJob. */
@@ -397,7 +325,7 @@ static int job_apply_record_line(Job *j, const char *key, const char *value, siz
         if (strcmp(key, "ALLOWED_CPUS") == 0) {
                 uint8_t *mask;
                 size_t size;
-                r = unhex_bytes(value, true, &mask, &size);
+                r = kv_unhex(value, true, &mask, &size);
                 if (r < 0)
                         return r;
                 free(l->allowed_cpus);
@@ -445,8 +373,22 @@ static void free_and_null_if_empty(char **s) {
         }
 }
 
+typedef struct RecordParse {
+        Job *job;
+        size_t n_argv, n_env;
+} RecordParse;
+
+static int record_line(const char *key, const char *value, void *userdata) {
+        RecordParse *p = userdata;
+        int r = job_apply_record_line(p->job, key, value, &p->n_argv, &p->n_env);
+
+        if (r < 0)
+                return log_debug_errno(r, "Bad %s= in the record of job %s: %m", key, p->job->id);
+        return 0;
+}
+
 int job_record_parse(Job *j, const char *text, size_t size) {
-        size_t n_argv = 0, n_env = 0;
+        RecordParse p = { .job = j };
         int r;
 
         assert(j);
@@ -454,26 +396,10 @@ int job_record_parse(Job *j, const char *text, size_t size) {
 
         if (size > JOB_RECORD_SIZE_MAX)
                 return -E2BIG;
-        if (memchr(text, '\0', size))
-                return -EBADMSG;
-        for (const char *p = text, *end = text + size; p < end;) {
-                const char *nl = memchr(p, '\n', (size_t) (end - p));
-                size_t len = nl ? (size_t) (nl - p) : (size_t) (end - p);
-                _cleanup_free_ char *line = strndup(p, len);
-                if (!line)
-                        return -ENOMEM;
-                p += len + (nl ? 1 : 0);
-                if (len == 0)
-                        continue;
-                char *eq = strchr(line, '=');
-                if (!eq || eq == line)
-                        return -EBADMSG;
-                *eq = '\0';
-                r = job_apply_record_line(j, line, eq + 1, &n_argv, &n_env);
-                if (r < 0)
-                        return log_debug_errno(r, "Bad %s= in the record of job %s: %m", line, j->id);
-        }
-        if (n_argv == 0)
+        r = kv_record_parse(text, size, record_line, &p);
+        if (r < 0)
+                return r;
+        if (p.n_argv == 0)
                 return -EBADMSG;
         free_and_null_if_empty(&j->working_directory);
         free_and_null_if_empty(&j->status_text);

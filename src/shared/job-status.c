@@ -2,18 +2,18 @@
 /* The job exit-status file and the init → shim record: formatting, strict
  * parsing, and atomic file I/O.
  *
- * Status file format, one KEY=VALUE per line, each line ending in '\n':
+ * The status file is a kv-record.h record:
  *   KIND=exited|killed|start-failed|unknown     always
  *   EXIT_CODE=0..255                             KIND=exited
  *   SIGNAL=1..64                                 KIND=killed
  *   ERROR=errno (1..4095)                        KIND=start-failed
- *   MESSAGE=escaped text                         KIND=start-failed
+ *   MESSAGE=hex                                  KIND=start-failed
  *   CPU_USEC=u64  MEMORY_PEAK=u64                when known
  *   FINISHED_USEC=u64 (CLOCK_REALTIME)           when known
  *   STDOUT_BYTES=u64  STDERR_BYTES=u64           when all output is in the journal
- * MESSAGE escapes '\' as "\\" and every byte outside 0x20..0x7e as "\xHH",
- * so the file is plain ASCII whatever the message holds. Numbers are plain
- * decimal. Unknown keys are ignored so newer shims can add fields. */
+ * MESSAGE is hex-encoded like every byte string in a job record, whatever
+ * bytes it holds. Known keys at most once; unknown keys are ignored so newer
+ * shims can add fields. */
 #define _GNU_SOURCE 1
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +26,9 @@
 
 #include "fd-util.h"
 #include "job-status.h"
+#include "kv-record.h"
 #include "macro.h"
+#include "parse-util.h"
 #include "utf8.h"
 
 #define SIGNAL_MAX 64
@@ -57,21 +59,6 @@ void job_status_done(JobStatus *s) {
         s->message = NULL;
 }
 
-static void fclosep(FILE **f) {
-        if (*f)
-                fclose(*f);
-}
-
-static void fputs_escaped(const char *s, FILE *f) {
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-                if (*p == '\\')
-                        fputs("\\\\", f);
-                else if (*p < 0x20 || *p > 0x7e)
-                        fprintf(f, "\\x%02x", *p);
-                else
-                        fputc(*p, f);
-}
-
 static bool exit_code_valid(int v) {
         return v >= 0 && v <= 255;
 }
@@ -85,9 +72,11 @@ static bool errno_valid(int v) {
 }
 
 int job_status_format(const JobStatus *s, char **ret) {
-        _cleanup_free_ char *data = NULL;
-        size_t size = 0;
+        _cleanup_(kv_writer_done) KVWriter w = KV_WRITER_INIT;
+        _cleanup_free_ char *text = NULL;
         const char *kind = job_exit_kind_to_string(s->kind);
+        size_t size;
+        int r;
 
         if (!kind)
                 return -EINVAL;
@@ -98,208 +87,168 @@ int job_status_format(const JobStatus *s, char **ret) {
         if (s->kind == JOB_START_FAILED && !errno_valid(s->error))
                 return -EINVAL;
 
-        {
-                _cleanup_(fclosep) FILE *f = open_memstream(&data, &size);
-                if (!f)
-                        return -ENOMEM;
-
-                fprintf(f, "KIND=%s\n", kind);
-                if (s->kind == JOB_EXITED)
-                        fprintf(f, "EXIT_CODE=%d\n", s->exit_code);
-                else if (s->kind == JOB_KILLED)
-                        fprintf(f, "SIGNAL=%d\n", s->signal);
-                else if (s->kind == JOB_START_FAILED) {
-                        fprintf(f, "ERROR=%d\nMESSAGE=", s->error);
-                        fputs_escaped(s->message ?: "", f);
-                        fputc('\n', f);
-                }
-                if (s->cpu_usec != UINT64_MAX)
-                        fprintf(f, "CPU_USEC=%llu\n", (unsigned long long) s->cpu_usec);
-                if (s->memory_peak != UINT64_MAX)
-                        fprintf(f, "MEMORY_PEAK=%llu\n", (unsigned long long) s->memory_peak);
-                if (s->finished_usec != 0)
-                        fprintf(f, "FINISHED_USEC=%llu\n", (unsigned long long) s->finished_usec);
-                if (s->output_bytes[0] != UINT64_MAX && s->output_bytes[1] != UINT64_MAX)
-                        fprintf(f, "STDOUT_BYTES=%llu\nSTDERR_BYTES=%llu\n",
-                                (unsigned long long) s->output_bytes[0], (unsigned long long) s->output_bytes[1]);
-
-                if (ferror(f))
-                        return -ENOMEM;
-                if (fclose(TAKE_PTR(f)) != 0)
-                        return -ENOMEM;
+        kv_put_token(&w, "KIND", kind);
+        if (s->kind == JOB_EXITED)
+                kv_put_int(&w, "EXIT_CODE", s->exit_code);
+        else if (s->kind == JOB_KILLED)
+                kv_put_int(&w, "SIGNAL", s->signal);
+        else if (s->kind == JOB_START_FAILED) {
+                kv_put_int(&w, "ERROR", s->error);
+                kv_put_hex_string(&w, "MESSAGE", s->message ?: "");
+        }
+        if (s->cpu_usec != UINT64_MAX)
+                kv_put_u64(&w, "CPU_USEC", s->cpu_usec);
+        if (s->memory_peak != UINT64_MAX)
+                kv_put_u64(&w, "MEMORY_PEAK", s->memory_peak);
+        if (s->finished_usec != 0)
+                kv_put_u64(&w, "FINISHED_USEC", s->finished_usec);
+        if (s->output_bytes[0] != UINT64_MAX && s->output_bytes[1] != UINT64_MAX) {
+                kv_put_u64(&w, "STDOUT_BYTES", s->output_bytes[0]);
+                kv_put_u64(&w, "STDERR_BYTES", s->output_bytes[1]);
         }
 
-        *ret = TAKE_PTR(data);
+        r = kv_writer_finish(&w, &text, &size);
+        if (r < 0)
+                return r;
+        /* Never write what job_status_read_file() would refuse. */
+        if (size > JOB_STATUS_FILE_MAX)
+                return -E2BIG;
+        *ret = TAKE_PTR(text);
         return 0;
 }
 
-/* Decimal without sign, leading whitespace or overflow. */
-static int parse_u64(const char *p, size_t n, uint64_t *ret) {
-        uint64_t v = 0;
+static int parse_int_in_range(const char *s, int min, int max, int *ret) {
+        int v, r = parse_int(s, &v);
 
-        if (n == 0 || n > 20)
-                return -EINVAL;
-        for (size_t i = 0; i < n; i++) {
-                if (p[i] < '0' || p[i] > '9')
-                        return -EINVAL;
-                unsigned d = (unsigned) (p[i] - '0');
-                if (v > (UINT64_MAX - d) / 10)
-                        return -ERANGE;
-                v = v * 10 + d;
-        }
+        if (r < 0)
+                return r;
+        if (v < min || v > max)
+                return -ERANGE;
         *ret = v;
         return 0;
 }
 
-static int parse_int_in_range(const char *p, size_t n, int min, int max, int *ret) {
-        uint64_t v;
-        int r = parse_u64(p, n, &v);
-        if (r < 0)
-                return r;
-        if (v < (uint64_t) min || v > (uint64_t) max)
-                return -ERANGE;
-        *ret = (int) v;
-        return 0;
+/* The same for the init record, whose numbers are not NUL-terminated; as
+ * long as a u64 can be written, like every number in a record. */
+static int parse_int_in_range_n(const char *p, size_t n, int min, int max, int *ret) {
+        char buf[sizeof("18446744073709551615")];
+
+        if (n >= sizeof buf)
+                return -EINVAL;
+        memcpy(buf, p, n);
+        buf[n] = '\0';
+        return parse_int_in_range(buf, min, max, ret);
 }
 
-static int unhex(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
+typedef enum StatusKey {
+        KEY_KIND,
+        KEY_EXIT_CODE,
+        KEY_SIGNAL,
+        KEY_ERROR,
+        KEY_MESSAGE,
+        KEY_CPU_USEC,
+        KEY_MEMORY_PEAK,
+        KEY_FINISHED_USEC,
+        KEY_STDOUT_BYTES,
+        KEY_STDERR_BYTES,
+        _KEY_MAX,
+} StatusKey;
+
+static const char *const key_names[_KEY_MAX] = {
+        [KEY_KIND] = "KIND",
+        [KEY_EXIT_CODE] = "EXIT_CODE",
+        [KEY_SIGNAL] = "SIGNAL",
+        [KEY_ERROR] = "ERROR",
+        [KEY_MESSAGE] = "MESSAGE",
+        [KEY_CPU_USEC] = "CPU_USEC",
+        [KEY_MEMORY_PEAK] = "MEMORY_PEAK",
+        [KEY_FINISHED_USEC] = "FINISHED_USEC",
+        [KEY_STDOUT_BYTES] = "STDOUT_BYTES",
+        [KEY_STDERR_BYTES] = "STDERR_BYTES",
+};
+
+typedef struct StatusParse {
+        JobStatus status;
+        unsigned seen;          /* bit 1 << StatusKey */
+} StatusParse;
+
+#define SEEN(p, k) (((p)->seen & (1U << (k))) != 0)
+
+static void status_parse_done(StatusParse *p) {
+        job_status_done(&p->status);
 }
 
-/* Undoes fputs_escaped(); refuses anything it would not have written. */
-static int unescape(const char *p, size_t n, char **ret) {
-        _cleanup_free_ char *s = malloc(n + 1);
-        size_t k = 0;
-
-        if (!s)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char) p[i];
-                if (c < 0x20 || c > 0x7e)
-                        return -EINVAL;
-                if (c != '\\') {
-                        s[k++] = (char) c;
-                        continue;
-                }
-                if (i + 1 < n && p[i + 1] == '\\') {
-                        s[k++] = '\\';
-                        i++;
-                } else if (i + 3 < n && p[i + 1] == 'x' && unhex(p[i + 2]) >= 0 && unhex(p[i + 3]) >= 0) {
-                        int v = unhex(p[i + 2]) * 16 + unhex(p[i + 3]);
-                        if (v == 0)
-                                return -EINVAL;
-                        s[k++] = (char) v;
-                        i += 3;
-                } else
-                        return -EINVAL;
+static int status_set(JobStatus *s, StatusKey key, const char *value) {
+        switch (key) {
+        case KEY_KIND:
+                s->kind = job_exit_kind_from_string(value);
+                return (int) s->kind < 0 ? -EINVAL : 0;
+        case KEY_EXIT_CODE:
+                return parse_int_in_range(value, 0, 255, &s->exit_code);
+        case KEY_SIGNAL:
+                return parse_int_in_range(value, 1, SIGNAL_MAX, &s->signal);
+        case KEY_ERROR:
+                return parse_int_in_range(value, 1, ERRNO_MAX, &s->error);
+        case KEY_MESSAGE:
+                return kv_unhex_string(value, &s->message);
+        case KEY_CPU_USEC:
+                return parse_uint64(value, &s->cpu_usec);
+        case KEY_MEMORY_PEAK:
+                return parse_uint64(value, &s->memory_peak);
+        case KEY_FINISHED_USEC:
+                return parse_uint64(value, &s->finished_usec);
+        case KEY_STDOUT_BYTES:
+                return parse_uint64(value, &s->output_bytes[0]);
+        case KEY_STDERR_BYTES:
+                return parse_uint64(value, &s->output_bytes[1]);
+        default:
+                return -EINVAL;
         }
-        s[k] = 0;
-        *ret = TAKE_PTR(s);
-        return 0;
 }
 
-static bool key_is(const char *key, size_t key_len, const char *name) {
-        return strlen(name) == key_len && memcmp(key, name, key_len) == 0;
+static int status_line(const char *key, const char *value, void *userdata) {
+        StatusParse *p = userdata;
+
+        for (StatusKey k = 0; k < _KEY_MAX; k++) {
+                if (strcmp(key, key_names[k]) != 0)
+                        continue;
+                /* Refused before parsing: a second MESSAGE must not leak the first. */
+                if (SEEN(p, k))
+                        return -EINVAL;
+                p->seen |= 1U << k;
+                return status_set(&p->status, k, value);
+        }
+        return 0;       /* a newer writer's field */
+}
+
+/* What each kind needs, and both output totals or neither. */
+static bool status_complete(const StatusParse *p) {
+        if (!SEEN(p, KEY_KIND))
+                return false;
+        if (p->status.kind == JOB_EXITED && !SEEN(p, KEY_EXIT_CODE))
+                return false;
+        if (p->status.kind == JOB_KILLED && !SEEN(p, KEY_SIGNAL))
+                return false;
+        if (p->status.kind == JOB_START_FAILED && !SEEN(p, KEY_ERROR))
+                return false;
+        return SEEN(p, KEY_STDOUT_BYTES) == SEEN(p, KEY_STDERR_BYTES);
 }
 
 int job_status_parse(const char *text, size_t len, JobStatus *ret) {
-        _cleanup_(job_status_done) JobStatus s = JOB_STATUS_INIT;
-        enum { SEEN_KIND = 1, SEEN_EXIT_CODE = 2, SEEN_SIGNAL = 4, SEEN_ERROR = 8,
-               SEEN_MESSAGE = 16, SEEN_CPU = 32, SEEN_MEMORY = 64, SEEN_FINISHED = 128,
-               SEEN_STDOUT_BYTES = 256, SEEN_STDERR_BYTES = 512 };
-        unsigned seen = 0;
+        _cleanup_(status_parse_done) StatusParse p = { .status = JOB_STATUS_INIT };
         int r;
 
-        if (!text || len > JOB_STATUS_FILE_MAX || memchr(text, 0, len))
+        if (!text || len > JOB_STATUS_FILE_MAX)
+                return -EINVAL;
+        r = kv_record_parse(text, len, status_line, &p);
+        if (r == -ENOMEM)
+                return r;
+        /* One error for all else: the caller can only tell the file is bad. */
+        if (r < 0 || !status_complete(&p))
                 return -EINVAL;
 
-        for (size_t pos = 0; pos < len;) {
-                const char *line = text + pos;
-                const char *nl = memchr(line, '\n', len - pos);
-                if (!nl)
-                        return -EINVAL;        /* truncated: the last line has no newline */
-                size_t line_len = (size_t) (nl - line);
-                pos += line_len + 1;
-
-                const char *eq = memchr(line, '=', line_len);
-                if (!eq || eq == line)
-                        return -EINVAL;
-                size_t key_len = (size_t) (eq - line);
-                for (size_t i = 0; i < key_len; i++)
-                        if (!((line[i] >= 'A' && line[i] <= 'Z') || (line[i] >= '0' && line[i] <= '9') || line[i] == '_'))
-                                return -EINVAL;
-                const char *value = eq + 1;
-                size_t value_len = line_len - key_len - 1;
-                unsigned bit;
-
-                if (key_is(line, key_len, "KIND")) {
-                        char k[32];
-                        if (value_len >= sizeof k)
-                                return -EINVAL;
-                        memcpy(k, value, value_len);
-                        k[value_len] = 0;
-                        s.kind = job_exit_kind_from_string(k);
-                        r = (int) s.kind < 0 ? -EINVAL : 0;
-                        bit = SEEN_KIND;
-                } else if (key_is(line, key_len, "EXIT_CODE")) {
-                        r = parse_int_in_range(value, value_len, 0, 255, &s.exit_code);
-                        bit = SEEN_EXIT_CODE;
-                } else if (key_is(line, key_len, "SIGNAL")) {
-                        r = parse_int_in_range(value, value_len, 1, SIGNAL_MAX, &s.signal);
-                        bit = SEEN_SIGNAL;
-                } else if (key_is(line, key_len, "ERROR")) {
-                        r = parse_int_in_range(value, value_len, 1, ERRNO_MAX, &s.error);
-                        bit = SEEN_ERROR;
-                } else if (key_is(line, key_len, "MESSAGE")) {
-                        if (seen & SEEN_MESSAGE)
-                                return -EINVAL;
-                        r = unescape(value, value_len, &s.message);
-                        bit = SEEN_MESSAGE;
-                } else if (key_is(line, key_len, "CPU_USEC")) {
-                        r = parse_u64(value, value_len, &s.cpu_usec);
-                        bit = SEEN_CPU;
-                } else if (key_is(line, key_len, "MEMORY_PEAK")) {
-                        r = parse_u64(value, value_len, &s.memory_peak);
-                        bit = SEEN_MEMORY;
-                } else if (key_is(line, key_len, "FINISHED_USEC")) {
-                        r = parse_u64(value, value_len, &s.finished_usec);
-                        bit = SEEN_FINISHED;
-                } else if (key_is(line, key_len, "STDOUT_BYTES")) {
-                        r = parse_u64(value, value_len, &s.output_bytes[0]);
-                        bit = SEEN_STDOUT_BYTES;
-                } else if (key_is(line, key_len, "STDERR_BYTES")) {
-                        r = parse_u64(value, value_len, &s.output_bytes[1]);
-                        bit = SEEN_STDERR_BYTES;
-                } else
-                        continue;       /* a newer writer's field */
-
-                if (r < 0)
-                        return -EINVAL;
-                if (seen & bit)
-                        return -EINVAL;        /* duplicate key */
-                seen |= bit;
-        }
-
-        if (!(seen & SEEN_KIND))
-                return -EINVAL;
-        if (s.kind == JOB_EXITED && !(seen & SEEN_EXIT_CODE))
-                return -EINVAL;
-        if (s.kind == JOB_KILLED && !(seen & SEEN_SIGNAL))
-                return -EINVAL;
-        if (s.kind == JOB_START_FAILED && !(seen & SEEN_ERROR))
-                return -EINVAL;
-        /* Both totals or neither. */
-        if (!(seen & SEEN_STDOUT_BYTES) != !(seen & SEEN_STDERR_BYTES))
-                return -EINVAL;
-
-        *ret = s;
-        s.message = NULL;
+        *ret = p.status;
+        p.status.message = NULL;
         return 0;
 }
 
@@ -390,15 +339,15 @@ int job_init_record_decode(const char *buf, size_t len, JobInitRecord *ret) {
 
         switch ((int) rec.kind) {
         case JOB_EXITED:
-                if (sp2 || parse_int_in_range(sp, value_len, 0, 255, &rec.value) < 0)
+                if (sp2 || parse_int_in_range_n(sp, value_len, 0, 255, &rec.value) < 0)
                         return -EINVAL;
                 break;
         case JOB_KILLED:
-                if (sp2 || parse_int_in_range(sp, value_len, 1, SIGNAL_MAX, &rec.value) < 0)
+                if (sp2 || parse_int_in_range_n(sp, value_len, 1, SIGNAL_MAX, &rec.value) < 0)
                         return -EINVAL;
                 break;
         case JOB_START_FAILED:
-                if (!sp2 || sp2 + 1 == end || parse_int_in_range(sp, value_len, 1, ERRNO_MAX, &rec.value) < 0)
+                if (!sp2 || sp2 + 1 == end || parse_int_in_range_n(sp, value_len, 1, ERRNO_MAX, &rec.value) < 0)
                         return -EINVAL;
                 memcpy(rec.stage, sp2 + 1, (size_t) (end - sp2 - 1));
                 break;

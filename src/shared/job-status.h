@@ -42,11 +42,12 @@ typedef struct JobStatus {
 const char *job_exit_kind_to_string(JobExitKind k);
 JobExitKind job_exit_kind_from_string(const char *s);
 
-/* KEY=VALUE lines (see the comment in job-status.c for the format). */
+/* A kv-record.h record (see the comment in job-status.c for its keys).
+ * -EINVAL for values out of range, -E2BIG beyond JOB_STATUS_FILE_MAX. */
 int job_status_format(const JobStatus *s, char **ret);
 /* Strict: every line must be KEY=VALUE\n, known keys at most once with valid
  * values, the fields the kind needs present. Unknown keys are ignored. On
- * failure *ret is left untouched. */
+ * failure (-EINVAL, -ENOMEM) *ret is left untouched. */
 int job_status_parse(const char *text, size_t len, JobStatus *ret);
 
 int job_status_read_file(const char *path, JobStatus *ret);

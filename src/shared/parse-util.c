@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Parsing of sizes, rates, CPU fractions and lists, durations; job ids. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -173,6 +174,25 @@ int parse_uint64(const char *s, uint64_t *ret) {
         }
 
         *ret = v;
+        return 0;
+}
+
+int parse_int(const char *s, int *ret) {
+        uint64_t v;
+        bool negative;
+        int r;
+
+        if (!s)
+                return -EINVAL;
+        negative = s[0] == '-';
+        r = parse_uint64(s + negative, &v);
+        if (r < 0)
+                return r;
+        if (negative && v == 0)
+                return -EINVAL;
+        if (v > (negative ? (uint64_t) INT_MAX + 1 : (uint64_t) INT_MAX))
+                return -ERANGE;
+        *ret = negative ? (int) -(int64_t) v : (int) v;
         return 0;
 }
 

@@ -62,6 +62,11 @@ int parse_seconds(const char *s, uint64_t *ret_usec);
  * Returns 0, -EINVAL, -ERANGE. */
 int parse_uint64(const char *s, uint64_t *ret);
 
+/* A signed decimal as printf's "%d" writes it: parse_uint64()'s digits
+ * behind an optional '-'. "+1", " 1", "--1" and "-0" (zero has no sign) are
+ * refused. Returns 0, -EINVAL, -ERANGE. */
+int parse_int(const char *s, int *ret);
+
 /* systemd's booleans: yes/no, true/false, on/off, 1/0 (case-insensitive).
  * -EINVAL for anything else. */
 int parse_boolean(const char *s, bool *ret);

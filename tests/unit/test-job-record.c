@@ -279,6 +279,7 @@ static void test_hostile(void **state) {
         assert_refused("EXIT_CODE=+1");
         assert_refused("EXIT_CODE=2147483648");
         assert_refused("EXIT_CODE=--1");
+        assert_refused("EXIT_CODE=-0");
         assert_refused("EXIT_SIGNAL=1 ");
         assert_refused("ARGV=7");         /* odd length */
         assert_refused("ARGV=00");        /* NUL in a string */
@@ -318,11 +319,21 @@ static void test_hostile(void **state) {
 
         /* Unknown keys are for newer daemons; an empty text is no record. */
         k = job_alloc();
-        const char newer[] = "ID=" ID "\nARGV=74727565\nFROM_THE_FUTURE=1\n\n";
+        const char newer[] = "ID=" ID "\nARGV=74727565\nFROM_THE_FUTURE=1\n";
         assert_int_equal(job_record_parse(k, newer, strlen(newer)), 0);
         job_release(k);
         k = job_alloc();
         assert_int_equal(job_record_parse(k, "", 0), -EBADMSG);
+        job_release(k);
+
+        /* The strict line format of every record (kv-record.h): no empty
+         * line, no last line cut short, keys of [A-Z0-9_]. */
+        assert_refused("");
+        assert_refused("future=1");
+        assert_refused("FUTURE-KEY=1");
+        k = job_alloc();
+        const char cut[] = "ID=" ID "\nARGV=74727565\nSTATE=running";
+        assert_int_equal(job_record_parse(k, cut, strlen(cut)), -EBADMSG);
         job_release(k);
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -357,6 +358,34 @@ static void test_parse_uint64(void **state) {
         assert_int_equal(parse_uint64(NULL, &v), -EINVAL);
 }
 
+static void test_parse_int(void **state) {
+        int v;
+
+        assert_int_equal(parse_int("0", &v), 0);
+        assert_int_equal(v, 0);
+        assert_int_equal(parse_int("-1", &v), 0);
+        assert_int_equal(v, -1);
+        assert_int_equal(parse_int("2147483647", &v), 0);
+        assert_int_equal(v, INT_MAX);
+        assert_int_equal(parse_int("-2147483648", &v), 0);
+        assert_int_equal(v, INT_MIN);
+
+        v = 42;
+        assert_int_equal(parse_int("2147483648", &v), -ERANGE);
+        assert_int_equal(parse_int("-2147483649", &v), -ERANGE);
+        assert_int_equal(parse_int("18446744073709551616", &v), -ERANGE);
+        assert_int_equal(parse_int("-0", &v), -EINVAL);
+        assert_int_equal(parse_int("-", &v), -EINVAL);
+        assert_int_equal(parse_int("--1", &v), -EINVAL);
+        assert_int_equal(parse_int("+1", &v), -EINVAL);
+        assert_int_equal(parse_int(" 1", &v), -EINVAL);
+        assert_int_equal(parse_int("- 1", &v), -EINVAL);
+        assert_int_equal(parse_int("1 ", &v), -EINVAL);
+        assert_int_equal(parse_int("", &v), -EINVAL);
+        assert_int_equal(parse_int(NULL, &v), -EINVAL);
+        assert_int_equal(v, 42);
+}
+
 #define ENV_VALID(s) parse_env_assignment_valid(s, strlen(s))
 
 static void test_parse_env_assignment_valid(void **state) {
@@ -503,6 +532,7 @@ int main(void) {
                 cmocka_unit_test(test_cpu_mask_max_cpu),
                 cmocka_unit_test(test_parse_seconds),
                 cmocka_unit_test(test_parse_uint64),
+                cmocka_unit_test(test_parse_int),
                 cmocka_unit_test(test_parse_env_assignment_valid),
                 cmocka_unit_test(test_job_id),
                 cmocka_unit_test(test_job_name),
