@@ -142,6 +142,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     pid="$(cd "$hold" && echo held-*)" && pid="${pid#held-}"
     [[ "$pid" =~ ^[0-9]+$ ]] || fail "round $r: no held jobworkerd ($pid)"
     names="$(busctl list --unique --no-legend | awk -v p="$pid" '$2 == p { print $1 }' | tr '\n' ' ')"
+    names="${names% }"
     [[ -n "$names" ]] || fail "round $r: jobworkerd ($pid) has no bus connection"
     batches=() n=0 first_held_refused=0
     while :; do
