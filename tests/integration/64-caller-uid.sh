@@ -4,9 +4,10 @@
 # (GetConnectionUnixUser) asynchronously, then dispatched with the uid
 # known. sd_bus_query_sender_creds() did the same with sd_bus_call(),
 # blocking the loop for every user until dbus-daemon answered.
-#  - busctl monitor: jobworkerd asks the broker only with
-#    GetConnectionUnixUser (an async call; the old path was a blocking
-#    GetConnectionCredentials), at most once per new connection.
+#  - busctl monitor: jobworkerd has several GetConnectionUnixUser questions
+#    out at once while 40 new clients call (a blocking call has one out at
+#    a time: its answer comes before anything else is read), and asks at
+#    most once per new connection.
 #  - Many new connections of two users at once, each held and re-dispatched:
 #    every one is answered for its own caller (own job found; then the other
 #    user's job NoSuchJob, ListJobs only the caller's).
@@ -84,6 +85,16 @@ asked="$(jq -r --arg o "$owner" 'select(.sender == $o and .type == "method_call"
     .destination == "org.freedesktop.DBus") | .member' "$work/mon" | sort | uniq -c)"
 info "jobworkerd's calls to the broker: $(tr '\n' ' ' <<<"$asked")"
 [[ "$asked" != *GetConnectionCredentials* ]] || fail "jobworkerd asked GetConnectionCredentials (the blocking path)"
+# The most lookups out at once, in the broker's order of the messages.
+most="$(jq -s --arg o "$owner" '
+    reduce .[] as $m ({out: {}, most: 0};
+        if $m.type == "method_call" and $m.sender == $o and $m.member == "GetConnectionUnixUser" then
+            .out[$m.cookie | tostring] = 1 | .most = ([.most, (.out | length)] | max)
+        elif ($m.type == "method_return" or $m.type == "error") and $m.destination == $o then
+            del(.out[$m.reply_cookie | tostring])
+        else . end) | .most' "$work/mon")"
+info "at most $most uid lookups out at once"
+((most >= 2)) || fail "jobworkerd never had two uid lookups out at once: it waits for each answer"
 n="$(awk '$2 == "GetConnectionUnixUser" { print $1 }' <<<"$asked")"
 # 40 clients, 4 views, 20 vanishing, 1 last: one connection each.
 ((n > 0 && n <= 65)) || fail "expected 1..65 uid lookups, saw ${n:-0}"
