@@ -5,9 +5,9 @@
 # known. sd_bus_query_sender_creds() did the same with sd_bus_call(),
 # blocking the loop for every user until dbus-daemon answered.
 #  - busctl monitor: jobworkerd has several GetConnectionUnixUser questions
-#    out at once while 40 new clients call (a blocking call has one out at
-#    a time: its answer comes before anything else is read), and asks at
-#    most once per new connection.
+#    out at once when the calls of 40 new clients wait for it together (a
+#    blocking call has one out at a time: it reads nothing else until the
+#    answer), and asks at most once per new connection.
 #  - Many new connections of two users at once, each held and re-dispatched:
 #    every one is answered for its own caller (own job found; then the other
 #    user's job NoSuchJob, ListJobs only the caller's).
@@ -46,12 +46,21 @@ check() {
     [[ "$out" == "o \"/org/jobworker1/job/$own\"" ]] || { echo "GetJob $own as $user: $out"; return 1; }
 }
 
+# jobworkerd is stopped while they call, so their 40 calls wait in its socket
+# together: a daemon that does not wait for the broker asks about all of
+# them before the first answer is back.
 info "40 clients of two users at once"
+daemon="$(systemctl show -P MainPID "$SERVICE")"
+kill -STOP "$daemon"
+trap 'kill -CONT "$daemon" 2>/dev/null; cleanup' EXIT
 pids=()
 for i in $(seq 1 20); do
     check "$U1" "$id1" >"$work/c1.$i" 2>&1 & pids+=($!)
     check "$U2" "$id2" >"$work/c2.$i" 2>&1 & pids+=($!)
 done
+wait_until 120 bash -c '(($(pgrep -c -x busctl) >= 40))' || info "only $(pgrep -c -x busctl) clients up"
+sleep 3
+kill -CONT "$daemon"
 wait "${pids[@]}" || true
 bad=0
 for f in "$work"/c[12].*; do
