@@ -4,9 +4,10 @@
 # (GetConnectionUnixUser) asynchronously, then dispatched with the uid
 # known. sd_bus_query_sender_creds() did the same with sd_bus_call(),
 # blocking the loop for every user until dbus-daemon answered.
-#  - busctl monitor: jobworkerd asks the broker only with
-#    GetConnectionUnixUser (an async call; the old path was a blocking
-#    GetConnectionCredentials), at most once per new connection.
+#  - busctl monitor: when the calls of 40 new clients wait for jobworkerd
+#    together, it asks the broker (GetConnectionUnixUser) about several of
+#    them before it answers the first (a blocking lookup answers each call
+#    before it asks about the next), and at most once per new connection.
 #  - Many new connections of two users at once, each held and re-dispatched:
 #    every one is answered for its own caller (own job found; then the other
 #    user's job NoSuchJob, ListJobs only the caller's).
@@ -45,12 +46,21 @@ check() {
     [[ "$out" == "o \"/org/jobworker1/job/$own\"" ]] || { echo "GetJob $own as $user: $out"; return 1; }
 }
 
+# jobworkerd is stopped while they call, so their 40 calls wait in its socket
+# together: a daemon that does not wait for the broker asks about all of
+# them before the first answer is back.
 info "40 clients of two users at once"
+daemon="$(systemctl show -P MainPID "$SERVICE")"
+kill -STOP "$daemon"
+trap 'kill -CONT "$daemon" 2>/dev/null; cleanup' EXIT
 pids=()
 for i in $(seq 1 20); do
     check "$U1" "$id1" >"$work/c1.$i" 2>&1 & pids+=($!)
     check "$U2" "$id2" >"$work/c2.$i" 2>&1 & pids+=($!)
 done
+wait_until 120 bash -c '(($(pgrep -c -x busctl) >= 40))' || info "only $(pgrep -c -x busctl) clients up"
+sleep 3
+kill -CONT "$daemon"
 wait "${pids[@]}" || true
 bad=0
 for f in "$work"/c[12].*; do
@@ -84,6 +94,19 @@ asked="$(jq -r --arg o "$owner" 'select(.sender == $o and .type == "method_call"
     .destination == "org.freedesktop.DBus") | .member' "$work/mon" | sort | uniq -c)"
 info "jobworkerd's calls to the broker: $(tr '\n' ' ' <<<"$asked")"
 [[ "$asked" != *GetConnectionCredentials* ]] || fail "jobworkerd asked GetConnectionCredentials (the blocking path)"
+# How many uid lookups jobworkerd sent before its first answer to a client.
+# The broker answers each lookup at once, so overlap is seen from our side
+# only: a daemon that waits for each answer answers the first client before
+# it asks about the second; one that does not asks about every call already
+# waiting first.
+ahead="$(jq -s --arg o "$owner" '
+    reduce .[] as $m ({n: 0, done: false};
+        if .done then .
+        elif $m.type == "method_call" and $m.sender == $o and $m.member == "GetConnectionUnixUser" then .n += 1
+        elif ($m.type == "method_return" or $m.type == "error") and $m.sender == $o then .done = true
+        else . end) | .n' "$work/mon")"
+info "$ahead uid lookups asked before the first client was answered"
+((ahead >= 2)) || fail "jobworkerd asked about one caller at a time: it waits for each answer"
 n="$(awk '$2 == "GetConnectionUnixUser" { print $1 }' <<<"$asked")"
 # 40 clients, 4 views, 20 vanishing, 1 last: one connection each.
 ((n > 0 && n <= 65)) || fail "expected 1..65 uid lookups, saw ${n:-0}"
