@@ -25,7 +25,10 @@
  * a new sender is refused at once instead of kept in our memory. */
 #define HELD_MAX 4096U
 
-#define LOOKUP_TIMEOUT_USEC (10 * USEC_PER_SEC)
+/* The broker answers at once, for a sender gone too; only a dead broker
+ * takes this long. Short would fail callers whenever our own loop is slow
+ * to read the answer (a busy daemon under load). */
+#define LOOKUP_TIMEOUT_USEC (60 * USEC_PER_SEC)
 
 typedef struct Lookup Lookup;
 
@@ -49,6 +52,10 @@ struct CallerUids {
         Lookup *lookups;
         unsigned n_lookups;
         unsigned n_held;
+        /* Calls handed back to sd-bus and not yet through the filter again:
+         * still pending (an exit now would drop them unanswered). */
+        sd_bus_message **requeued;
+        size_t n_requeued;
 };
 
 static void lookup_free(Lookup *l) {
@@ -89,6 +96,9 @@ CallerUids *caller_uids_free(CallerUids *c) {
                 lookup_free(c->lookups);
         for (size_t i = 0; i < CACHE_SIZE; i++)
                 free(c->cache[i].sender);
+        for (size_t i = 0; i < c->n_requeued; i++)
+                sd_bus_message_unref(c->requeued[i]);
+        free(c->requeued);
         sd_bus_slot_unref(c->filter);
         sd_bus_unref(c->bus);
         free(c);
@@ -129,7 +139,29 @@ int caller_uid_get(CallerUids *c, sd_bus_message *call, uid_t *ret) {
 }
 
 unsigned caller_uids_pending(const CallerUids *c) {
-        return c ? c->n_lookups : 0;
+        return c ? c->n_lookups + (unsigned) c->n_requeued : 0;
+}
+
+static int requeue(CallerUids *c, sd_bus_message *call) {
+        sd_bus_message **n = realloc(c->requeued, (c->n_requeued + 1) * sizeof(sd_bus_message *));
+        if (!n)
+                return -ENOMEM;
+        c->requeued = n;
+        int r = sd_bus_enqueue_for_read(c->bus, call);
+        if (r < 0)
+                return r;
+        c->requeued[c->n_requeued++] = sd_bus_message_ref(call);
+        return 0;
+}
+
+/* call is back in the filter: no longer pending. */
+static void requeued_arrived(CallerUids *c, sd_bus_message *call) {
+        for (size_t i = 0; i < c->n_requeued; i++)
+                if (c->requeued[i] == call) {
+                        sd_bus_message_unref(call);
+                        c->requeued[i] = c->requeued[--c->n_requeued];
+                        return;
+                }
 }
 
 static void refuse(sd_bus_message *call, const char *error, const char *text) {
@@ -164,7 +196,7 @@ static int on_lookup_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
                  * with the uid known. In order: a sender's calls stay in the
                  * order it sent them. */
                 for (size_t i = 0; i < l->n_held; i++) {
-                        r = sd_bus_enqueue_for_read(c->bus, l->held[i]);
+                        r = requeue(c, l->held[i]);
                         if (r < 0) {
                                 log_warning_errno(r, "Failed to dispatch a call of %s again: %m", l->sender);
                                 refuse(l->held[i], SD_BUS_ERROR_NO_MEMORY, "Out of memory.");
@@ -223,6 +255,7 @@ static int caller_filter(sd_bus_message *call, void *userdata, sd_bus_error *err
 
         if (sd_bus_message_is_method_call(call, NULL, NULL) <= 0)
                 return 0;
+        requeued_arrived(c, call);
         sender = sd_bus_message_get_sender(call);
         if (!sender || cache_find(c, sender) >= 0)
                 return 0;       /* without a sender, caller_uid_get() says "unknown" */
