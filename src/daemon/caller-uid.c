@@ -58,6 +58,22 @@ struct CallerUids {
         size_t n_requeued;
 };
 
+/* The held and the handed-back calls: arrays of references. */
+static int messages_push(sd_bus_message ***a, size_t *n, sd_bus_message *m) {
+        sd_bus_message **grown = realloc(*a, (*n + 1) * sizeof(sd_bus_message *));
+        if (!grown)
+                return -ENOMEM;
+        *a = grown;
+        grown[(*n)++] = sd_bus_message_ref(m);
+        return 0;
+}
+
+static void messages_free(sd_bus_message **a, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                sd_bus_message_unref(a[i]);
+        free(a);
+}
+
 static void lookup_free(Lookup *l) {
         CallerUids *c = l->owner;
 
@@ -68,9 +84,7 @@ static void lookup_free(Lookup *l) {
                 }
         c->n_lookups--;
         c->n_held -= (unsigned) l->n_held;
-        for (size_t i = 0; i < l->n_held; i++)
-                sd_bus_message_unref(l->held[i]);
-        free(l->held);
+        messages_free(l->held, l->n_held);
         sd_bus_slot_unref(l->slot);
         free(l->sender);
         free(l);
@@ -96,9 +110,7 @@ CallerUids *caller_uids_free(CallerUids *c) {
                 lookup_free(c->lookups);
         for (size_t i = 0; i < CACHE_SIZE; i++)
                 free(c->cache[i].sender);
-        for (size_t i = 0; i < c->n_requeued; i++)
-                sd_bus_message_unref(c->requeued[i]);
-        free(c->requeued);
+        messages_free(c->requeued, c->n_requeued);
         sd_bus_slot_unref(c->filter);
         sd_bus_unref(c->bus);
         free(c);
@@ -143,15 +155,13 @@ unsigned caller_uids_pending(const CallerUids *c) {
 }
 
 static int requeue(CallerUids *c, sd_bus_message *call) {
-        sd_bus_message **n = realloc(c->requeued, (c->n_requeued + 1) * sizeof(sd_bus_message *));
-        if (!n)
-                return -ENOMEM;
-        c->requeued = n;
-        int r = sd_bus_enqueue_for_read(c->bus, call);
+        int r = messages_push(&c->requeued, &c->n_requeued, call);
         if (r < 0)
                 return r;
-        c->requeued[c->n_requeued++] = sd_bus_message_ref(call);
-        return 0;
+        r = sd_bus_enqueue_for_read(c->bus, call);
+        if (r < 0)
+                sd_bus_message_unref(c->requeued[--c->n_requeued]);
+        return r;
 }
 
 /* call is back in the filter: no longer pending. */
@@ -207,13 +217,10 @@ static int on_lookup_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
 }
 
 static int hold(Lookup *l, sd_bus_message *call) {
-        sd_bus_message **n = realloc(l->held, (l->n_held + 1) * sizeof(sd_bus_message *));
-        if (!n)
-                return -ENOMEM;
-        l->held = n;
-        l->held[l->n_held++] = sd_bus_message_ref(call);
-        l->owner->n_held++;
-        return 0;
+        int r = messages_push(&l->held, &l->n_held, call);
+        if (r >= 0)
+                l->owner->n_held++;
+        return r;
 }
 
 static int lookup_start(CallerUids *c, const char *sender, Lookup **ret) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The uid behind each caller, asked of the bus broker without waiting for
- * it in the event loop. A bus filter, installed before every other one,
+ * it in the event loop. A bus filter, run before every other one,
  * holds a method call whose sender is not yet known, asks the broker
  * (GetConnectionUnixUser) asynchronously, and dispatches the call again
  * once the answer is in; so by the time any handler runs, its caller's uid
@@ -18,7 +18,8 @@ static inline void caller_uids_freep(CallerUids **c) {
         caller_uids_free(*c);
 }
 
-/* Installs the filter. Call before adding any other filter or object. */
+/* Installs the filter. Call after adding every other filter: sd-bus runs
+ * the filter added last first. */
 int caller_uids_attach(CallerUids *c);
 
 /* The uid of call's sender, if the filter learned it (always, for a method
