@@ -345,6 +345,10 @@ static void job_enter_finished(Job *j) {
         (void) job_argv_shrink(j->argv, JOB_FINISHED_ARGV_BYTES_MAX);
 
         job_set_state(j, JOB_FINISHED);
+        /* Followers that hold all the output now get their EOF: a client
+         * waits for it (and then reads the state) before it exits, and
+         * need not wait for the finish record or the journal. */
+        output_job_complete(j->manager, j->id);
         /* Its address is free again (the record above says it is over,
          * so a restart does not hand it back). */
         network_job_release(j);

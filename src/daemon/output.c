@@ -254,6 +254,20 @@ static bool output_end_now(Manager *m, const char *id, bool *end_seen) {
         return false;
 }
 
+/* The job is finished and the shim counted what it sent of the reader's
+ * stream (StdoutBytes/StderrBytes): a reader whose position reached that,
+ * with nothing pending, holds every byte there is, whatever the journal
+ * shows yet. It ends without waiting for an end marker: journald stores
+ * entries a moment after they are sent and tells its readers late (its
+ * notifications are coalesced, up to 250 ms apart), while the client
+ * judges its EOF by the same counts (output-rule.c). */
+static bool reader_has_all(const OutputReader *r) {
+        Job *j = manager_find_job(r->manager, r->job_id);
+
+        return j && !job_is_active(j) && j->output_bytes[r->stream] != UINT64_MAX && !r->position_unknown &&
+               !r->pending && r->position >= j->output_bytes[r->stream];
+}
+
 /* Entries one reader or feed looks at per turn of the event loop. Skipping
  * is cheap but not free: a reader far behind (or past the end of a long
  * job's output) must not keep everyone else waiting. */
@@ -408,6 +422,13 @@ static void feed_pump(OutputFeed *f) {
                 if (k == 0) {
                         if (job_is_over(m->manager, f->job_id)) {
                                 uint64_t now = now_usec(CLOCK_MONOTONIC);
+                                for (OutputReader *r = f->members, *next; r; r = next) {
+                                        next = r->feed_next;
+                                        if (reader_has_all(r))
+                                                reader_free(r);
+                                }
+                                if (!f->members)
+                                        break;
                                 if (f->end_seen)
                                         feed_end(f);
                                 else if (f->finished_seen_usec == 0)
@@ -526,9 +547,10 @@ static void reader_pump(OutputReader *r) {
                                 reader_free(r);
                                 return;
                         }
-                        /* Past the end marker of a job that is over: done,
-                         * not another wait on a feed. */
-                        if (r->end_seen && job_is_over(r->manager, r->job_id)) {
+                        /* Past the end marker of a job that is over, or
+                         * holding all its bytes: done, not another wait on
+                         * a feed. */
+                        if ((r->end_seen && job_is_over(r->manager, r->job_id)) || reader_has_all(r)) {
                                 reader_free(r);
                                 return;
                         }
@@ -742,6 +764,16 @@ int output_open(Manager *m, Job *j, const OutputRequest *req, int ret_fds[2]) {
 
 void output_job_finished(Manager *m, const char *job_id) {
         pump_followers(m->output, false);
+}
+
+void output_job_complete(Manager *m, const char *job_id) {
+        /* reader_free() frees only the reader it is given (and its feed,
+         * once empty, never another reader). */
+        for (OutputReader *r = m->output->readers, *next; r; r = next) {
+                next = r->next;
+                if (strcmp(r->job_id, job_id) == 0 && reader_has_all(r))
+                        reader_free(r);
+        }
 }
 
 static int on_nudge_timer(sd_event_source *s, uint64_t usec, void *userdata) {

@@ -22,6 +22,10 @@ typedef struct OutputRequest {
 int output_open(Manager *m, Job *j, const OutputRequest *req, int ret_fds[2]);
 /* The job ended: followers may now reach their end. */
 void output_job_finished(Manager *m, const char *job_id);
+/* The job is finished: its readers that already hold every byte of their
+ * stream (by the shim's counts) end now, before the finish record is
+ * written and without reading the journal. */
+void output_job_complete(Manager *m, const char *job_id);
 /* The job's shim has just sent output to the journal. */
 void output_job_sent(Manager *m, const char *job_id);
 /* Open streams (two per output_open()), in all and opened by one caller. */
