@@ -355,8 +355,12 @@ static void job_enter_finished(Job *j) {
         job_log_finished(j);
         manager_schedule_retention(j->manager);
         /* An OOM kill or timeout leaves the scope failed; we have recorded
-         * how it ended, so clear it and keep systemctl --failed clean. */
-        (void) systemd_reset_failed_unit(j->manager, j->unit);
+         * how it ended, so clear it and keep systemctl --failed clean. A
+         * job finished on its shim's exit has a scope that is still being
+         * torn down and has not failed: job_on_unit_state() clears it if
+         * it ends failed, and PID 1 is spared a call while it is busy. */
+        if (!j->scope_outlives_job)
+                (void) systemd_reset_failed_unit(j->manager, j->unit);
 }
 
 /* How the job ended, from the shim's record (status, read from
