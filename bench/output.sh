@@ -123,6 +123,9 @@ timeout 60 jobworkerctl remove "$id" >/dev/null 2>&1 || true
 
 echo "== jobworkerd memory =="
 warm
+# jobworkerd keeps its journal watch 5 s after the last follower left
+# (WATCH_LINGER_USEC, src/daemon/output.c): idle is measured without it.
+sleep 6
 pid="$(main_pid)"
 idle_rss="$(rss_kb "$pid")" idle_fds="$(ls "/proc/$pid/fd" | wc -l)"
 echo "  idle:                VmRSS $idle_rss kB, $idle_fds fds (pid $pid)"

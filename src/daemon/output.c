@@ -56,6 +56,8 @@
 #define NUDGE_FIRST_USEC (2 * USEC_PER_MSEC)
 #define NUDGE_AGAIN_USEC (20 * USEC_PER_MSEC)
 #define NUDGE_LOOKS 3
+/* The journal watch stays open this long after the last follower left. */
+#define WATCH_LINGER_USEC (5 * USEC_PER_SEC)
 
 typedef struct OutputFeed OutputFeed;
 
@@ -72,6 +74,7 @@ struct OutputReaders {
         sd_event_source *journal_poll_timer;
         sd_event_source *nudge_timer;  /* a shim said it sent output (output_job_sent()) */
         unsigned nudges_left;          /* looks still to take for it */
+        sd_event_source *watch_linger; /* closes the watch, some time after the last follower left */
 };
 
 /* One journal handle per followed job, shared by every follower that has
@@ -120,6 +123,27 @@ struct OutputReader {
         bool end_seen;             /* past an end marker while the job was not over yet */
         bool awaiting_tail;        /* not following, but the finished job's last bytes are not in the journal yet */
 };
+
+static void watch_close(OutputReaders *m) {
+        m->watch_linger = sd_event_source_disable_unref(m->watch_linger);
+        m->journal_watch_source = sd_event_source_disable_unref(m->journal_watch_source);
+        m->journal_poll_timer = sd_event_source_disable_unref(m->journal_poll_timer);
+        m->nudge_timer = sd_event_source_disable_unref(m->nudge_timer);
+        sd_journal_close(m->journal_watch);
+        m->journal_watch = NULL;
+}
+
+static int on_watch_linger(sd_event_source *s, uint64_t usec, void *userdata) {
+        OutputReaders *m = userdata;
+
+        /* A follower came meanwhile: ensure_watch() disabled us; a stale
+         * expiry finds it still there and leaves the watch. */
+        for (OutputReader *r = m->readers; r; r = r->next)
+                if (r->follow || r->awaiting_tail)
+                        return 0;
+        watch_close(m);
+        return 0;
+}
 
 static void feed_free(OutputFeed *f) {
         OutputReaders *m = f->owner;
@@ -171,12 +195,18 @@ static void reader_free(OutputReader *r) {
         bool followers = false;
         for (OutputReader *i = m->readers; i; i = i->next)
                 followers |= i->follow || i->awaiting_tail;
-        if (!followers) {
-                m->journal_watch_source = sd_event_source_disable_unref(m->journal_watch_source);
-                m->journal_poll_timer = sd_event_source_disable_unref(m->journal_poll_timer);
-                m->nudge_timer = sd_event_source_disable_unref(m->nudge_timer);
-                sd_journal_close(m->journal_watch);
-                m->journal_watch = NULL;
+        if (!followers && m->journal_watch) {
+                /* Closing the watch (every journal file, its inotify) takes
+                 * as long as opening it, right when a client that just got
+                 * its EOF asks for the job's state; `run` after `run` would
+                 * pay both each time. So it stays a little while. */
+                if (!m->watch_linger) {
+                        if (sd_event_add_time_relative(m->event, &m->watch_linger, CLOCK_MONOTONIC, WATCH_LINGER_USEC,
+                                                       0, on_watch_linger, m) < 0)
+                                watch_close(m);
+                } else if (sd_event_source_set_time_relative(m->watch_linger, WATCH_LINGER_USEC) < 0 ||
+                           sd_event_source_set_enabled(m->watch_linger, SD_EVENT_ONESHOT) < 0)
+                        watch_close(m);
         }
 }
 
@@ -650,8 +680,12 @@ static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 static int ensure_watch(OutputReaders *m) {
         int k, fd;
 
-        if (m->journal_watch)
+        if (m->journal_watch) {
+                /* Still there from the last follower: in use again. */
+                if (m->watch_linger)
+                        (void) sd_event_source_set_enabled(m->watch_linger, SD_EVENT_OFF);
                 return 0;
+        }
         k = sd_journal_open(&m->journal_watch, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
         if (k < 0)
                 return log_error_errno(k, "Failed to open the journal: %m");
@@ -841,6 +875,7 @@ OutputReaders *output_readers_free(OutputReaders *o) {
         while (o->readers)
                 reader_free(o->readers);
         assert(!o->feeds);
+        watch_close(o);
         free(o);
         return NULL;
 }
