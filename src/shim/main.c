@@ -2,11 +2,11 @@
 /* jobworker-shim: started by jobworkerd as "jobworker-shim ID" with the job
  * spec on a sealed memfd (fd 4, shim-spec.h), never in argv where every
  * user would read it; moved into the job's scope, then released through the
- * go pipe (fd 3). Creates the namespaces, forks init
- * with the job's stdout and stderr on pipes, relays those to the journal
- * (output.c) until the job and its output have ended, and leaves the job's
- * exit status in the status file. It outlives a stop (SIGTERM is ignored)
- * to do so. */
+ * go pipe (fd 3). Creates the namespaces (all but the cgroup one while it
+ * waits for the go), then forks init with the job's stdout and stderr on
+ * pipes, relays those to the journal (output.c) until the job and its
+ * output have ended, and leaves the job's exit status in the status file.
+ * It outlives a stop (SIGTERM is ignored) to do so. */
 #define _GNU_SOURCE 1
 #include <errno.h>
 #include <fcntl.h>
@@ -46,7 +46,8 @@ static int ignore_stop_signals(void) {
         return 0;
 }
 
-/* Until the daemon has put us into the scope, nothing may run. */
+/* Until the daemon has put us into the scope, nothing of the job may run
+ * (prepare() only makes what init needs). */
 static int wait_for_go(void) {
         char c;
         ssize_t n;
@@ -136,57 +137,104 @@ static void status_set_start_failed(JobStatus *s, int error, const char *stage) 
         }
 }
 
+/* What prepare() makes before the go and run() uses after it. */
+typedef struct Prepared {
+        int status_pipe[2];
+        int out_pipe[2], err_pipe[2];
+        OutputSink sink;
+} Prepared;
+
+static void prepared_done(Prepared *p) {
+        for (unsigned i = 0; i < 2; i++) {
+                closep(&p->status_pipe[i]);
+                closep(&p->out_pipe[i]);
+                closep(&p->err_pipe[i]);
+        }
+}
+
+/* Before the go, while PID 1 is still making the scope: what does not
+ * depend on being in it, so that the command starts sooner once we are
+ * released (under TCG tens of ms, mostly the namespaces). Nothing of the
+ * job runs yet and nothing is forked: init, and with it the command, is
+ * forked after the go, inside the scope. The namespaces are the shim's
+ * (their kernel memory is charged to the cgroup we are in now, the
+ * daemon's); the cgroup namespace waits for the go, as it is rooted where
+ * we are when it is made. Returns < 0 with the failure in s, reported
+ * after the go like one of run()'s. */
+static int prepare(const ShimSpec *spec, JobStatus *s, OutputJournal *journal, int terminal_fd,
+                   NetworkHost *network, Prepared *p) {
+        const char *failed_stage, *stage;
+        int r;
+
+        r = oom_score_adj_reset();
+        if (r < 0) {
+                stage = "reset the OOM score adjustment";
+                goto fail;
+        }
+
+        if (spec->output == SHIM_OUTPUT_JOURNAL) {
+                r = output_pipes_open(p->out_pipe, p->err_pipe, spec->uid, spec->gid);
+                if (r < 0) {
+                        stage = "create the output pipes";
+                        goto fail;
+                }
+                r = output_journal_init(journal, spec->id, spec->command[0], SHIM_GO_FD, &p->sink);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to set up the output relay: %m");
+                        stage = "set up the output relay";
+                        goto fail;
+                }
+        }
+
+        if (terminal_fd < 0 && spec->terminal != SHIM_TERMINAL_NONE) {
+                r = terminal_fd;
+                stage = "create the terminal socket";
+                goto fail;
+        }
+
+        if (pipe2(p->status_pipe, O_CLOEXEC) < 0) {
+                r = log_error_errno(errno, "Failed to create the status pipe: %m");
+                stage = "create the status pipe";
+                goto fail;
+        }
+
+        r = init_block_signals();
+        if (r < 0) {
+                log_error_errno(r, "Failed to block signals: %m");
+                stage = "block signals";
+                goto fail;
+        }
+
+        /* Bridged: the host's rtnetlink socket and bridge, while we are
+         * still in the host's network namespace. */
+        r = network_open_host(spec, network, &failed_stage);
+        if (r >= 0)
+                r = sandbox_unshare(&failed_stage);
+        if (r < 0) {
+                stage = failed_stage;
+                goto fail;
+        }
+        return 0;
+
+fail:
+        status_set_start_failed(s, r, stage);
+        return r;
+}
+
 /* Runs the job; fills s with how it ended. */
-static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, OutputJournal *journal, int terminal_fd,
-                NetworkHost *network) {
-        _cleanup_close_pair_ int status_pipe[2] = { -EBADF, -EBADF };
-        _cleanup_close_pair_ int out_pipe[2] = { -EBADF, -EBADF }, err_pipe[2] = { -EBADF, -EBADF };
-        OutputSink sink = {};
+static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, int terminal_fd, NetworkHost *network,
+                Prepared *p) {
+        int *status_pipe = p->status_pipe, *out_pipe = p->out_pipe, *err_pipe = p->err_pipe;
         JobInitRecord record;
         const char *failed_stage;
         char stage[128];
         int r, wait_status;
         pid_t pid;
 
-        r = oom_score_adj_reset();
-        if (r < 0)
-                return status_set_start_failed(s, r, "reset the OOM score adjustment");
-
-        if (spec->output == SHIM_OUTPUT_JOURNAL) {
-                r = output_pipes_open(out_pipe, err_pipe, spec->uid, spec->gid);
-                if (r < 0)
-                        return status_set_start_failed(s, r, "create the output pipes");
-                r = output_journal_init(journal, spec->id, spec->command[0], SHIM_GO_FD, &sink);
-                if (r < 0) {
-                        log_error_errno(r, "Failed to set up the output relay: %m");
-                        return status_set_start_failed(s, r, "set up the output relay");
-                }
-        }
-
-        if (terminal_fd < 0 && spec->terminal != SHIM_TERMINAL_NONE)
-                return status_set_start_failed(s, terminal_fd, "create the terminal socket");
-
         /* Before the cgroup namespace hides the path and init remounts /sys. */
         *cgroup_fd = cgroup_open_own();
 
-        if (pipe2(status_pipe, O_CLOEXEC) < 0) {
-                r = log_error_errno(errno, "Failed to create the status pipe: %m");
-                return status_set_start_failed(s, r, "create the status pipe");
-        }
-
-        r = init_block_signals();
-        if (r < 0) {
-                log_error_errno(r, "Failed to block signals: %m");
-                return status_set_start_failed(s, r, "block signals");
-        }
-
-        /* Bridged: the host's rtnetlink socket and bridge, while we are
-         * still in the host's network namespace. */
-        r = network_open_host(spec, network, &failed_stage);
-        if (r < 0)
-                return status_set_start_failed(s, r, failed_stage);
-
-        r = sandbox_unshare(&failed_stage);
+        r = sandbox_unshare_cgroup(&failed_stage);
         if (r < 0)
                 return status_set_start_failed(s, r, failed_stage);
 
@@ -230,7 +278,7 @@ static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, OutputJourna
         /* Relays the output until the job and its output have ended, so the
          * status file (written after) never precedes the output. */
         const int fds[_SHIM_STREAM_MAX] = { out_pipe[0], err_pipe[0] };
-        r = output_relay(fds, pid, &sink, &wait_status);
+        r = output_relay(fds, pid, &p->sink, &wait_status);
         if (r < 0) {
                 log_error_errno(r, "Failed to wait for init: %m");
                 return status_set_start_failed(s, r, "wait for init");
@@ -262,6 +310,9 @@ int main(int argc, char *argv[]) {
         _cleanup_(output_journal_done) OutputJournal journal = {};
         _cleanup_close_ int cgroup_fd = -EBADF, terminal_fd = -EBADF;
         NetworkHost network = {};
+        Prepared prepared = {
+                .status_pipe = { -EBADF, -EBADF }, .out_pipe = { -EBADF, -EBADF }, .err_pipe = { -EBADF, -EBADF },
+        };
         int r;
 
         log_open("jobworker-shim");
@@ -284,10 +335,13 @@ int main(int argc, char *argv[]) {
          * there before the go, so an attach right after StartJob finds it. */
         if (spec.terminal != SHIM_TERMINAL_NONE)
                 terminal_fd = pty_listen(spec.terminal_socket);
+        r = prepare(&spec, &status, &journal, terminal_fd, &network, &prepared);
         if (wait_for_go() < 0)
                 return EXIT_FAILURE;
 
-        run(&spec, &status, &cgroup_fd, &journal, terminal_fd, &network);
+        if (r >= 0)
+                run(&spec, &status, &cgroup_fd, terminal_fd, &network, &prepared);
+        prepared_done(&prepared);
         if (spec.terminal != SHIM_TERMINAL_NONE)
                 (void) unlink(spec.terminal_socket);
         /* The job is over (or never ran): its veth goes now, whoever still

@@ -17,8 +17,8 @@
 #include "log.h"
 #include "shim.h"
 
-#define SANDBOX_NAMESPACES \
-        (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
+/* The cgroup namespace comes later, on its own (sandbox_unshare_cgroup()). */
+#define SANDBOX_NAMESPACES (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
 
 #define MOUNT_FLAGS_API (MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
@@ -26,6 +26,14 @@ int sandbox_unshare(const char **ret_stage) {
         if (unshare(SANDBOX_NAMESPACES) < 0) {
                 *ret_stage = "create namespaces";
                 return log_error_errno(errno, "Failed to create namespaces: %m");
+        }
+        return 0;
+}
+
+int sandbox_unshare_cgroup(const char **ret_stage) {
+        if (unshare(CLONE_NEWCGROUP) < 0) {
+                *ret_stage = "create namespaces";
+                return log_error_errno(errno, "Failed to create the cgroup namespace: %m");
         }
         return 0;
 }

@@ -12,13 +12,17 @@
 #include "shim-spec.h"
 
 /* sandbox.c */
+/* The job's PID, mount, network, IPC and UTS namespaces (before the go:
+ * none of them depends on the cgroup we are in), then, once we are in the
+ * scope, its cgroup namespace (rooted at the scope). */
 int sandbox_unshare(const char **ret_stage);
+int sandbox_unshare_cgroup(const char **ret_stage);
 /* Mounts (/proc, /sys, a private /dev/shm, /run/user hidden unless
  * spec->user_runtime_directory), the hostname (the job id) and lo. */
 int sandbox_setup(const ShimSpec *spec, const char **ret_stage);
 
 /* network.c: a bridged job's veth (spec->network; nothing without one).
- * network_open_host() runs before the namespaces are made (the socket and
+ * network_open_host() runs before the namespaces are made, before the go (the socket and
  * the bridge are the host's; it makes sure of the bridge, bridge.c); network_setup() after, before init; the
  * teardown once the job is over. */
 struct mnl_socket;
