@@ -355,6 +355,14 @@ static OutputFeed *feed_find(OutputReaders *m, const char *job_id) {
 
 static void feed_pump(OutputFeed *f);
 
+/* The job's feed if it has not read an entry of the job yet: a follower
+ * from the start stands exactly where it does without a handle of its own
+ * (reader_new(), reader_pump()). */
+static OutputFeed *feed_at_start(OutputReaders *m, const char *job_id) {
+        OutputFeed *f = feed_find(m, job_id);
+        return f && !f->cursor_lost && !f->cursor ? f : NULL;
+}
+
 /* NULL: before the job's first entry. */
 static bool cursors_equal(const char *a, const char *b) {
         return (!a && !b) || (a && b && strcmp(a, b) == 0);
@@ -559,6 +567,9 @@ static void reader_pump(OutputReader *r) {
                         }
                         r->pending = (free(r->pending), NULL);
                 }
+                if (!r->journal && r->follow && !r->cursor && !r->cursor_lost &&
+                    feed_at_start(r->manager->output, r->job_id) && reader_join_feed(r))
+                        return;
                 if (!r->journal && reader_open_journal(r) < 0) {
                         reader_free(r);
                         return;
@@ -766,9 +777,16 @@ static int reader_new(Manager *m, Job *j, int stream, const OutputRequest *req, 
         r->next = m->output->readers;
         m->output->readers = r;
 
-        k = reader_open_journal(r);
-        if (k >= 0 && req->from_now)
-                k = reader_seek_now(r);
+        /* Opening a handle opens every journal file. A follower from the
+         * start of a job whose feed has read nothing yet (the second stream
+         * of a GetOutput while the job has printed nothing, or one more
+         * follower of such a job) joins that feed instead (reader_pump()). */
+        if (req->from_now || !r->follow || !feed_at_start(m->output, r->job_id)) {
+                k = reader_open_journal(r);
+                if (k >= 0 && req->from_now)
+                        k = reader_seek_now(r);
+        } else
+                k = 0;
         if (k >= 0)
                 k = sd_event_add_io(m->event, &r->io, r->fd, 0, on_reader_io, r);
         if (k >= 0 && r->follow)
@@ -783,26 +801,28 @@ static int reader_new(Manager *m, Job *j, int stream, const OutputRequest *req, 
 }
 
 int output_open(Manager *m, Job *j, const OutputRequest *req, int ret_fds[2]) {
-        OutputReader *readers[2] = {};
         int fds[2] = { -1, -1 };
         int k;
 
+        /* Fill each pipe as soon as its reader is there; a reader of a
+         * finished job may be done before the client even has its fd: it
+         * then simply reads to EOF. Stdout first: a follower of a job
+         * that printed nothing yet makes the job's feed, and stderr's
+         * then joins it without opening the journal (feed_at_start()). */
         for (int s = 0; s < 2; s++) {
-                k = reader_new(m, j, s, req, &readers[s], &fds[s]);
+                OutputReader *r = NULL;
+
+                k = reader_new(m, j, s, req, &r, &fds[s]);
                 if (k < 0) {
-                        if (s == 1) {
+                        /* Stdout's reader, if still there, goes on the
+                         * POLLERR of its pipe like any whose client left. */
+                        if (s == 1)
                                 close(fds[0]);
-                                if (readers[0])
-                                        reader_free(readers[0]);
-                        }
                         return k;
                 }
+                if (r)
+                        reader_pump(r);
         }
-        /* Fill the pipes now. A reader of a finished job may be done before
-         * the client even has its fd: it then simply reads to EOF. */
-        for (int s = 0; s < 2; s++)
-                if (readers[s])
-                        reader_pump(readers[s]);
         ret_fds[0] = fds[0];
         ret_fds[1] = fds[1];
         return 0;
