@@ -19,7 +19,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/openat2.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -585,15 +584,10 @@ int root_setup(const ShimSpec *spec, const char **ret_stage) {
         if (!spec->root_directory && spec->n_binds == 0 && !spec->private_tmp)
                 return 0;
 
-        /* A mount namespace of init's own: the shim shares the one it
-         * unshared, and must keep the host's view (pivot_root moves every
-         * process of a namespace; a bind over /run/jobworker would catch
-         * the status file the shim writes as root). */
-        if (unshare(CLONE_NEWNS) < 0)
-                return fail(ret_stage, "set up the job's mounts", errno, "unshare");
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-                return fail(ret_stage, "set up the job's mounts", errno, "make mounts private");
-
+        /* In init's own mount namespace, private since sandbox_setup(): the
+         * shim is not in it and keeps the host's view (pivot_root moves
+         * every process of a namespace; a bind over /run/jobworker would
+         * catch the status file the shim writes as root). */
         r = open_caller_paths(spec, &root_fd, &entries, &n_entries, &fds, ret_stage);
         if (r < 0)
                 return r;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The job's namespaces: creating them (in the shim) and furnishing them
- * (in init, still root): private mounts, fresh /proc and /sys, a /dev/shm of
+/* The job's namespaces: creating them (in the shim; the mount namespace in
+ * init) and furnishing them (in init, still root): private mounts, fresh /proc and /sys, a /dev/shm of
  * its own, /run/user hidden, hostname, lo. */
 #define _GNU_SOURCE 1
 #include <errno.h>
@@ -17,8 +17,11 @@
 #include "log.h"
 #include "shim.h"
 
-/* The cgroup namespace comes later, on its own (sandbox_unshare_cgroup()). */
-#define SANDBOX_NAMESPACES (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+/* No mount namespace here: init makes its own (sandbox_setup()), so the
+ * shim keeps the host's view (its status file, the terminal socket) and
+ * the host's mount table is copied once per job, not twice. The cgroup
+ * namespace comes later, on its own (sandbox_unshare_cgroup()). */
+#define SANDBOX_NAMESPACES (CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
 
 #define MOUNT_FLAGS_API (MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
@@ -85,7 +88,14 @@ int sandbox_setup(const ShimSpec *spec, const char **ret_stage) {
         const char *hostname = spec->id;
         int r;
 
-        /* Our propagation changes and mounts must not leak back to the host. */
+        /* init's own mount namespace, the only one a job gets: pivot_root
+         * (root.c) moves every process of a namespace, and the shim must
+         * keep the host's. Our propagation changes and mounts must not
+         * leak back to the host. */
+        if (unshare(CLONE_NEWNS) < 0) {
+                *ret_stage = "create the mount namespace";
+                return log_error_errno(errno, "Failed to create the mount namespace: %m");
+        }
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
                 *ret_stage = "make mounts private";
                 return log_error_errno(errno, "Failed to make mounts private: %m");

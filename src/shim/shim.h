@@ -12,12 +12,13 @@
 #include "shim-spec.h"
 
 /* sandbox.c */
-/* The job's PID, mount, network, IPC and UTS namespaces (before the go:
+/* The job's PID, network, IPC and UTS namespaces (before the go:
  * none of them depends on the cgroup we are in), then, once we are in the
  * scope, its cgroup namespace (rooted at the scope). */
 int sandbox_unshare(const char **ret_stage);
 int sandbox_unshare_cgroup(const char **ret_stage);
-/* Mounts (/proc, /sys, a private /dev/shm, /run/user hidden unless
+/* init's mount namespace (the shim stays in the host's) and mounts (/proc,
+ * /sys, a private /dev/shm, /run/user hidden unless
  * spec->user_runtime_directory), the hostname (the job id) and lo. */
 int sandbox_setup(const ShimSpec *spec, const char **ret_stage);
 
