@@ -48,7 +48,8 @@ check_root() {
         ls /etc-link 2>&1 || echo no-etc
         id -u
         grep NoNewPrivs /proc/self/status | tr -d "\t "
-        grep -c " /bin [^ ]*nosuid" /proc/self/mountinfo || grep " /bin " /proc/self/mountinfo')"
+        grep -c " /bin [^ ]*nosuid" /proc/self/mountinfo || grep " /bin " /proc/self/mountinfo
+        for n in null zero full random urandom tty; do stat -c "%n %F %t:%T %a" /dev/$n; done | tr "\n" ";"; echo')"
     info "$out"
     mapfile -t l <<<"$out"
     assert_eq "bin data dev etc-link file.txt link proc " "${l[0]}" "the job's / with --root"
@@ -66,6 +67,9 @@ check_root() {
     assert_eq "$(id -u "$user")" "${l[12]}" "the job's uid"
     assert_eq "NoNewPrivs:1" "${l[13]}" "no_new_privs"
     assert_eq 1 "${l[14]}" "/bin in the root is mounted nosuid"
+    # The same devices as the host's (made, not bound), usable by anyone.
+    assert_eq "/dev/null character special file 1:3 666;/dev/zero character special file 1:5 666;/dev/full character special file 1:7 666;/dev/random character special file 1:8 666;/dev/urandom character special file 1:9 666;/dev/tty character special file 5:0 666;" \
+        "${l[15]}" "the job's /dev nodes"
 
     # --workdir is inside the root; exit codes and stderr as without a root.
     out="$(run_capture "$user" --root="$d" --workdir=/data 'pwd; echo err >&2; exit 7')" && rc=0 || rc=$?
