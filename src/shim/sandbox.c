@@ -84,6 +84,17 @@ static int hide_user_runtime_directories(const char **ret_stage) {
         return 0;
 }
 
+/* A sysfs of the new network namespace (only lo in /sys/class/net) and the
+ * job's own cgroup as /sys/fs/cgroup, so runtimes that size themselves from
+ * cgroup limits see the job's. Nice to have: a container may refuse them,
+ * the job still runs. */
+static void mount_sys(void) {
+        if (mount("sysfs", "/sys", "sysfs", MOUNT_FLAGS_API | MS_RDONLY, NULL) < 0)
+                log_debug_errno(errno, "Failed to mount /sys, continuing: %m");
+        else if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MOUNT_FLAGS_API | MS_RDONLY, NULL) < 0)
+                log_debug_errno(errno, "Failed to mount /sys/fs/cgroup, continuing: %m");
+}
+
 int sandbox_setup(const ShimSpec *spec, const char **ret_stage) {
         const char *hostname = spec->id;
         int r;
@@ -107,14 +118,12 @@ int sandbox_setup(const ShimSpec *spec, const char **ret_stage) {
                 return log_error_errno(errno, "Failed to mount /proc: %m");
         }
 
-        /* A sysfs of the new network namespace (only lo in /sys/class/net) and
-         * the job's own cgroup as /sys/fs/cgroup, so runtimes that size
-         * themselves from cgroup limits see the job's. Nice to have: a
-         * container may refuse them, the job still runs. */
-        if (mount("sysfs", "/sys", "sysfs", MOUNT_FLAGS_API | MS_RDONLY, NULL) < 0)
-                log_debug_errno(errno, "Failed to mount /sys, continuing: %m");
-        else if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MOUNT_FLAGS_API | MS_RDONLY, NULL) < 0)
-                log_debug_errno(errno, "Failed to mount /sys/fs/cgroup, continuing: %m");
+        /* A root of the job's own has no /sys (root.c binds none in): there
+         * they are mounted only if a bind's source may be found under them
+         * (the root directory itself is then looked up in the host's /sys,
+         * as the daemon's check of it was). */
+        if (!spec->root_directory || spec->n_binds > 0)
+                mount_sys();
 
         r = private_dev_shm(ret_stage);
         if (r < 0)

@@ -18,8 +18,9 @@
 int sandbox_unshare(const char **ret_stage);
 int sandbox_unshare_cgroup(const char **ret_stage);
 /* init's mount namespace (the shim stays in the host's) and mounts (/proc,
- * /sys, a private /dev/shm, /run/user hidden unless
- * spec->user_runtime_directory), the hostname (the job id) and lo. */
+ * /sys where the job or a bind's source can see it, a private /dev/shm,
+ * /run/user hidden unless spec->user_runtime_directory), the hostname (the
+ * job id) and lo. */
 int sandbox_setup(const ShimSpec *spec, const char **ret_stage);
 
 /* network.c: a bridged job's veth (spec->network; nothing without one).
