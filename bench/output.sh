@@ -130,24 +130,33 @@ pid="$(main_pid)"
 idle_rss="$(rss_kb "$pid")" idle_fds="$(ls "/proc/$pid/fd" | wc -l)"
 echo "  idle:                VmRSS $idle_rss kB, $idle_fds fds (pid $pid)"
 id="$(timeout 60 jobworkerctl start -- sh -c 'sleep 40; seq 1000')"
+# The baseline includes the job itself (its shim's go socket): what the
+# followers add is theirs, plus the job's one journal handle, shared by all.
+sleep 1
+base_rss="$(rss_kb "$pid")" base_fds="$(ls "/proc/$pid/fd" | wc -l)"
+pipes() { find "/proc/$1/fd" -mindepth 1 -lname 'pipe:*' 2>/dev/null | wc -l; }
+base_pipes="$(pipes "$pid")"
 for ((i = 0; i < READERS; i++)); do
     timeout 120 jobworkerctl logs -f "$id" | wc -c >"$tmp/c$i" &
 done
-max=0 fds=0
+max=0 fds=0 npipes=0
 for ((i = 0; i < 30; i++)); do   # sample while the followers attach and wait
     sleep 1
     r="$(rss_kb "$pid")"; if ((r > max)); then max="$r"; fi
-    f="$(ls "/proc/$pid/fd" | wc -l)"; if ((f > fds)); then fds="$f"; fi
+    f="$(ls "/proc/$pid/fd" | wc -l)"; if ((f > fds)); then fds="$f"; npipes="$(pipes "$pid")"; fi
 done
+echo "  job started:         VmRSS $base_rss kB, $base_fds fds"
 echo "  with $READERS followers: VmRSS max $max kB, max $fds fds (sampled 30 s while the job sleeps)"
-kbf="$(awk -v m="$max" -v i="$idle_rss" -v n="$READERS" 'BEGIN { printf "%.0f", (m - i) / n }')"
-fdf="$(awk -v m="$fds" -v i="$idle_fds" -v n="$READERS" 'BEGIN { printf "%.1f", (m - i) / n }')"
-echo "  per follower:        $kbf kB, $fdf fds"
+kbf="$(awk -v m="$max" -v i="$base_rss" -v n="$READERS" 'BEGIN { printf "%.0f", (m - i) / n }')"
+fdf="$(awk -v m="$fds" -v i="$base_fds" -v n="$READERS" 'BEGIN { printf "%.2f", (m - i) / n }')"
+pf="$(awk -v m="$npipes" -v i="$base_pipes" -v n="$READERS" 'BEGIN { printf "%.2f", (m - i) / n }')"
+shared="$((fds - base_fds - npipes + base_pipes))"
+echo "  per follower:        $kbf kB, $fdf fds: $pf pipe ends each, and $shared fds shared by all (the job's journal handle)"
 wait
 want="$(seq 1000 | wc -c)"
 complete="$(tally | cut -d' ' -f2)"
 echo "  followers complete:  $complete/$READERS"
-if [[ "$complete" == "$READERS" ]]; then result kb_per_follower "$kbf"; result fds_per_follower "$fdf"; fi
+if [[ "$complete" == "$READERS" ]]; then result kb_per_follower "$kbf"; result fds_per_follower "$pf"; result fds_shared "$shared"; fi
 timeout 60 jobworkerctl remove "$id" >/dev/null 2>&1 || true
 echo "  after they ended:    VmRSS $(rss_kb "$(main_pid)") kB (pid $(main_pid))"
 

@@ -8,7 +8,10 @@ while IFS='=' read -r k val; do
     [[ -n "$k" ]] && v[$k]="$val"
 done <"${1:?usage: ratios.sh RESULTS}"
 line=RATIOS
-for k in plain limits start bwrap concurrent lines bytes fanout follow_p99_ms kb_per_follower; do
+# The issue's ten first, then the root series (issue 9), the fds per follower
+# and the daemon's RSS idle / with FINISHED finished jobs (kB).
+for k in plain limits start bwrap concurrent lines bytes fanout follow_p99_ms kb_per_follower \
+         root fds_per_follower rss_idle_kb rss_finished_kb; do
     line+=" $k=${v[$k]:-NA}"
 done
 echo "$line"
