@@ -71,6 +71,8 @@ struct OutputStreamer {
         sd_bus_slot *call_slot;
         sd_event_source *timer;
         char *daemon;                   /* unique name that answered GetOutput */
+        char *end_sender;               /* unique name that told us info holds the job's end */
+        bool reading_state;             /* call_slot is the GetAll that judges the round */
         unsigned n_rounds;
         uint64_t retry_usec;
         unsigned n_failures;
@@ -220,25 +222,18 @@ static int on_stream_io(sd_event_source *source, int fd, uint32_t revents, void 
         return 0;
 }
 
-static int on_state_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        OutputStreamer *s = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(m);
-        JobInfo info = JOB_INFO_INIT;
-        const char *sender;
+/* Decides how streaming goes on after a round (output_round_next()), from
+ * the job's state read after the round's EOFs (info, NULL if the read
+ * failed: why) and the unique name of the daemon that answered it. */
+static void streamer_judge(OutputStreamer *s, const JobInfo *info, const char *sender, const char *why) {
         OutputRound round = {
                 .follow = s->flags & OUTPUT_FOLLOW,
                 .bytes = s->streams[0].round + s->streams[1].round,
         };
 
-        s->call_slot = sd_bus_slot_unref(s->call_slot);
-        if (e && ctl_bus_error_is_permanent(e)) {
-                streamer_fail(s, "read the state of", e, -EIO);
-                return 0;
-        }
-        if (!e && job_info_parse(m, &info) >= 0 && info.state) {
-                sender = sd_bus_message_get_sender(m);
-                round.finished = strcmp(info.state, "finished") == 0;
-                const uint64_t totals[2] = { info.stdout_bytes, info.stderr_bytes };
+        if (info && info->state) {
+                round.finished = strcmp(info->state, "finished") == 0;
+                const uint64_t totals[2] = { info->stdout_bytes, info->stderr_bytes };
                 round.complete = true;
                 for (unsigned i = 0; i < 2; i++)
                         if (s->streams[i].wanted &&
@@ -249,6 +244,49 @@ static int on_state_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                  * (a direct connection) cannot tell us anything: trust it. */
                 round.same_daemon = (!sender && !s->daemon) ||
                         (sender && s->daemon && strcmp(sender, s->daemon) == 0);
+        }
+        /* else: no answer from the daemon that served the round, so it may
+         * have vanished during it: same_daemon stays false, redo. */
+
+        switch (output_round_next(&round)) {
+        case OUTPUT_NEXT_DONE:
+                streamer_finish(s, 0);
+                return;
+        case OUTPUT_NEXT_AGAIN:
+                if (!why && round.bytes > 0)
+                        s->retry_usec = RETRY_MIN_USEC;
+                if (why)
+                        streamer_retry(s, why);
+                else
+                        streamer_schedule(s, 0);
+                break;
+        case OUTPUT_NEXT_AGAIN_LATER:
+                streamer_retry(s, "no output while the job runs");
+                break;
+        }
+        streamer_close_round(s);
+}
+
+/* The job's end came from the daemon that served this round: it judges the
+ * round as a state read after the EOFs would. */
+static bool streamer_end_known(const OutputStreamer *s) {
+        return s->info && s->end_sender && s->daemon && strcmp(s->end_sender, s->daemon) == 0;
+}
+
+static int on_state_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        OutputStreamer *s = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+        JobInfo info = JOB_INFO_INIT;
+        bool parsed = false;
+
+        s->call_slot = sd_bus_slot_unref(s->call_slot);
+        s->reading_state = false;
+        if (e && ctl_bus_error_is_permanent(e)) {
+                streamer_fail(s, "read the state of", e, -EIO);
+                return 0;
+        }
+        if (!e && job_info_parse(m, &info) >= 0 && info.state) {
+                parsed = true;
                 /* Read after the round's EOFs, so as fresh as any: the caller
                  * waiting for the job takes it instead of asking again. */
                 if (s->info) {
@@ -259,27 +297,9 @@ static int on_state_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                                 s->info_read(s, s->userdata);  /* must not free s */
                 }
         }
+        streamer_judge(s, parsed ? (s->info ?: &info) : NULL, sd_bus_message_get_sender(m),
+                       e ? e->message ?: e->name : NULL);
         job_info_done(&info);
-        /* else: no answer from the daemon that served the round, so it may
-         * have vanished during it: same_daemon stays false, redo. */
-
-        switch (output_round_next(&round)) {
-        case OUTPUT_NEXT_DONE:
-                streamer_finish(s, 0);
-                return 0;
-        case OUTPUT_NEXT_AGAIN:
-                if (!e && round.bytes > 0)
-                        s->retry_usec = RETRY_MIN_USEC;
-                if (e)
-                        streamer_retry(s, e->message ?: e->name);
-                else
-                        streamer_schedule(s, 0);
-                break;
-        case OUTPUT_NEXT_AGAIN_LATER:
-                streamer_retry(s, "no output while the job runs");
-                break;
-        }
-        streamer_close_round(s);
         return 0;
 }
 
@@ -297,11 +317,16 @@ static void streamer_check_round(OutputStreamer *s) {
                         return;
         }
 
+        if (streamer_end_known(s)) {
+                streamer_judge(s, s->info, s->end_sender, NULL);
+                return;
+        }
         r = streamer_get_bus(s);
         if (r >= 0)
                 r = sd_bus_call_method_async(s->bus, &s->call_slot, JOBWORKER_BUS_NAME, s->path,
                                      "org.freedesktop.DBus.Properties", "GetAll", on_state_reply, s,
                                      "s", JOBWORKER_JOB_INTERFACE);
+        s->reading_state = r >= 0;
         if (r < 0) {
                 /* Connection gone: the round cannot be judged, redo it. */
                 streamer_close_round(s);
@@ -480,6 +505,7 @@ static void streamer_call(OutputStreamer *s) {
         int r;
 
         s->call_slot = sd_bus_slot_unref(s->call_slot);
+        s->reading_state = false;
         r = streamer_get_bus(s);
         if (r < 0) {
                 streamer_retry(s, strerror(-r));
@@ -586,6 +612,22 @@ void output_streamer_share_info(OutputStreamer *s, JobInfo *info, output_info_t 
         s->info_read = info_read;
 }
 
+void output_streamer_offer_end(OutputStreamer *s, const char *sender) {
+        if (!s || s->finished || !sender)
+                return;
+        free(s->end_sender);
+        s->end_sender = strdup(sender);
+        if (!s->end_sender)
+                return;  /* the state read judges, as without it */
+        /* Our read after this round's EOFs is on its way: this answer was
+         * sent before it (same daemon, same connection), so it is as fresh. */
+        if (s->call_slot && s->reading_state && streamer_end_known(s)) {
+                s->call_slot = sd_bus_slot_unref(s->call_slot);
+                s->reading_state = false;
+                streamer_judge(s, s->info, s->end_sender, NULL);
+        }
+}
+
 OutputStreamer *output_streamer_free(OutputStreamer *s) {
         if (!s)
                 return NULL;
@@ -601,6 +643,7 @@ OutputStreamer *output_streamer_free(OutputStreamer *s) {
         }
         sd_event_unref(s->event);
         free(s->daemon);
+        free(s->end_sender);
         free(s->id);
         free(s->path);
         free(s);

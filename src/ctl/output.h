@@ -71,6 +71,11 @@ int output_streamer_new(sd_event *event, CtlContext *c, const char *id, const ch
 struct JobInfo;
 typedef void (*output_info_t)(OutputStreamer *s, void *userdata);
 void output_streamer_share_info(OutputStreamer *s, struct JobInfo *info, output_info_t info_read);
+/* The shared info now holds the job's end (Job.Wait()'s answer), from the
+ * daemon with unique name sender: a round that daemon served is judged by
+ * it, without reading the job's properties again (a finished job's state
+ * and byte counts never change). s may be NULL. */
+void output_streamer_offer_end(OutputStreamer *s, const char *sender);
 
 /* The caller is about to replace c->bus: the streamer lets go of it (a
  * call under way on it is made again) and goes on with its own connection. */

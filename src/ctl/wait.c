@@ -28,6 +28,8 @@ typedef struct Waiter {
 
         sd_bus_slot *properties_slot, *owner_slot, *disconnected_slot, *stop_slot;
         sd_bus_slot *check_slot;        /* our GetAll on its way */
+        sd_bus_slot *wait_slot;         /* our Job.Wait() on its way */
+        bool wait_refused;              /* not on this connection: watch State instead */
         bool check_again;               /* asked to check while one was on its way */
         bool check_retried;             /* this check met an exiting daemon once */
         sd_event_source *timer;
@@ -65,6 +67,7 @@ static void waiter_drop_slots(Waiter *w) {
         w->disconnected_slot = sd_bus_slot_unref(w->disconnected_slot);
         w->stop_slot = sd_bus_slot_unref(w->stop_slot);
         w->check_slot = sd_bus_slot_unref(w->check_slot);
+        w->wait_slot = sd_bus_slot_unref(w->wait_slot);
         w->check_again = false;
 }
 
@@ -302,21 +305,84 @@ static int on_match_installed(sd_bus_message *m, void *userdata, sd_bus_error *r
         return 0;
 }
 
-/* Subscribe first, then read the state once: no change can slip between.
- * The AddMatch calls are not waited for: the bus handles a connection's
- * messages in order, so they are in force before it passes on our read,
- * and any change after the read reaches us. */
+static void waiter_watch(Waiter *w);
+
+static int on_wait_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Waiter *w = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+        JobInfo info = JOB_INFO_INIT;
+
+        w->wait_slot = sd_bus_slot_unref(w->wait_slot);
+        if (!e && job_info_parse(m, &info) >= 0 && job_info_is_finished(&info)) {
+                job_info_done(w->info);
+                *w->info = info;
+                /* Done with the job first: the streamer may finish now. */
+                waiter_took_info(w);
+                output_streamer_offer_end(w->streamer, sd_bus_message_get_sender(m));
+                return 0;
+        }
+        job_info_done(&info);
+        if (e && (!sd_bus_is_open(w->ctl->bus) || errno_is_disconnect(-sd_bus_message_get_errno(m)))) {
+                waiter_connection_lost(w);
+                return 0;
+        }
+        /* An older daemon, too many waiting, the daemon restarted (NoReply)
+         * or a job that is not ours: watching State says which, as before. */
+        w->wait_refused = true;
+        waiter_watch(w);
+        return 0;
+}
+
+/* Job.Wait(), answered when the job is finished: no signal to subscribe to
+ * and no read after it. It may take as long as the job does. */
+static int waiter_send_wait(Waiter *w) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(w->ctl->bus, &m, JOBWORKER_BUS_NAME, w->path, JOBWORKER_JOB_INTERFACE,
+                                           "Wait");
+        if (r >= 0)
+                r = sd_bus_call_async(w->ctl->bus, &w->wait_slot, m, on_wait_reply, w, UINT64_MAX);
+        return r;
+}
+
 static void waiter_subscribe(Waiter *w) {
         sd_bus *bus = w->ctl->bus;
         int r;
 
         r = sd_bus_match_signal(bus, &w->disconnected_slot, "org.freedesktop.DBus.Local", NULL,
                                 "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, w);
-        if (r >= 0)
+        if (r >= 0 && !w->wait_refused)
+                r = waiter_send_wait(w);
+        if (r < 0) {
+                if (errno_is_disconnect(r) || !sd_bus_is_open(bus)) {
+                        w->connected = true;  /* so that the loss is handled once */
+                        waiter_connection_lost(w);
+                        return;
+                }
+                fprintf(stderr, "Failed to wait for job %s: %s\n", w->id, strerror(-r));
+                waiter_finish(w, r);
+                return;
+        }
+        w->connected = true;
+        waiter_send_stop(w);
+        if (w->wait_refused)
+                waiter_watch(w);
+}
+
+/* Without Wait(): subscribe first, then read the state once: no change can
+ * slip between. The AddMatch calls are not waited for: the bus handles a
+ * connection's messages in order, so they are in force before it passes on
+ * our read, and any change after the read reaches us. */
+static void waiter_watch(Waiter *w) {
+        sd_bus *bus = w->ctl->bus;
+        int r = 0;
+
+        if (!w->properties_slot)
                 r = sd_bus_match_signal_async(bus, &w->properties_slot, JOBWORKER_BUS_NAME, w->path,
                                               "org.freedesktop.DBus.Properties", "PropertiesChanged",
                                               on_properties_changed, on_match_installed, w);
-        if (r >= 0)
+        if (r >= 0 && !w->owner_slot)
                 r = sd_bus_add_match_async(bus, &w->owner_slot,
                                            "type='signal',sender='org.freedesktop.DBus',"
                                            "path='/org/freedesktop/DBus',interface='org.freedesktop.DBus',"
@@ -332,9 +398,6 @@ static void waiter_subscribe(Waiter *w) {
                 waiter_finish(w, r);
                 return;
         }
-
-        w->connected = true;
-        waiter_send_stop(w);
         if (!waiter_streaming(w))
                 waiter_check(w);
 }

@@ -12,6 +12,7 @@
 #include "bus-names.h"
 #include "job.h"
 #include "job-spec.h"
+#include "job-wait.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -300,6 +301,21 @@ static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *er
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Failed to stop job %s: %m", j->id);
         return sd_bus_reply_method_return(message, NULL);
+}
+
+/* Job.Wait(): answered once the job is finished (at once if it is), with
+ * what its end changed (job-wait.h). Reads only: whoever sees the job may
+ * wait for it, as they may read its properties. */
+static int method_wait(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        uid_t caller;
+        int r;
+
+        r = access_caller_uid(j->manager->access, message, &caller);
+        if (r < 0)
+                return r;
+        r = job_wait_add(j, message, caller, error);
+        return r < 0 ? r : 1;
 }
 
 static void on_limits_set(Job *j, int error, const char *reason, void *userdata) {
@@ -723,5 +739,7 @@ const sd_bus_vtable job_vtable[] = {
                                 method_set_limits, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Remove", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,
                                 method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Wait", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", end),
+                                method_wait, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };

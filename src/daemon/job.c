@@ -29,6 +29,7 @@
 #include "shim-spec.h"
 #include "job-output.h"
 #include "job-retention.h"
+#include "job-wait.h"
 #include "output.h"
 #include <systemd/sd-journal.h>
 
@@ -128,6 +129,7 @@ Job *job_free(Job *j) {
         if (j->stdin_fd >= 0)
                 close(j->stdin_fd);
         sd_bus_slot_unref(j->caller_query_slot);
+        job_wait_drop_all(j);
         free(j->stop_with_caller);
         free(j->unit);
         free(j->object_path);
@@ -345,6 +347,8 @@ static void job_enter_finished(Job *j) {
         (void) job_argv_shrink(j->argv, JOB_FINISHED_ARGV_BYTES_MAX);
 
         job_set_state(j, JOB_FINISHED);
+        /* Before the EOFs below: see job-wait.h. */
+        job_wait_answer_all(j);
         /* Followers that hold all the output now get their EOF: a client
          * waits for it (and then reads the state) before it exits, and
          * need not wait for the finish record or the journal. */

@@ -123,6 +123,9 @@ struct Job {
         int stdin_fd;
         char *stop_with_caller;
         sd_bus_slot *caller_query_slot;      /* NameHasOwner(stop_with_caller) pending */
+        /* Job.Wait() calls held until the job is finished (job-wait.h). */
+        struct JobWaiter *waiters;
+        size_t n_waiters;
 };
 
 /* At most this many Pause/Resume calls of one job waiting for PID 1. */
