@@ -101,6 +101,30 @@ static void job_freezer_op_unlink(JobFreezerOp *op) {
         op->slot = sd_bus_slot_unref(op->slot);
 }
 
+static int on_discarded_shim_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        /* Reaped by sd-event; drop the loop's reference to this floating
+         * source (freed once this callback returns). */
+        sd_event_source_unref(s);
+        return 0;
+}
+
+/* Leaves the shim's reaping to the event loop, with a fresh, floating
+ * source for the same child: the old one would call back into j, which is
+ * about to go. A waitpid() here could hang the loop on a shim stuck in the
+ * kernel. */
+static void job_leave_shim(Job *j) {
+        pid_t pid = j->shim_pid;
+
+        if (pid <= 0 || !j->shim_source)
+                return;
+        j->shim_source = sd_event_source_disable_unref(j->shim_source);
+        int r = sd_event_add_child(j->manager->event, NULL, pid, WEXITED, on_discarded_shim_exit, NULL);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot watch the shim %d of job %s, reaping it now: %m", (int) pid, j->id);
+                (void) waitpid(pid, NULL, 0);
+        }
+}
+
 Job *job_free(Job *j) {
         if (!j)
                 return NULL;
@@ -111,6 +135,11 @@ Job *job_free(Job *j) {
                         op->userdata_free(op->userdata);
                 free(op);
         }
+        /* A finished job's shim may still be exiting (the job finished on
+         * its status record): it is reaped all the same. A running job's
+         * shim goes on without us (the daemon exits). */
+        if (j->state == JOB_FINISHED)
+                job_leave_shim(j);
         sd_event_source_disable_unref(j->shim_source);
         sd_event_source_disable_unref(j->kill_timer);
         sd_event_source_disable_unref(j->recheck_timer);
@@ -265,30 +294,12 @@ static void job_report_start(Job *j, int error, const char *reason) {
                 done(j, error, reason, userdata);
 }
 
-static int on_discarded_shim_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
-        /* Reaped by sd-event; drop the loop's reference to this floating
-         * source (freed once this callback returns). */
-        sd_event_source_unref(s);
-        return 0;
-}
-
-/* Kills a shim we give up on and leaves its reaping to the event loop: a
- * waitpid() here could hang the loop on a shim stuck in the kernel. */
+/* Kills a shim we give up on and leaves its reaping to the event loop. */
 static void job_discard_shim(Job *j) {
-        pid_t pid = j->shim_pid;
-
-        if (pid <= 0 || !j->shim_source)
+        if (j->shim_pid <= 0 || !j->shim_source)
                 return;
-        (void) kill(pid, SIGKILL);
-        /* A fresh, floating source for the same child: the old one would
-         * call back into j, which is about to go. */
-        j->shim_source = sd_event_source_disable_unref(j->shim_source);
-        int r = sd_event_add_child(j->manager->event, NULL, pid, WEXITED, on_discarded_shim_exit, NULL);
-        if (r < 0) {
-                log_warning_errno(r, "Cannot watch the discarded shim %d of job %s, reaping it now: %m",
-                                  (int) pid, j->id);
-                (void) waitpid(pid, NULL, 0);
-        }
+        (void) kill(j->shim_pid, SIGKILL);
+        job_leave_shim(j);
 }
 
 /* The start failed before the command could run: the caller hears why, and
@@ -518,12 +529,14 @@ void job_on_unit_state(Job *j, const char *active_state, const char *result) {
         job_check(j);
 }
 
-/* The shim has exited: every process of the job is gone (they all lived
- * in its PID namespace), and its record says how the command ended. If
- * the scope cannot add anything to that, the job is over now; PID 1
- * tearing the scope down takes as long again, and nobody need wait for
- * it. Returns true if the job was finished here. */
-static bool job_finish_at_exit(Job *j) {
+/* The shim has written its status file (it says so on the go socket, then
+ * exits) or has exited: every process of the job is gone (they all lived
+ * in init's PID namespace, and init was reaped first), and the record says
+ * how the command ended. If the scope cannot add anything to that, the job
+ * is over now; the shim's own exit and PID 1 tearing the scope down take
+ * as long again, and nobody need wait for them. Returns true if the job
+ * was finished here. */
+static bool job_finish_on_status(Job *j) {
         _cleanup_free_ char *status_path = job_status_path(j);
         JobStatus status = JOB_STATUS_INIT;
         uint64_t oom_kills;
@@ -534,7 +547,9 @@ static bool job_finish_at_exit(Job *j) {
                 return false;
         if (job_status_read_file(status_path, &status) < 0)
                 return false;
-        /* Read after the shim was reaped: no process is left to be killed. */
+        /* Read after init was reaped: no process of the job is left to be
+         * killed (an OOM kill of the exiting shim still shows in the scope's
+         * result, job_on_unit_state()). */
         final = systemd_scope_oom_kills(j->owner, j->unit, &oom_kills) >= 0 &&
                 job_outcome_final_at_exit(&status, oom_kills, j->stop_requested, j->limits.runtime_max_usec,
                                           now_usec(CLOCK_MONOTONIC) - j->scope_requested_usec);
@@ -551,18 +566,21 @@ static int on_shim_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
         Job *j = userdata;
 
         j->shim_source = sd_event_source_disable_unref(j->shim_source);
+        if (j->state == JOB_FINISHED)
+                return 0;  /* on its status record (on_shim_sent_output()) */
         log_debug("Shim of job %s exited (code %d, status %d).", j->id, si->si_code, si->si_status);
         if (j->state == JOB_STARTING) {
                 job_abort_start(j, "the job's supervisor exited before the scope was ready");
                 return 0;
         }
-        if (job_finish_at_exit(j))
+        if (job_finish_on_status(j))
                 return 0;
         job_check(j);
         return 0;
 }
 
-/* The shim sent output to the journal; EOF once it has exited. */
+/* The shim sent output to the journal, or wrote its status file (then it
+ * is about to exit); EOF once it has exited. */
 static int on_shim_sent_output(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Job *j = userdata;
         char buf[64];
@@ -572,7 +590,13 @@ static int on_shim_sent_output(sd_event_source *s, int fd, uint32_t revents, voi
                 n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
         while (n < 0 && errno == EINTR);
         if (n > 0) {
-                output_job_sent(j->manager, j->id);
+                if (memchr(buf, SHIM_BYTE_SENT, (size_t) n))
+                        output_job_sent(j->manager, j->id);
+                /* The job is over as its exit would tell: its processes
+                 * are gone with init, and the record is written. Finishing
+                 * closes this socket. */
+                if (memchr(buf, SHIM_BYTE_STATUS, (size_t) n))
+                        (void) job_finish_on_status(j);
                 return 0;
         }
         if (n < 0 && errno == EAGAIN)
@@ -608,7 +632,7 @@ static void job_release(Job *j) {
         /* The scope holds the shim now: everything the job forks from here on
          * is born inside it. */
         do
-                n = write(j->go_fd, "G", 1);
+                n = write(j->go_fd, &(const char) { SHIM_BYTE_GO }, 1);
         while (n < 0 && errno == EINTR);
         if (n != 1) {
                 job_abort_start(j, "the job's supervisor went away before it was released");

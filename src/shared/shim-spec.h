@@ -48,6 +48,14 @@
  * spec's memfd. argv holds nothing but the public job id. */
 #define SHIM_GO_FD 3
 #define SHIM_SPEC_FD 4
+/* The bytes on the go socket (a stream): the daemon sends GO once the scope
+ * holds the shim; the shim sends SENT after each entry it gave the journal,
+ * and STATUS once its status file is written (the job is over: init and
+ * with it every process of the job's PID namespace are gone), before it
+ * exits. */
+#define SHIM_BYTE_GO 'G'
+#define SHIM_BYTE_SENT 'O'
+#define SHIM_BYTE_STATUS 'F'
 
 #define SHIM_SPEC_VERSION_RECORD "JOBWORKER_SHIM_SPEC=1"
 /* The daemon caps argv + environment at 2 MiB and 65536 entries each; this

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,7 +60,7 @@ static int wait_for_go(void) {
                 return log_error_errno(errno, "Failed to read the go pipe: %m");
         if (n == 0)
                 return log_error_errno(ECANCELED, "Start aborted: the go pipe was closed.");
-        if (c != 'G')
+        if (c != SHIM_BYTE_GO)
                 return log_error_errno(EPROTO, "Start aborted: unexpected byte on the go pipe.");
         /* The go socket stays, for telling the daemon that output went to
          * the journal (output.c): never to block us, never inherited (init
@@ -362,5 +363,8 @@ int main(int argc, char *argv[]) {
                 log_error_errno(r, "Failed to write the job status to %s: %m", spec.status_path);
                 return EXIT_FAILURE;
         }
+        /* The daemon may finish the job now instead of once we are reaped:
+         * what is left of us to tear down is no part of it. */
+        (void) send(SHIM_GO_FD, &(const char) { SHIM_BYTE_STATUS }, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
         return EXIT_SUCCESS;
 }

@@ -95,7 +95,7 @@ static int journal_send_chunk(void *userdata, ShimStream stream, uint8_t *data, 
          * change notification, which journald delays (by up to 250 ms) to
          * coalesce them. Never blocks; a full socket already says it. */
         if (r >= 0 && j->notify_fd >= 0)
-                (void) send(j->notify_fd, "O", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+                (void) send(j->notify_fd, &(const char) { SHIM_BYTE_SENT }, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
         return r;
 }
 
