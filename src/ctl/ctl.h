@@ -4,10 +4,14 @@
 
 #include <stdbool.h>
 #include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
 
 typedef struct CtlContext {
         const char *host;  /* -H [USER@]HOST, NULL = local system bus */
         sd_bus *bus;       /* opened lazily by ctl_bus() */
+        /* Made ahead of a wait (job_wait() uses it), while a call the wait
+         * follows is on its way; NULL = job_wait() makes its own. */
+        sd_event *event;
 } CtlContext;
 
 /* Connects to the local or remote system bus once; later calls reuse it. */

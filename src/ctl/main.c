@@ -208,5 +208,6 @@ int main(int argc, char *argv[]) {
 
 finish:
         sd_bus_flush_close_unref(c.bus);
+        sd_event_unref(c.event);
         return ret;
 }

@@ -607,6 +607,11 @@ fail:
         return r;
 }
 
+void output_streamer_start(OutputStreamer *s) {
+        (void) sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
+        streamer_call(s);
+}
+
 void output_streamer_share_info(OutputStreamer *s, JobInfo *info, output_info_t info_read) {
         s->info = info;
         s->info_read = info_read;

@@ -71,6 +71,9 @@ int output_streamer_new(sd_event *event, CtlContext *c, const char *id, const ch
 struct JobInfo;
 typedef void (*output_info_t)(OutputStreamer *s, void *userdata);
 void output_streamer_share_info(OutputStreamer *s, struct JobInfo *info, output_info_t info_read);
+/* Asks for the output now instead of on the loop's first turn (the bus must
+ * be attached to the loop). */
+void output_streamer_start(OutputStreamer *s);
 /* The shared info now holds the job's end (Job.Wait()'s answer), from the
  * daemon with unique name sender: a round that daemon served is judged by
  * it, without reading the job's properties again (a finished job's state

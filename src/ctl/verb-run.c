@@ -22,7 +22,7 @@
  * here, as the caller. Over a connection without fd passing (-H) the job
  * gets /dev/null; --stdin=FILE there is an error. Returns 0 or the exit
  * code, after printing why. */
-static int setup_stdin(JobOptions *o, sd_bus *bus, bool run) {
+static int setup_stdin(JobOptions *o, sd_bus *bus, bool remote, bool run) {
         int r;
 
         if (o->keep && !run) {
@@ -41,7 +41,11 @@ static int setup_stdin(JobOptions *o, sd_bus *bus, bool run) {
                 return 0;
         }
 
-        r = sd_bus_can_send(bus, SD_BUS_TYPE_UNIX_FD);
+        /* The local system bus passes fds (dbus-daemon and dbus-broker do,
+         * on their unix socket): asking sd-bus would wait for the Hello
+         * round trip before StartJob could go out. Over ssh it is known
+         * only once the connection is up. */
+        r = remote ? sd_bus_can_send(bus, SD_BUS_TYPE_UNIX_FD) : 1;
         if (r <= 0) {
                 if (o->stdin_path) {
                         fprintf(stderr, "--stdin=%s: this bus connection cannot pass file descriptors "
@@ -95,9 +99,20 @@ static int start_job(CtlContext *c, int argc, char *argv[], bool run, char **ret
                 r = 1;
                 goto finish;
         }
-        r = setup_stdin(&options, bus, run);
+        r = setup_stdin(&options, bus, c->host != NULL, run);
         if (r != 0)
                 goto finish;
+        /* run waits next: its loop is made while PID 1 makes the scope. */
+        if (run && !c->event) {
+                r = sd_event_new(&c->event);
+                if (r >= 0)
+                        r = sd_bus_attach_event(bus, c->event, SD_EVENT_PRIORITY_NORMAL);
+                if (r < 0) {
+                        fprintf(stderr, "Failed to set up the event loop: %s\n", strerror(-r));
+                        r = 1;
+                        goto finish;
+                }
+        }
 
         /* An idle jobworkerd that is exiting refuses StartJob (ShuttingDown)
          * having started nothing; it gave its name back first, so the same

@@ -495,7 +495,8 @@ int job_wait(CtlContext *c, const char *id, const char *path, JobWaitFlags flags
         if (r < 0)
                 return r;
 
-        r = sd_event_new(&w.event);
+        w.event = c->event ? sd_event_ref(c->event) : NULL;
+        r = w.event ? 0 : sd_event_new(&w.event);
         if (r < 0)
                 goto fail;
         if (flags & JOB_WAIT_STOP_ON_SIGNAL) {
@@ -515,7 +516,7 @@ int job_wait(CtlContext *c, const char *id, const char *path, JobWaitFlags flags
                 goto fail;
         /* Attached before the streamer exists: it borrows this connection
          * as it is, attached to our loop, instead of attaching it itself. */
-        r = sd_bus_attach_event(bus, w.event, SD_EVENT_PRIORITY_NORMAL);
+        r = sd_bus_get_event(bus) == w.event ? 0 : sd_bus_attach_event(bus, w.event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 goto fail;
         if (flags & JOB_WAIT_OUTPUT) {
@@ -525,6 +526,8 @@ int job_wait(CtlContext *c, const char *id, const char *path, JobWaitFlags flags
                 if (r < 0)
                         goto fail;
                 output_streamer_share_info(w.streamer, info, on_info_read);
+                /* The output first: it is what the user sees. */
+                output_streamer_start(w.streamer);
         }
 
         waiter_subscribe(&w);
