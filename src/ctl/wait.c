@@ -307,6 +307,18 @@ static int on_match_installed(sd_bus_message *m, void *userdata, sd_bus_error *r
 
 static void waiter_watch(Waiter *w);
 
+/* Setting up the wait on this connection failed: a lost connection is
+ * reconnected (from the timer), anything else ends the wait. */
+static void waiter_setup_failed(Waiter *w, int r, const char *what) {
+        if (errno_is_disconnect(r) || !sd_bus_is_open(w->ctl->bus)) {
+                w->connected = true;  /* so that the loss is handled once */
+                waiter_connection_lost(w);
+                return;
+        }
+        fprintf(stderr, "Failed to %s job %s: %s\n", what, w->id, strerror(-r));
+        waiter_finish(w, r);
+}
+
 static int on_wait_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Waiter *w = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(m);
@@ -355,13 +367,7 @@ static void waiter_subscribe(Waiter *w) {
         if (r >= 0 && !w->wait_refused)
                 r = waiter_send_wait(w);
         if (r < 0) {
-                if (errno_is_disconnect(r) || !sd_bus_is_open(bus)) {
-                        w->connected = true;  /* so that the loss is handled once */
-                        waiter_connection_lost(w);
-                        return;
-                }
-                fprintf(stderr, "Failed to wait for job %s: %s\n", w->id, strerror(-r));
-                waiter_finish(w, r);
+                waiter_setup_failed(w, r, "wait for");
                 return;
         }
         w->connected = true;
@@ -389,13 +395,7 @@ static void waiter_watch(Waiter *w) {
                                            "member='NameOwnerChanged',arg0='" JOBWORKER_BUS_NAME "'",
                                            on_name_owner_changed, on_match_installed, w);
         if (r < 0) {
-                if (errno_is_disconnect(r) || !sd_bus_is_open(bus)) {
-                        w->connected = true;  /* so that the loss is handled once */
-                        waiter_connection_lost(w);
-                        return;
-                }
-                fprintf(stderr, "Failed to subscribe to changes of job %s: %s\n", w->id, strerror(-r));
-                waiter_finish(w, r);
+                waiter_setup_failed(w, r, "subscribe to changes of");
                 return;
         }
         if (!waiter_streaming(w))
