@@ -19,7 +19,7 @@ trap cleanup EXIT
 info "a listener of $u1 at 10.89.0.50"
 listener="$(jctl "$u1" start --network=bridge --ip=10.89.0.50/24 -- sh -c 'nc -l 5000; echo __END__')"
 ids="$listener"
-wait_until 60 test "$(job_field "$u1" "$listener" state)" = running || fail "listener not running"
+wait_until 60 job_state_is "$u1" "$listener" running || fail "listener not running"
 assert_eq bridge "$(job_field "$u1" "$listener" network)" "network in --json"
 assert_eq 10.89.0.50/24 "$(job_field "$u1" "$listener" address)" "address in --json"
 veth="$(job_field "$u1" "$listener" host_interface)"
@@ -60,7 +60,7 @@ assert_eq 02:6a:0a:59:00:33 "${l[6]}" "eth0's MAC (set at creation)"
 info "the host reaches a job at its address"
 server="$(jctl "$u1" start --network=bridge --ip=10.89.0.52 -- sh -c 'nc -l 6000; echo __END__')"
 ids="$ids $server"
-wait_until 60 test "$(job_field "$u1" "$server" state)" = running || fail "server not running"
+wait_until 60 job_state_is "$u1" "$server" running || fail "server not running"
 ok=
 for i in $(seq 100); do
     if echo from-host | nc -N -w 5 10.89.0.52 6000 2>/dev/null; then ok=1; break; fi
@@ -71,6 +71,6 @@ jctl root wait "$server" || fail "the server failed"
 assert_eq from-host "$(job_output "$server")" "the line from the host"
 
 info "nothing left behind"
-wait_until 30 test -z "$(host_veths)" || fail "veths left on the host: $(host_veths)"
+wait_until 30 no_host_veths || fail "veths left on the host: $(host_veths)"
 assert_eq "" "$(leases_of bridge)" "leases after the jobs"
 assert_no_failed_job_units

@@ -34,7 +34,7 @@ declare -A seen=()
 for u in "$u1" "$u2" "$u1"; do
     id="$(jctl "$u" start --network=bridge -- sh -c 'ip -o -4 addr show dev eth0 | awk "{print \$4}"; sleep 600')"
     ids="$ids $id"
-    wait_until 60 test "$(job_field "$u" "$id" state)" = running || fail "job $id not running"
+    wait_until 60 job_state_is "$u" "$id" running || fail "job $id not running"
     a="$(job_field "$u" "$id" address)"
     info "$id of $u: $a"
     [[ "$a" =~ ^10\.89\.0\.([0-9]+)/24$ ]] || fail "address $a not in 10.89.0.0/24"
@@ -51,7 +51,7 @@ done
 assert_eq 700 "$(stat -c %a /run/jobworker/leases)" "the lease directory's mode"
 for id in $ids; do jobworkerctl stop "$id" >/dev/null; done
 ids=
-wait_until 60 test -z "$(leases_of bridge)" || fail "leases left: $(leases_of bridge)"
+wait_until 60 no_leases bridge || fail "leases left: $(leases_of bridge)"
 
 info "a network of the configuration, for the members of a group"
 mkdir -p "$(dirname "$dropin")"
@@ -145,7 +145,7 @@ assert_eq 1 "$(grep -c 'jobworker-shim: Created bridge jwrace0 with address 10.9
 for i in 2 3 4 5 6 7; do jobworkerctl stop "$(cat "$tmp/id.$i")" >/dev/null & done
 wait
 rm -f "$tmp"/id.*
-wait_until 60 test -z "$(leases_of race)" || fail "leases left on race: $(leases_of race)"
+wait_until 60 no_leases race || fail "leases left on race: $(leases_of race)"
 assert_contains "$(ip -o link show jwrace0)" "mtu 1450" "the bridge's MTU with no job left"
 
 info "an interface of a bridge's name that is no bridge: the start is refused, it is left alone"
@@ -163,7 +163,7 @@ assert_contains "$out" "jwdum0 is a dummy, not a bridge" "the refusal"
 assert_contains "$(ip -d -o link show jwdum0)" "dummy" "jwdum0, still a dummy"
 assert_eq 0 "$(ip -o addr show dev jwdum0 | wc -l)" "addresses on the dummy"
 assert_eq 0 "$(ip -o link show master jwdum0 2>/dev/null | wc -l)" "ports of the dummy"
-wait_until 30 test -z "$(leases_of dum)" || fail "leases left on dum: $(leases_of dum)"
+wait_until 30 no_leases dum || fail "leases left on dum: $(leases_of dum)"
 ip link del jwdum0
 
 info "a bad [Network] section fails the reload, the networks stay"
@@ -174,5 +174,5 @@ jctl "$u1" run --network=lab -- true || fail "the networks in use were lost"
 systemctl reset-failed jobworkerd 2>/dev/null || true
 cleanup
 trap - EXIT
-wait_until 60 test -z "$(host_veths)" || fail "veths left: $(host_veths)"
+wait_until 60 no_host_veths || fail "veths left: $(host_veths)"
 assert_no_failed_job_units

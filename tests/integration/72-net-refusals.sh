@@ -19,7 +19,7 @@ trap cleanup EXIT
 
 held="$(jctl "$u1" start --network=bridge --ip=10.89.0.60 -- sh -c 'nc -l 7000; echo __END__')"
 ids="$held"
-wait_until 60 test "$(job_field "$u1" "$held" state)" = running || fail "job not running"
+wait_until 60 job_state_is "$u1" "$held" running || fail "job not running"
 
 # check_refused USER ERROR MESSAGE-PART OPTIONS...: StartJob over the bus.
 check_refused() {
@@ -82,6 +82,6 @@ plain="$(jctl "$u1" start -- sleep 600)"
 ids="$ids $plain"
 cleanup
 trap - EXIT
-wait_until 60 test -z "$(host_veths)" || fail "veths left: $(host_veths)"
-wait_until 30 test -z "$(leases_of bridge)" || fail "leases left: $(leases_of bridge)"
+wait_until 60 no_host_veths || fail "veths left: $(host_veths)"
+wait_until 30 no_leases bridge || fail "leases left: $(leases_of bridge)"
 assert_no_failed_job_units

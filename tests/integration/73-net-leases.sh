@@ -56,7 +56,7 @@ hold_netns() {
 info "a lease kept across a daemon SIGKILL"
 id="$(jctl "$u1" start --network=bridge --ip=10.89.0.77 -- sleep 600)"
 ids="$id"
-wait_until 60 test "$(job_field "$u1" "$id" state)" = running || fail "job not running"
+wait_until 60 job_state_is "$u1" "$id" running || fail "job not running"
 assert_eq "$id $(id -u "$u1")" "$(cat "$lease/10.89.0.77")" "the lease"
 systemctl kill -s KILL jobworkerd.service
 # Restart=on-failure brings it back at once; the lease is there all along.
@@ -73,7 +73,7 @@ jctl "$u2" run --network=bridge --ip=10.89.0.77 -- true || fail "a freed address
 info "a job that ends while the daemon is down"
 id="$(jctl "$u1" start --network=bridge --ip=10.89.0.78 -- sleep 5)"
 ids="$ids $id"
-wait_until 60 test "$(job_field "$u1" "$id" state)" = running || fail "job not running"
+wait_until 60 job_state_is "$u1" "$id" running || fail "job not running"
 # Away, not restarted at once as after a SIGKILL (Restart=on-failure).
 systemctl stop jobworkerd.service
 wait_until 60 unit_is_not "jobworker-$id.scope" active || fail "the job did not end"
@@ -91,7 +91,7 @@ wait_until 30 test ! -e "$lease/10.89.0.99" || fail "the lease of a job that doe
 info "the veth goes with its job, even with its namespace held open"
 id="$(jctl "$u1" start --network=bridge --ip=10.89.0.80 -- sleep 600)"
 ids="$ids $id"
-wait_until 60 test "$(job_field "$u1" "$id" state)" = running || fail "job not running"
+wait_until 60 job_state_is "$u1" "$id" running || fail "job not running"
 pid="$(shim_pid "$id")"
 # A process of root's outside the job, holding the job's network namespace.
 holder="$(hold_netns "$pid")" || fail "no holder of the job's network namespace"
@@ -101,19 +101,19 @@ wait_until 30 bash -c "! ip link show jw$id >/dev/null 2>&1" || fail "veth jw$id
 wait_until 30 test ! -e "$lease/10.89.0.80" || fail "the lease outlived its job"
 kill "$holder"
 holder=
-wait_until 30 test -z "$(host_veths)" || fail "veths left: $(host_veths)"
+wait_until 30 no_host_veths || fail "veths left: $(host_veths)"
 
 info "a SIGKILLed shim's veth, its namespace held: the daemon removes it, then frees the lease"
 id="$(jctl "$u1" start --network=bridge --ip=10.89.0.81 -- sleep 600)"
 ids="$ids $id"
-wait_until 60 test "$(job_field "$u1" "$id" state)" = running || fail "job not running"
+wait_until 60 job_state_is "$u1" "$id" running || fail "job not running"
 pid="$(sed -n 's/^SHIM_PID=//p' "/run/jobworker/jobs/$id.job")"
 [[ "$pid" =~ ^[0-9]+$ ]] || fail "no SHIM_PID in the record of $id"
 assert_eq "$(shim_pid "$id")" "$pid" "SHIM_PID of the record"
 holder2="$(hold_netns "$pid")" || fail "no holder of the job's network namespace"
 since="$(date '+%Y-%m-%d %H:%M:%S')"
 kill -KILL "$pid"
-wait_until 60 test "$(job_field "$u1" "$id" state)" = finished || fail "the job did not end with its shim"
+wait_until 60 job_state_is "$u1" "$id" finished || fail "the job did not end with its shim"
 wait_until 60 bash -c "journalctl -u jobworkerd --since '$since' --no-pager -o cat | grep -qx 'Removed jw$id, left behind by job $id.'" \
     || fail "no 'Removed jw$id, left behind by job $id.' in the journal: $(journalctl -u jobworkerd --since "$since" --no-pager -o cat | tail -20)"
 ip link show "jw$id" >/dev/null 2>&1 && fail "veth jw$id outlived its killed shim"
@@ -121,5 +121,5 @@ wait_until 30 test ! -e "$lease/10.89.0.81" || fail "the lease outlived the veth
 jctl "$u2" run --network=bridge --ip=10.89.0.81 -- true || fail "$u2 could not take the address of the killed job"
 kill "$holder2"
 holder2=
-wait_until 30 test -z "$(host_veths)" || fail "veths left: $(host_veths)"
+wait_until 30 no_host_veths || fail "veths left: $(host_veths)"
 assert_no_failed_job_units

@@ -40,7 +40,7 @@ assert_eq 20 "$(ip -o link show master jobworker0 | wc -l)" "ports of the bridge
 
 for i in $(seq 1 20); do jobworkerctl stop "$(cat "$tmp/id.$i")" >/dev/null & done
 wait
-wait_until 120 test -z "$(host_veths)" || fail "veths left: $(host_veths)"
-wait_until 60 test -z "$(leases_of bridge)" || fail "leases left: $(leases_of bridge)"
+wait_until 120 no_host_veths || fail "veths left: $(host_veths)"
+wait_until 60 no_leases bridge || fail "leases left: $(leases_of bridge)"
 assert_eq 0 "$(ip -o link show master jobworker0 | wc -l)" "ports of the bridge after the jobs"
 assert_no_failed_job_units

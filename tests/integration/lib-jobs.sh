@@ -171,6 +171,12 @@ timed_as() {
 host_veths() { ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E '^jw[0-9a-f]{12}$' || true; }
 # leases_of NETWORK: the addresses leased on NETWORK, one a line.
 leases_of() { ls "/run/jobworker/leases/$1" 2>/dev/null || true; }
+# For wait_until, which runs its command again (a "$(...)" in its arguments
+# is expanded once, by the caller): no veth of a job left on the host, no
+# lease left on NETWORK, the job's State.
+no_host_veths() { [[ -z "$(host_veths)" ]]; }
+no_leases() { [[ -z "$(leases_of "$1")" ]]; }
+job_state_is() { [[ "$(job_field "$1" "$2" state)" == "$3" ]]; }
 # start_job_error USER OPTIONS...: StartJob of "true" over busctl, with the
 # a{sv} given as busctl arguments (COUNT KEY TYPE VALUE...), must fail;
 # prints "ERROR.NAME: message" (bus_error).
