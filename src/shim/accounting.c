@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The job's resource usage, read from the shim's own cgroup (the job's
- * scope) once the job has ended. The cgroup is opened before the shim
- * enters its cgroup namespace and before init remounts /sys. */
+/* The shim's own cgroup (the job's scope): init moved into it after the
+ * go, and the job's resource usage read from it once the job has ended. */
 #define _GNU_SOURCE 1
 #include <errno.h>
 #include <fcntl.h>
@@ -98,4 +97,16 @@ void cgroup_read_accounting(int cgroup_fd, uint64_t *ret_cpu_usec, uint64_t *ret
                 (void) cpu_stat_usage_usec(buf, ret_cpu_usec);
         if (read_small_file_at(cgroup_fd, "memory.peak", buf, sizeof buf) >= 0)
                 (void) memory_peak_parse(buf, ret_memory_peak);
+}
+
+int cgroup_attach(int cgroup_fd, pid_t pid) {
+        _cleanup_close_ int fd = openat(cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        char buf[32];
+        int n = snprintf(buf, sizeof buf, "%d\n", (int) pid);
+
+        if (fd < 0)
+                return -errno;
+        if (write(fd, buf, (size_t) n) != n)
+                return -errno;
+        return 0;
 }

@@ -60,28 +60,26 @@ int close_fds_from(unsigned first, unsigned last) {
         return 0;
 }
 
-/* Leaves fds 0-2, keep_fd and also_keep_fd (if >= 0) open: nothing of the
- * daemon's or ours reaches the job (runc CVE-2024-21626). */
-static int close_all_fds_but_two(int keep_fd, int also_keep_fd) {
-        int low = keep_fd, high = also_keep_fd;
-        int r;
+/* Leaves fds 0-2 and the n fds of keep (those >= 3, in any order) open:
+ * nothing of the daemon's or ours reaches the job (runc CVE-2024-21626). */
+static int close_all_fds_but(const int *keep, size_t n) {
+        unsigned next = 3;
 
-        if (high < 0)
-                high = low;
-        if (high < low) {
-                low = high;
-                high = keep_fd;
+        for (;;) {
+                /* The lowest kept fd at or above next, if any. */
+                int low = -1;
+                for (size_t i = 0; i < n; i++)
+                        if (keep[i] >= (int) next && (low < 0 || keep[i] < low))
+                                low = keep[i];
+                if (low < 0)
+                        return close_fds_from(next, ~0U);
+                if ((unsigned) low > next) {
+                        int r = close_fds_from(next, (unsigned) low - 1);
+                        if (r < 0)
+                                return r;
+                }
+                next = (unsigned) low + 1;
         }
-        r = close_fds_from(3, (unsigned) low - 1);
-        if (r >= 0 && high != low)
-                r = close_fds_from((unsigned) low + 1, (unsigned) high - 1);
-        if (r < 0)
-                return r;
-        return close_fds_from((unsigned) high + 1, ~0U);
-}
-
-static int close_all_fds_but(int keep_fd) {
-        return close_all_fds_but_two(keep_fd, -1);
 }
 
 _noreturn_ static void exec_command(char **command, int error_fd, int tty_fd) {
@@ -111,7 +109,7 @@ _noreturn_ static void exec_command(char **command, int error_fd, int tty_fd) {
                 goto fail;
         }
 
-        r = close_all_fds_but(error_fd);
+        r = close_all_fds_but(&error_fd, 1);
         if (r < 0) {
                 r = -r;
                 goto fail;
@@ -250,7 +248,22 @@ static void die_with_shim(int status_fd) {
                 _exit(EXIT_FAILURE);
 }
 
-void init_main(const ShimSpec *spec, int status_fd, int terminal_listen_fd) {
+/* The shim's word that we are in the scope. Anything else (EOF: it could
+ * not move us, or it is gone) ends us before the job began; the shim
+ * records why. */
+static void wait_for_release(int release_fd) {
+        char c;
+        ssize_t n;
+
+        do
+                n = read(release_fd, &c, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1 || c != SHIM_BYTE_GO)
+                _exit(EXIT_FAILURE);
+        (void) close(release_fd);
+}
+
+void init_main(const ShimSpec *spec, int status_fd, int release_fd, int terminal_listen_fd) {
         _cleanup_free_ char *chdir_stage = NULL;
         const char *stage = NULL;
         int r, signal_fd, master = -EBADF, slave = -EBADF, client = -EBADF;
@@ -259,8 +272,9 @@ void init_main(const ShimSpec *spec, int status_fd, int terminal_listen_fd) {
         die_with_shim(status_fd);
 
         /* We keep running as the caller next to the job: hold nothing but
-         * the standard fds and the status pipe. */
-        r = close_all_fds_but_two(status_fd, terminal_listen_fd);
+         * the standard fds, the status pipe (and the release pipe and
+         * terminal socket while we need them). */
+        r = close_all_fds_but((const int[]) { status_fd, release_fd, terminal_listen_fd }, 3);
         if (r < 0)
                 fail_start(status_fd, r, "close file descriptors");
 
@@ -283,10 +297,30 @@ void init_main(const ShimSpec *spec, int status_fd, int terminal_listen_fd) {
                 fail_start(status_fd, r, stage);
 
         /* After the last file root writes (/proc/self/loginuid): from here
-         * on the caller's binds and root may be in the way. */
-        r = root_setup(spec, &stage);
+         * on the caller's binds and root may be in the way. A root of the
+         * job's own is built while PID 1 is still making the scope (none
+         * of it depends on the scope: after pivot_root the job has no
+         * /sys/fs/cgroup); binds over the host's view wait for the job's
+         * /sys/fs/cgroup, which a bind may name. */
+        if (spec->root_directory) {
+                r = root_setup(spec, &stage);
+                if (r < 0)
+                        fail_start(status_fd, r, stage);
+        }
+
+        /* Up to here outside the scope; what follows is the job's, inside
+         * it. */
+        wait_for_release(release_fd);
+
+        r = sandbox_enter_cgroup(spec, &stage);
         if (r < 0)
                 fail_start(status_fd, r, stage);
+
+        if (!spec->root_directory) {
+                r = root_setup(spec, &stage);
+                if (r < 0)
+                        fail_start(status_fd, r, stage);
+        }
 
         r = privileges_drop(spec->uid, spec->gid, spec->groups, spec->n_groups, &stage);
         if (r < 0)

@@ -2,11 +2,12 @@
 /* jobworker-shim: started by jobworkerd as "jobworker-shim ID" with the job
  * spec on a sealed memfd (fd 4, shim-spec.h), never in argv where every
  * user would read it; moved into the job's scope, then released through the
- * go pipe (fd 3). Creates the namespaces (all but the cgroup one while it
- * waits for the go), then forks init with the job's stdout and stderr on
- * pipes, relays those to the journal (output.c) until the job and its
- * output have ended, and leaves the job's exit status in the status file.
- * It outlives a stop (SIGTERM is ignored) to do so. */
+ * go pipe (fd 3). While it waits for the go it creates the namespaces and
+ * forks init with the job's stdout and stderr on pipes, which sets up the
+ * sandbox and waits in turn; after it, it moves init into the scope and
+ * releases it, relays the output to the journal (output.c) until the job
+ * and its output have ended, and leaves the job's exit status in the status
+ * file. It outlives a stop (SIGTERM is ignored) to do so. */
 #define _GNU_SOURCE 1
 #include <errno.h>
 #include <fcntl.h>
@@ -142,7 +143,9 @@ static void status_set_start_failed(JobStatus *s, int error, const char *stage) 
 typedef struct Prepared {
         int status_pipe[2];
         int out_pipe[2], err_pipe[2];
+        int release_pipe[2];    /* init waits on [0] for its release */
         OutputSink sink;
+        pid_t init_pid;         /* 0 until forked */
 } Prepared;
 
 static void prepared_done(Prepared *p) {
@@ -150,18 +153,62 @@ static void prepared_done(Prepared *p) {
                 closep(&p->status_pipe[i]);
                 closep(&p->out_pipe[i]);
                 closep(&p->err_pipe[i]);
+                closep(&p->release_pipe[i]);
         }
+}
+
+/* init, outside the scope yet: it makes what needs no scope and waits to be
+ * released (init_main()). */
+static int init_fork(const ShimSpec *spec, int terminal_fd, Prepared *p) {
+        int *out_pipe = p->out_pipe, *err_pipe = p->err_pipe;
+        pid_t pid;
+
+        if (pipe2(p->release_pipe, O_CLOEXEC) < 0)
+                return log_error_errno(errno, "Failed to create the release pipe: %m");
+
+        pid = fork();
+        if (pid < 0)
+                return log_error_errno(errno, "Failed to fork init: %m");
+        if (pid == 0) {
+                /* The job writes into the pipes; no other fd of ours reaches it. */
+                if (out_pipe[1] >= 0 &&
+                    (dup2(out_pipe[1], STDOUT_FILENO) < 0 || dup2(err_pipe[1], STDERR_FILENO) < 0))
+                        _exit(EXIT_FAILURE);
+                /* A terminal job's init writes the pty's bytes to stdout,
+                 * and nothing else may reach that stream: its own messages
+                 * (which quote the command) must not pass for the job's. */
+                if (spec->terminal != SHIM_TERMINAL_NONE) {
+                        int null_fd = open("/dev/null", O_WRONLY | O_NOCTTY);
+                        if (null_fd < 0 || dup2(null_fd, STDERR_FILENO) < 0)
+                                _exit(EXIT_FAILURE);
+                }
+                /* closes all our other fds first */
+                init_main(spec, p->status_pipe[1], p->release_pipe[0], terminal_fd);
+        }
+        p->init_pid = pid;
+
+        /* The job's stdin went with init; we never read or hold it. */
+        stdin_release();
+        closep(&p->status_pipe[1]);
+        p->status_pipe[1] = -EBADF;
+        closep(&p->release_pipe[0]);
+        p->release_pipe[0] = -EBADF;
+        /* Only the job holds the write ends now: EOF when its last writer is gone. */
+        closep(&out_pipe[1]);
+        out_pipe[1] = -EBADF;
+        closep(&err_pipe[1]);
+        err_pipe[1] = -EBADF;
+        return 0;
 }
 
 /* Before the go, while PID 1 is still making the scope: what does not
  * depend on being in it, so that the command starts sooner once we are
- * released (under TCG tens of ms, mostly the namespaces). Nothing of the
- * job runs yet and nothing is forked: init, and with it the command, is
- * forked after the go, inside the scope. The namespaces are the shim's
- * (their kernel memory is charged to the cgroup we are in now, the
- * daemon's); the cgroup namespace waits for the go, as it is rooted where
- * we are when it is made. Returns < 0 with the failure in s, reported
- * after the go like one of run()'s. */
+ * released (under TCG tens of ms: the namespaces, init's fork, its mounts).
+ * Nothing of the job runs yet: init waits for its release, and the command
+ * is forked by it after that, inside the scope. What is made here is
+ * charged to the cgroup we are in now, the daemon's; the cgroup namespace
+ * waits for the go, as it is rooted where init is when it is made. Returns
+ * < 0 with the failure in s, reported after the go like one of run()'s. */
 static int prepare(const ShimSpec *spec, JobStatus *s, OutputJournal *journal, int terminal_fd,
                    NetworkHost *network, Prepared *p) {
         const char *failed_stage, *stage;
@@ -215,6 +262,12 @@ static int prepare(const ShimSpec *spec, JobStatus *s, OutputJournal *journal, i
                 stage = failed_stage;
                 goto fail;
         }
+
+        r = init_fork(spec, terminal_fd, p);
+        if (r < 0) {
+                stage = "fork init";
+                goto fail;
+        }
         return 0;
 
 fail:
@@ -222,76 +275,66 @@ fail:
         return r;
 }
 
-/* Runs the job; fills s with how it ended. */
-static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, int terminal_fd, NetworkHost *network,
-                Prepared *p) {
-        int *status_pipe = p->status_pipe, *out_pipe = p->out_pipe, *err_pipe = p->err_pipe;
-        JobInitRecord record;
-        const char *failed_stage;
-        char stage[128];
-        int r, wait_status;
-        pid_t pid;
+/* Now in the scope: init joins us there, the veth is wired (its first
+ * packet already has its network), and init goes on. */
+static int init_release(const ShimSpec *spec, int cgroup_fd, const NetworkHost *network, Prepared *p,
+                        const char **ret_stage) {
+        int r;
 
-        /* Before the cgroup namespace hides the path and init remounts /sys. */
+        r = cgroup_fd < 0 ? cgroup_fd : cgroup_attach(cgroup_fd, p->init_pid);
+        if (r < 0) {
+                *ret_stage = "move init into the job's scope";
+                return log_error_errno(r, "Failed to move init into the job's scope: %m");
+        }
+
+        r = network_setup(spec, network, ret_stage);
+        if (r < 0)
+                return r;
+
+        /* EPIPE: init has ended already (its record says why). */
+        if (write(p->release_pipe[1], &(const char) { SHIM_BYTE_GO }, 1) != 1 && errno != EPIPE) {
+                *ret_stage = "release init";
+                return log_error_errno(errno, "Failed to release init: %m");
+        }
+        return 0;
+}
+
+/* Runs the job; fills s with how it ended. */
+static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, const NetworkHost *network, Prepared *p) {
+        JobInitRecord record;
+        const char *failed_stage = NULL;
+        char stage[128];
+        int r, k, wait_status;
+
+        /* Before init remounts /sys (in its own mounts, though). */
         *cgroup_fd = cgroup_open_own();
 
-        r = sandbox_unshare_cgroup(&failed_stage);
-        if (r < 0)
-                return status_set_start_failed(s, r, failed_stage);
-
-        /* The veth, wired before the command runs: its first packet
-         * already has its network. */
-        r = network_setup(spec, network, &failed_stage);
-        if (r < 0)
-                return status_set_start_failed(s, r, failed_stage);
-
-        pid = fork();
-        if (pid < 0) {
-                r = log_error_errno(errno, "Failed to fork init: %m");
-                return status_set_start_failed(s, r, "fork init");
-        }
-        if (pid == 0) {
-                /* The job writes into the pipes; no other fd of ours reaches it. */
-                if (out_pipe[1] >= 0 &&
-                    (dup2(out_pipe[1], STDOUT_FILENO) < 0 || dup2(err_pipe[1], STDERR_FILENO) < 0))
-                        _exit(EXIT_FAILURE);
-                /* A terminal job's init writes the pty's bytes to stdout,
-                 * and nothing else may reach that stream: its own messages
-                 * (which quote the command) must not pass for the job's. */
-                if (spec->terminal != SHIM_TERMINAL_NONE) {
-                        int null_fd = open("/dev/null", O_WRONLY | O_NOCTTY);
-                        if (null_fd < 0 || dup2(null_fd, STDERR_FILENO) < 0)
-                                _exit(EXIT_FAILURE);
-                }
-                init_main(spec, status_pipe[1], terminal_fd);  /* closes all our other fds first */
-        }
-
-        /* The job's stdin went with init; we never read or hold it. */
-        stdin_release();
-        closep(&status_pipe[1]);
-        status_pipe[1] = -EBADF;
-        /* Only the job holds the write ends now: EOF when its last writer is gone. */
-        closep(&out_pipe[1]);
-        out_pipe[1] = -EBADF;
-        closep(&err_pipe[1]);
-        err_pipe[1] = -EBADF;
+        r = init_release(spec, *cgroup_fd, network, p, &failed_stage);
+        /* Not released: init, still waiting, ends at EOF, nothing of the
+         * job having run. */
+        closep(&p->release_pipe[1]);
+        p->release_pipe[1] = -EBADF;
 
         /* Relays the output until the job and its output have ended, so the
          * status file (written after) never precedes the output. */
-        const int fds[_SHIM_STREAM_MAX] = { out_pipe[0], err_pipe[0] };
-        r = output_relay(fds, pid, &p->sink, &wait_status);
-        if (r < 0) {
-                log_error_errno(r, "Failed to wait for init: %m");
-                return status_set_start_failed(s, r, "wait for init");
+        const int fds[_SHIM_STREAM_MAX] = { p->out_pipe[0], p->err_pipe[0] };
+        k = output_relay(fds, p->init_pid, &p->sink, &wait_status);
+        if (k < 0) {
+                log_error_errno(k, "Failed to wait for init: %m");
+                return status_set_start_failed(s, r < 0 ? r : k, r < 0 ? failed_stage : "wait for init");
         }
 
-        r = read_record(status_pipe[0], &record);
-        if (r >= 0) {
-                r = job_status_from_init_record(s, &record);
-                if (r < 0)
-                        log_error_errno(r, "Failed to record the job status: %m");
+        /* init's record, also if we could not release it: a failure of its
+         * own set-up came first. */
+        k = read_record(p->status_pipe[0], &record);
+        if (k >= 0) {
+                k = job_status_from_init_record(s, &record);
+                if (k < 0)
+                        log_error_errno(k, "Failed to record the job status: %m");
                 return;
         }
+        if (r < 0)
+                return status_set_start_failed(s, r, failed_stage);
 
         /* No record: init itself died. */
         if (WIFSIGNALED(wait_status)) {
@@ -313,6 +356,7 @@ int main(int argc, char *argv[]) {
         NetworkHost network = {};
         Prepared prepared = {
                 .status_pipe = { -EBADF, -EBADF }, .out_pipe = { -EBADF, -EBADF }, .err_pipe = { -EBADF, -EBADF },
+                .release_pipe = { -EBADF, -EBADF },
         };
         int r;
 
@@ -341,7 +385,7 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
 
         if (r >= 0)
-                run(&spec, &status, &cgroup_fd, terminal_fd, &network, &prepared);
+                run(&spec, &status, &cgroup_fd, &network, &prepared);
         prepared_done(&prepared);
         if (spec.terminal != SHIM_TERMINAL_NONE)
                 (void) unlink(spec.terminal_socket);

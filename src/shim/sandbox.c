@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The job's namespaces: creating them (in the shim; the mount namespace in
- * init) and furnishing them (in init, still root): private mounts, fresh /proc and /sys, a /dev/shm of
- * its own, /run/user hidden, hostname, lo. */
+/* The job's namespaces: creating them (in the shim; the mount and cgroup
+ * namespaces in init) and furnishing them (in init, still root): private
+ * mounts, fresh /proc and /sys, a /dev/shm of its own, /run/user hidden,
+ * hostname, lo. */
 #define _GNU_SOURCE 1
 #include <errno.h>
 #include <net/if.h>
@@ -20,7 +21,8 @@
 /* No mount namespace here: init makes its own (sandbox_setup()), so the
  * shim keeps the host's view (its status file, the terminal socket) and
  * the host's mount table is copied once per job, not twice. The cgroup
- * namespace comes later, on its own (sandbox_unshare_cgroup()). */
+ * namespace is init's too, made once it is in the scope
+ * (sandbox_enter_cgroup()). */
 #define SANDBOX_NAMESPACES (CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
 
 #define MOUNT_FLAGS_API (MS_NOSUID | MS_NODEV | MS_NOEXEC)
@@ -29,14 +31,6 @@ int sandbox_unshare(const char **ret_stage) {
         if (unshare(SANDBOX_NAMESPACES) < 0) {
                 *ret_stage = "create namespaces";
                 return log_error_errno(errno, "Failed to create namespaces: %m");
-        }
-        return 0;
-}
-
-int sandbox_unshare_cgroup(const char **ret_stage) {
-        if (unshare(CLONE_NEWCGROUP) < 0) {
-                *ret_stage = "create namespaces";
-                return log_error_errno(errno, "Failed to create the cgroup namespace: %m");
         }
         return 0;
 }
@@ -84,15 +78,19 @@ static int hide_user_runtime_directories(const char **ret_stage) {
         return 0;
 }
 
-/* A sysfs of the new network namespace (only lo in /sys/class/net) and the
- * job's own cgroup as /sys/fs/cgroup, so runtimes that size themselves from
- * cgroup limits see the job's. Nice to have: a container may refuse them,
- * the job still runs. */
-static void mount_sys(void) {
-        if (mount("sysfs", "/sys", "sysfs", MOUNT_FLAGS_API | MS_RDONLY, NULL) < 0)
+/* A root of the job's own has no /sys (root.c binds none in): there it is
+ * mounted only if a bind's source may be found under it (the root
+ * directory itself is then looked up in the host's /sys, as the daemon's
+ * check of it was). */
+static bool wants_sys(const ShimSpec *spec) {
+        return !spec->root_directory || spec->n_binds > 0;
+}
+
+/* A sysfs of the new network namespace: only lo in /sys/class/net. Nice to
+ * have: a container may refuse it, the job still runs. */
+static void mount_sysfs(const ShimSpec *spec) {
+        if (wants_sys(spec) && mount("sysfs", "/sys", "sysfs", MOUNT_FLAGS_API | MS_RDONLY, NULL) < 0)
                 log_debug_errno(errno, "Failed to mount /sys, continuing: %m");
-        else if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MOUNT_FLAGS_API | MS_RDONLY, NULL) < 0)
-                log_debug_errno(errno, "Failed to mount /sys/fs/cgroup, continuing: %m");
 }
 
 int sandbox_setup(const ShimSpec *spec, const char **ret_stage) {
@@ -118,12 +116,7 @@ int sandbox_setup(const ShimSpec *spec, const char **ret_stage) {
                 return log_error_errno(errno, "Failed to mount /proc: %m");
         }
 
-        /* A root of the job's own has no /sys (root.c binds none in): there
-         * they are mounted only if a bind's source may be found under them
-         * (the root directory itself is then looked up in the host's /sys,
-         * as the daemon's check of it was). */
-        if (!spec->root_directory || spec->n_binds > 0)
-                mount_sys();
+        mount_sysfs(spec);
 
         r = private_dev_shm(ret_stage);
         if (r < 0)
@@ -146,5 +139,20 @@ int sandbox_setup(const ShimSpec *spec, const char **ret_stage) {
                 return log_error_errno(r, "Failed to bring up the loopback interface: %m");
         }
 
+        return 0;
+}
+
+int sandbox_enter_cgroup(const ShimSpec *spec, const char **ret_stage) {
+        /* Rooted where we are now: the job sees its scope as /. */
+        if (unshare(CLONE_NEWCGROUP) < 0) {
+                *ret_stage = "create the cgroup namespace";
+                return log_error_errno(errno, "Failed to create the cgroup namespace: %m");
+        }
+        /* The job's own cgroup as /sys/fs/cgroup, so runtimes that size
+         * themselves from cgroup limits see the job's. Nice to have, as
+         * /sys is. A job with a root of its own is past pivot_root here,
+         * without a /sys. */
+        if (!spec->root_directory && mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MOUNT_FLAGS_API | MS_RDONLY, NULL) < 0)
+                log_debug_errno(errno, "Failed to mount /sys/fs/cgroup, continuing: %m");
         return 0;
 }

@@ -12,16 +12,17 @@
 #include "shim-spec.h"
 
 /* sandbox.c */
-/* The job's PID, network, IPC and UTS namespaces (before the go:
- * none of them depends on the cgroup we are in), then, once we are in the
- * scope, its cgroup namespace (rooted at the scope). */
+/* The job's PID, network, IPC and UTS namespaces, in the shim before the
+ * go: none of them depends on the cgroup we are in. */
 int sandbox_unshare(const char **ret_stage);
-int sandbox_unshare_cgroup(const char **ret_stage);
-/* init's mount namespace (the shim stays in the host's) and mounts (/proc,
- * /sys where the job or a bind's source can see it, a private /dev/shm,
- * /run/user hidden unless spec->user_runtime_directory), the hostname (the
- * job id) and lo. */
+/* In init before the go: its mount namespace (the shim stays in the
+ * host's) and mounts (/proc, /sys where the job or a bind's source can see
+ * it, a private /dev/shm, /run/user hidden unless
+ * spec->user_runtime_directory), the hostname (the job id) and lo. */
 int sandbox_setup(const ShimSpec *spec, const char **ret_stage);
+/* In init once it is in the scope: the cgroup namespace (rooted at the
+ * scope) and, where /sys is, the job's cgroup as /sys/fs/cgroup. */
+int sandbox_enter_cgroup(const ShimSpec *spec, const char **ret_stage);
 
 /* network.c: a bridged job's veth (spec->network; nothing without one).
  * network_open_host() runs before the namespaces are made, before the go (the socket and
@@ -65,8 +66,11 @@ int init_block_signals(void);
 /* close_range(first, last), with a fallback for kernels before 5.9. */
 int close_fds_from(unsigned first, unsigned last);
 /* init.c: runs as PID 1 of the new namespaces; sends one JobInitRecord over
- * status_fd and exits. */
-_noreturn_ void init_main(const ShimSpec *spec, int status_fd, int terminal_listen_fd);
+ * status_fd and exits. Forked before the go, outside the scope: it sets up
+ * what needs no scope, then waits for one byte on release_fd (the shim's
+ * word that init is in the scope; EOF: exit without a record, the shim
+ * tells why) before anything of the job runs. */
+_noreturn_ void init_main(const ShimSpec *spec, int status_fd, int release_fd, int terminal_listen_fd);
 
 /* pty.c: a terminal job's pty (spec->terminal). Before the drop, without a
  * root of the job's own (root.c's /dev has its devpts): a devpts instance of
@@ -135,6 +139,8 @@ int output_relay(const int fds[_SHIM_STREAM_MAX], pid_t init_pid, const OutputSi
 
 /* accounting.c */
 int cgroup_open_own(void);
+/* Moves pid (init, forked before the go) into the cgroup of cgroup_fd. */
+int cgroup_attach(int cgroup_fd, pid_t pid);
 void cgroup_read_accounting(int cgroup_fd, uint64_t *ret_cpu_usec, uint64_t *ret_memory_peak);
 /* Pure parsers, unit tested. */
 int cgroup_path_from_proc_self_cgroup(const char *text, char **ret);

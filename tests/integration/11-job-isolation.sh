@@ -51,8 +51,15 @@ assert_eq lo "${l[0]}" "ip link"
 out="$(run_capture "$TEST_USER1" '(sleep 0.1 &) ; (sh -c "sleep 0.2 & exit 0"); sleep 1; ps -e -o stat= | grep -c Z || true')"
 assert_eq 0 "$out" "zombies in the job"
 
-# Race-free start: every process of a job is in its scope from its first
-# instruction on; none is ever left in jobworkerd's own cgroup.
+# The job's cgroup namespace is rooted at its scope, and its init (forked
+# before the scope was there, moved in before it is released) is in the
+# scope too: seen from the job, both are at "/". An init left behind in
+# jobworkerd's cgroup would read 0::/../../system.slice/jobworkerd.service.
+out="$(run_capture "$TEST_USER1" 'cat /proc/self/cgroup /proc/1/cgroup')"
+assert_eq $'0::/\n0::/' "$out" "the job's and its init's cgroup, seen from the job"
+
+# Race-free start: every process of a job is in its scope before the
+# command's first instruction; none is ever left in jobworkerd's own cgroup.
 id="$(jctl "$TEST_USER1" start -- sh -c 'sleep 30 & sleep 30 & wait')"
 cg="$(job_cgroup "$id" "$TEST_USER1")/cgroup.procs"
 # shim, init, sh and the two sleeps
