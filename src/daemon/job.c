@@ -629,8 +629,10 @@ static void job_release(Job *j) {
                 return;
         }
 
-        /* The scope holds the shim now: everything the job forks from here on
-         * is born inside it. */
+        /* The scope holds the shim now, and the shim moves init (forked
+         * outside, nothing of the job run yet) into it before it releases
+         * it: every process of the job is born inside the scope or moved
+         * in before the command starts. */
         do
                 n = write(j->go_fd, &(const char) { SHIM_BYTE_GO }, 1);
         while (n < 0 && errno == EINTR);
