@@ -298,15 +298,21 @@ void init_main(const ShimSpec *spec, int status_fd, int release_fd, int terminal
 
         /* After the last file root writes (/proc/self/loginuid): from here
          * on the caller's binds and root may be in the way. A root of the
-         * job's own is built while PID 1 is still making the scope (none
-         * of it depends on the scope: after pivot_root the job has no
-         * /sys/fs/cgroup); binds over the host's view wait for the job's
-         * /sys/fs/cgroup, which a bind may name. */
-        if (spec->root_directory) {
+         * job's own without binds is built while PID 1 is still making the
+         * scope: none of it depends on the scope (after pivot_root the job
+         * has no /sys/fs/cgroup). Binds wait for the job's /sys/fs/cgroup,
+         * which a bind's source may name. */
+        bool root_before_release = spec->root_directory && spec->n_binds == 0;
+        if (root_before_release) {
                 r = root_setup(spec, &stage);
                 if (r < 0)
                         fail_start(status_fd, r, stage);
         }
+
+        /* Again: root_setup() took the caller's fsuid to resolve the
+         * caller's paths, which cleared the death signal (commit_creds()),
+         * and we wait on a shim that may die. */
+        die_with_shim(status_fd);
 
         /* Up to here outside the scope; what follows is the job's, inside
          * it. */
@@ -316,7 +322,7 @@ void init_main(const ShimSpec *spec, int status_fd, int release_fd, int terminal
         if (r < 0)
                 fail_start(status_fd, r, stage);
 
-        if (!spec->root_directory) {
+        if (!root_before_release) {
                 r = root_setup(spec, &stage);
                 if (r < 0)
                         fail_start(status_fd, r, stage);

@@ -276,12 +276,21 @@ fail:
 }
 
 /* Now in the scope: init joins us there, the veth is wired (its first
- * packet already has its network), and init goes on. */
+ * packet already has its network), and init goes on. Returns 0 also if init
+ * had ended before its release (*ret_gone): by a failure of its own set-up
+ * (its record says which), or killed from outside. A SIGKILL to
+ * jobworkerd.service's cgroup, where it waits, does that; moving a dying
+ * process succeeds and moves nothing. */
 static int init_release(const ShimSpec *spec, int cgroup_fd, const NetworkHost *network, Prepared *p,
-                        const char **ret_stage) {
+                        const char **ret_stage, bool *ret_gone) {
         int r;
 
-        r = cgroup_fd < 0 ? cgroup_fd : cgroup_attach(cgroup_fd, p->init_pid);
+        *ret_gone = false;
+        if (cgroup_fd < 0) {
+                *ret_stage = "open the job's cgroup";
+                return log_error_errno(cgroup_fd, "Failed to open the job's cgroup: %m");
+        }
+        r = cgroup_attach(cgroup_fd, p->init_pid);
         if (r < 0) {
                 *ret_stage = "move init into the job's scope";
                 return log_error_errno(r, "Failed to move init into the job's scope: %m");
@@ -291,8 +300,11 @@ static int init_release(const ShimSpec *spec, int cgroup_fd, const NetworkHost *
         if (r < 0)
                 return r;
 
-        /* EPIPE: init has ended already (its record says why). */
-        if (write(p->release_pipe[1], &(const char) { SHIM_BYTE_GO }, 1) != 1 && errno != EPIPE) {
+        if (write(p->release_pipe[1], &(const char) { SHIM_BYTE_GO }, 1) != 1) {
+                if (errno == EPIPE) {
+                        *ret_gone = true;
+                        return 0;
+                }
                 *ret_stage = "release init";
                 return log_error_errno(errno, "Failed to release init: %m");
         }
@@ -304,12 +316,13 @@ static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, const Networ
         JobInitRecord record;
         const char *failed_stage = NULL;
         char stage[128];
+        bool gone;
         int r, k, wait_status;
 
         /* Before init remounts /sys (in its own mounts, though). */
         *cgroup_fd = cgroup_open_own();
 
-        r = init_release(spec, *cgroup_fd, network, p, &failed_stage);
+        r = init_release(spec, *cgroup_fd, network, p, &failed_stage, &gone);
         /* Not released: init, still waiting, ends at EOF, nothing of the
          * job having run. */
         closep(&p->release_pipe[1]);
@@ -335,6 +348,11 @@ static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, const Networ
         }
         if (r < 0)
                 return status_set_start_failed(s, r, failed_stage);
+        /* Not the job's end: the command never ran. */
+        if (gone) {
+                log_error("Failed to start the job: init ended before its release.");
+                return status_set_start_failed(s, ESRCH, "start the job (init ended before its release)");
+        }
 
         /* No record: init itself died. */
         if (WIFSIGNALED(wait_status)) {

@@ -149,10 +149,10 @@ int sandbox_enter_cgroup(const ShimSpec *spec, const char **ret_stage) {
                 return log_error_errno(errno, "Failed to create the cgroup namespace: %m");
         }
         /* The job's own cgroup as /sys/fs/cgroup, so runtimes that size
-         * themselves from cgroup limits see the job's. Nice to have, as
-         * /sys is. A job with a root of its own is past pivot_root here,
-         * without a /sys. */
-        if (!spec->root_directory && mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MOUNT_FLAGS_API | MS_RDONLY, NULL) < 0)
+         * themselves from cgroup limits see the job's (and a bind's source
+         * may name it). Nice to have, as /sys is. A job with a root of its
+         * own and no binds is past pivot_root here, without a /sys. */
+        if (wants_sys(spec) && mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MOUNT_FLAGS_API | MS_RDONLY, NULL) < 0)
                 log_debug_errno(errno, "Failed to mount /sys/fs/cgroup, continuing: %m");
         return 0;
 }

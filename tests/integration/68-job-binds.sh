@@ -18,7 +18,7 @@ trap cleanup EXIT
 as_user "$u" mkdir "$work/root" "$work/data" "$work/ro" "$work/root/bin" "$work/root/mnt"
 as_user "$u" mkdir "$work/ro/sub"
 as_user "$u" cp /bin/busybox "$work/root/bin/busybox"
-for a in sh cat echo touch stat ls; do as_user "$u" ln -s busybox "$work/root/bin/$a"; done
+for a in sh cat echo touch stat ls grep; do as_user "$u" ln -s busybox "$work/root/bin/$a"; done
 echo ro-content | as_user "$u" tee "$work/ro/sub/f" >/dev/null
 mkdir -p /root/private && chmod 700 /root /root/private
 as_user "$u" ln -s /root/private "$link"
@@ -43,6 +43,16 @@ assert_eq "bin data dev mnt proc ro " "${l[7]}" "the root's / with binds"
 assert_eq "$(id -u "$u")" "$(stat -c %u "$work/data/new")" "the bound file on the host"
 assert_eq "bin mnt" "$(ls "$work/root" | tr '\n' ' ' | sed 's/ $//')" "the root after the job (nothing made in it)"
 assert_eq "" "$(find "$work" -user root)" "root-owned files in $work"
+
+# A bind's source is looked up in the job's view of the host: in a root,
+# /sys/fs/cgroup is the job's own cgroup there too (not the empty mount
+# point of a bare sysfs), with the job's memory limit.
+out="$(run_capture "$u" --root="$work/root" --memory=64M --ro-bind=/sys/fs/cgroup:/cg \
+    'cat /cg/memory.max; ls /cg | grep -c "^cgroup\."')"
+info "$out"
+mapfile -t l <<<"$out"
+assert_eq 67108864 "${l[0]}" "memory.max of /sys/fs/cgroup bound into a root"
+(( ${l[1]} >= 3 )) || fail "/sys/fs/cgroup bound into a root holds ${l[1]} cgroup.* files"
 
 # Without a root: over the host view.
 out="$(run_capture "$u" --ro-bind="$work/ro:$work/data" "cat $work/data/sub/f; touch $work/data/y 2>&1 || echo ro")"
