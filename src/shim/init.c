@@ -184,6 +184,19 @@ int init_block_signals(void) {
         return sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ? -errno : 0;
 }
 
+/* What was sent to the scope while it held us but not init yet (a stop's
+ * SIGTERM right after the go) reached only us, and waits here, blocked:
+ * it goes on to init, now in the scope, which hands it to the command. */
+void init_forward_early_signals(pid_t init_pid) {
+        static const struct timespec now = {};
+        sigset_t mask;
+        int sig;
+
+        forwarded_signals_set(&mask);
+        while ((sig = sigtimedwait(&mask, NULL, &now)) > 0)
+                (void) kill(init_pid, sig);
+}
+
 static int setup_signals(void) {
         sigset_t mask;
 

@@ -295,6 +295,7 @@ static int init_release(const ShimSpec *spec, int cgroup_fd, const NetworkHost *
                 *ret_stage = "move init into the job's scope";
                 return log_error_errno(r, "Failed to move init into the job's scope: %m");
         }
+        init_forward_early_signals(p->init_pid);
 
         r = network_setup(spec, network, ret_stage);
         if (r < 0)

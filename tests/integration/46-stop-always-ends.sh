@@ -39,6 +39,20 @@ assert_eq stopped "$(job_field root "$caught" result)"
 journalctl -b -u "$SERVICE" -o cat | grep -F "Stopping job $caught (SIGKILL in 2000 ms)" \
     || fail "job $caught did not get the 2 s timeout asked for while it was starting: $(journalctl -b -u "$SERVICE" -o cat | grep -F "Stopping job $caught")"
 
+# 1b. The same for a job that takes SIGTERM, with a 200 s timeout: the
+#     SIGTERM sent at the release reaches the command even if it came
+#     before the shim had moved init into the scope (the shim hands it on),
+#     so the job ends by it, long before any SIGKILL.
+lose_job_removed
+out="$(as_user "$TEST_USER1" "$STOP_WHILE_STARTING" 200 200 sleep 1000)"
+info "stop while starting (SIGTERM): $out"
+read -r when caught <<<"$out"
+give_back_job_removed
+assert_eq starting "$when" "when the stop reached job $caught"
+wait_finished root "$caught" 60 || fail "job $caught stopped while starting still runs 60 s later (SIGTERM lost?)"
+assert_eq stopped "$(job_field root "$caught" result)"
+assert_eq 15 "$(job_field root "$caught" signal)" "the signal that ended job $caught"
+
 # 2. Many stops at once.
 ids=()
 for i in $(seq 1 16); do ids+=("$(jctl "$TEST_USER2" start -- sleep 1000)"); done
