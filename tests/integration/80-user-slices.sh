@@ -37,6 +37,20 @@ assert_contains "$(jctl "$alice" status "$a1")" "jobworker-u$auid.slice" "status
 jctl "$alice" stop "$a1"
 jctl "$bob" stop "$b1"
 ids=()
+# The slices keep the cpu and io controllers on with no job running (so
+# they are not switched on and off again for every job), through their
+# default weights.
+assert_eq 100 "$(systemctl show -P CPUWeight "jobworker-u$auid.slice")" "CPUWeight of alice's slice"
+assert_eq yes "$(systemctl show -P IOAccounting "jobworker-u$auid.slice")" "IOAccounting of alice's slice"
+assert_eq 100 "$(systemctl show -P CPUWeight jobworker.slice)" "CPUWeight of jobworker.slice"
+wait_until 30 bash -c "[[ -z \$(systemctl list-units --no-legend --plain 'jobworker-$a1.scope' 'jobworker-$b1.scope') ]]" ||
+    fail "the stopped jobs' scopes are still there"
+for c in cpu io; do
+    for cg in /sys/fs/cgroup /sys/fs/cgroup/jobworker.slice; do
+        [[ " $(cat "$cg/cgroup.subtree_control") " == *" $c "* ]] ||
+            fail "$c is off in $cg/cgroup.subtree_control with no job running: $(cat "$cg/cgroup.subtree_control")"
+    done
+done
 
 info "[UserSlice] TasksMax=24 in jobworkerd.conf, systemctl reload"
 printf '[UserSlice]\nTasksMax=24\n' >"$conf/80-slices.conf"
