@@ -923,11 +923,11 @@ static int spawn_shim(Job *j, const gid_t *groups, int n_groups) {
         int in = j->stdin_fd >= 0 ? j->stdin_fd : devnull;
         posix_spawn_file_actions_t actions;
         posix_spawnattr_t attr;
-        sigset_t none, pipe_only;
+        sigset_t forwarded, pipe_only;
         pid_t pid;
         int r;
 
-        sigemptyset(&none);
+        shim_forwarded_signals(&forwarded);
         sigemptyset(&pipe_only);
         sigaddset(&pipe_only, SIGPIPE);
         r = posix_spawn_file_actions_init(&actions);
@@ -943,8 +943,10 @@ static int spawn_shim(Job *j, const gid_t *groups, int n_groups) {
             (r = posix_spawn_file_actions_adddup2(&actions, go_high, SHIM_GO_FD)) == 0 &&
             (r = posix_spawn_file_actions_adddup2(&actions, spec_high, SHIM_SPEC_FD)) == 0 &&
             (r = posix_spawn_file_actions_addclosefrom_np(&actions, SHIM_SPEC_FD + 1)) == 0 &&
-            /* Our signals are blocked for sd-event, SIGPIPE ignored. */
-            (r = posix_spawnattr_setsigmask(&attr, &none)) == 0 &&
+            /* Our signals are blocked for sd-event, SIGPIPE ignored; the
+             * shim's blocked ones are those it hands on to the job (a stop's
+             * SIGTERM while it sets up waits, instead of ending it). */
+            (r = posix_spawnattr_setsigmask(&attr, &forwarded)) == 0 &&
             (r = posix_spawnattr_setsigdefault(&attr, &pipe_only)) == 0 &&
             (r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) == 0)
                 r = posix_spawn(&pid, argv[0], &actions, &attr, argv, empty_env);

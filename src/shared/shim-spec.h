@@ -38,6 +38,8 @@
  * record, leading zeros, relative paths) is refused. */
 #pragma once
 
+#include <signal.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -56,6 +58,21 @@
 #define SHIM_BYTE_GO 'G'
 #define SHIM_BYTE_SENT 'O'
 #define SHIM_BYTE_STATUS 'F'
+
+/* The signals a stop or a user may send to a job, which the job's init
+ * hands on to the command. The shim is spawned with them blocked and keeps
+ * them blocked (never ignored: that would drop a pending one), so one sent
+ * to the scope before init is in it waits in the shim until it is passed
+ * on. */
+static inline void shim_forwarded_signals(sigset_t *ret) {
+        sigemptyset(ret);
+        sigaddset(ret, SIGTERM);
+        sigaddset(ret, SIGINT);
+        sigaddset(ret, SIGHUP);
+        sigaddset(ret, SIGQUIT);
+        sigaddset(ret, SIGUSR1);
+        sigaddset(ret, SIGUSR2);
+}
 
 #define SHIM_SPEC_VERSION_RECORD "JOBWORKER_SHIM_SPEC=1"
 /* The daemon caps argv + environment at 2 MiB and 65536 entries each; this

@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
@@ -22,9 +23,6 @@
 #include "job-status.h"
 #include "log.h"
 #include "shim.h"
-
-/* Signals a stop or a user may send to the job; init passes them on. */
-static const int forwarded_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 
 static void send_record(int status_fd, JobExitKind kind, int value, const char *stage) {
         JobInitRecord r = { .kind = kind, .value = value };
@@ -171,19 +169,6 @@ static pid_t start_command(char **command, int status_fd, int tty_fd) {
         fail_start(status_fd, error, stage ?: "execute the command");
 }
 
-static void forwarded_signals_set(sigset_t *mask) {
-        sigemptyset(mask);
-        for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
-                sigaddset(mask, forwarded_signals[i]);
-}
-
-int init_block_signals(void) {
-        sigset_t mask;
-
-        forwarded_signals_set(&mask);
-        return sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ? -errno : 0;
-}
-
 /* What was sent to the scope while it held us but not init yet (a stop's
  * SIGTERM right after the go) reached only us, and waits here, blocked:
  * it goes on to init, now in the scope, which hands it to the command. */
@@ -192,7 +177,7 @@ void init_forward_early_signals(pid_t init_pid) {
         sigset_t mask;
         int sig;
 
-        forwarded_signals_set(&mask);
+        shim_forwarded_signals(&mask);
         while ((sig = sigtimedwait(&mask, NULL, &now)) > 0)
                 (void) kill(init_pid, sig);
 }
@@ -200,13 +185,10 @@ void init_forward_early_signals(pid_t init_pid) {
 static int setup_signals(void) {
         sigset_t mask;
 
-        /* The shim blocked the forwarded signals before forking us
-         * (init_block_signals()), so none sent since is lost; now undo the
-         * shim's SIG_IGN (pending ones stay queued, blocked signals are never
-         * discarded) and also take SIGCHLD through the signalfd. */
-        forwarded_signals_set(&mask);
-        for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
-                (void) signal(forwarded_signals[i], SIG_DFL);
+        /* The forwarded signals are blocked since the shim was spawned
+         * (shim_forwarded_signals()), so none sent since is lost; take them
+         * and SIGCHLD through the signalfd. */
+        shim_forwarded_signals(&mask);
         sigaddset(&mask, SIGCHLD);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return -errno;
@@ -261,9 +243,10 @@ static void die_with_shim(int status_fd) {
                 _exit(EXIT_FAILURE);
 }
 
-/* The shim's word that we are in the scope. Anything else (EOF: it could
- * not move us, or it is gone) ends us before the job began; the shim
- * records why. */
+/* The shim's word that we are in the scope, which we echo: had we died
+ * before it, the shim tells a start that failed from a job that was killed.
+ * Anything else (EOF: it could not move us, or it is gone) ends us before
+ * the job began; the shim records why. */
 static void wait_for_release(int release_fd) {
         char c;
         ssize_t n;
@@ -272,6 +255,8 @@ static void wait_for_release(int release_fd) {
                 n = read(release_fd, &c, 1);
         while (n < 0 && errno == EINTR);
         if (n != 1 || c != SHIM_BYTE_GO)
+                _exit(EXIT_FAILURE);
+        if (send(release_fd, &c, 1, MSG_NOSIGNAL) != 1)
                 _exit(EXIT_FAILURE);
         (void) close(release_fd);
 }

@@ -36,15 +36,18 @@ static int ensure_std_fds(void) {
 }
 
 /* A stop sends SIGTERM to every process of the scope; we must live on to
- * record how the job ended. SIGKILL still ends us. SIGPIPE too: a closed
- * output stream must not cost us the status. */
-static int ignore_stop_signals(void) {
-        static const int signals[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE };
+ * record how the job ended. SIGKILL still ends us. The job's signals are
+ * blocked (the daemon spawned us so; again here, whoever did), never
+ * ignored: one that came before init was in the scope waits for
+ * init_forward_early_signals(). SIGPIPE is ignored: a closed output
+ * stream must not cost us the status. */
+static int block_stop_signals(void) {
         struct sigaction sa = { .sa_handler = SIG_IGN };
+        sigset_t mask;
 
-        for (size_t i = 0; i < ELEMENTSOF(signals); i++)
-                if (sigaction(signals[i], &sa, NULL) < 0)
-                        return log_error_errno(errno, "Failed to ignore stop signals: %m");
+        shim_forwarded_signals(&mask);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || sigaction(SIGPIPE, &sa, NULL) < 0)
+                return log_error_errno(errno, "Failed to block stop signals: %m");
         return 0;
 }
 
@@ -143,7 +146,7 @@ static void status_set_start_failed(JobStatus *s, int error, const char *stage) 
 typedef struct Prepared {
         int status_pipe[2];
         int out_pipe[2], err_pipe[2];
-        int release_pipe[2];    /* init waits on [0] for its release */
+        int release[2];         /* a socket pair: init waits on [0] for its release, and echoes it */
         OutputSink sink;
         pid_t init_pid;         /* 0 until forked */
 } Prepared;
@@ -153,7 +156,7 @@ static void prepared_done(Prepared *p) {
                 closep(&p->status_pipe[i]);
                 closep(&p->out_pipe[i]);
                 closep(&p->err_pipe[i]);
-                closep(&p->release_pipe[i]);
+                closep(&p->release[i]);
         }
 }
 
@@ -163,8 +166,8 @@ static int init_fork(const ShimSpec *spec, int terminal_fd, Prepared *p) {
         int *out_pipe = p->out_pipe, *err_pipe = p->err_pipe;
         pid_t pid;
 
-        if (pipe2(p->release_pipe, O_CLOEXEC) < 0)
-                return log_error_errno(errno, "Failed to create the release pipe: %m");
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p->release) < 0)
+                return log_error_errno(errno, "Failed to create the release socket: %m");
 
         pid = fork();
         if (pid < 0)
@@ -183,7 +186,7 @@ static int init_fork(const ShimSpec *spec, int terminal_fd, Prepared *p) {
                                 _exit(EXIT_FAILURE);
                 }
                 /* closes all our other fds first */
-                init_main(spec, p->status_pipe[1], p->release_pipe[0], terminal_fd);
+                init_main(spec, p->status_pipe[1], p->release[0], terminal_fd);
         }
         p->init_pid = pid;
 
@@ -191,8 +194,8 @@ static int init_fork(const ShimSpec *spec, int terminal_fd, Prepared *p) {
         stdin_release();
         closep(&p->status_pipe[1]);
         p->status_pipe[1] = -EBADF;
-        closep(&p->release_pipe[0]);
-        p->release_pipe[0] = -EBADF;
+        closep(&p->release[0]);
+        p->release[0] = -EBADF;
         /* Only the job holds the write ends now: EOF when its last writer is gone. */
         closep(&out_pipe[1]);
         out_pipe[1] = -EBADF;
@@ -246,13 +249,6 @@ static int prepare(const ShimSpec *spec, JobStatus *s, OutputJournal *journal, i
                 goto fail;
         }
 
-        r = init_block_signals();
-        if (r < 0) {
-                log_error_errno(r, "Failed to block signals: %m");
-                stage = "block signals";
-                goto fail;
-        }
-
         /* Bridged: the host's rtnetlink socket and bridge, while we are
          * still in the host's network namespace. */
         r = network_open_host(spec, network, &failed_stage);
@@ -277,15 +273,11 @@ fail:
 
 /* Now in the scope: init joins us there, the veth is wired (its first
  * packet already has its network), and init goes on. Returns 0 also if init
- * had ended before its release (*ret_gone): by a failure of its own set-up
- * (its record says which), or killed from outside. A SIGKILL to
- * jobworkerd.service's cgroup, where it waits, does that; moving a dying
- * process succeeds and moves nothing. */
+ * has ended already (EPIPE): init_was_released() tells. */
 static int init_release(const ShimSpec *spec, int cgroup_fd, const NetworkHost *network, Prepared *p,
-                        const char **ret_stage, bool *ret_gone) {
+                        const char **ret_stage) {
         int r;
 
-        *ret_gone = false;
         if (cgroup_fd < 0) {
                 *ret_stage = "open the job's cgroup";
                 return log_error_errno(cgroup_fd, "Failed to open the job's cgroup: %m");
@@ -301,15 +293,22 @@ static int init_release(const ShimSpec *spec, int cgroup_fd, const NetworkHost *
         if (r < 0)
                 return r;
 
-        if (write(p->release_pipe[1], &(const char) { SHIM_BYTE_GO }, 1) != 1) {
-                if (errno == EPIPE) {
-                        *ret_gone = true;
-                        return 0;
-                }
+        if (send(p->release[1], &(const char) { SHIM_BYTE_GO }, 1, MSG_NOSIGNAL) != 1 && errno != EPIPE) {
                 *ret_stage = "release init";
                 return log_error_errno(errno, "Failed to release init: %m");
         }
         return 0;
+}
+
+/* Once init has ended: whether it took its release (it echoes it). An init
+ * that ended before had failed its own set-up (its record says so) or was
+ * killed from outside: a SIGKILL to jobworkerd.service's cgroup, where it
+ * waited, does that, even as it is being moved (moving a dying process
+ * succeeds and moves nothing), and the command never ran. */
+static bool init_was_released(const Prepared *p) {
+        char c;
+
+        return recv(p->release[1], &c, 1, MSG_DONTWAIT) == 1 && c == SHIM_BYTE_GO;
 }
 
 /* Runs the job; fills s with how it ended. */
@@ -317,17 +316,18 @@ static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, const Networ
         JobInitRecord record;
         const char *failed_stage = NULL;
         char stage[128];
-        bool gone;
         int r, k, wait_status;
 
         /* Before init remounts /sys (in its own mounts, though). */
         *cgroup_fd = cgroup_open_own();
 
-        r = init_release(spec, *cgroup_fd, network, p, &failed_stage, &gone);
+        r = init_release(spec, *cgroup_fd, network, p, &failed_stage);
         /* Not released: init, still waiting, ends at EOF, nothing of the
          * job having run. */
-        closep(&p->release_pipe[1]);
-        p->release_pipe[1] = -EBADF;
+        if (r < 0) {
+                closep(&p->release[1]);
+                p->release[1] = -EBADF;
+        }
 
         /* Relays the output until the job and its output have ended, so the
          * status file (written after) never precedes the output. */
@@ -349,13 +349,18 @@ static void run(const ShimSpec *spec, JobStatus *s, int *cgroup_fd, const Networ
         }
         if (r < 0)
                 return status_set_start_failed(s, r, failed_stage);
-        /* Not the job's end: the command never ran. */
-        if (gone) {
-                log_error("Failed to start the job: init ended before its release.");
-                return status_set_start_failed(s, ESRCH, "start the job (init ended before its release)");
+        /* No record: init itself died. Before its release that is no end
+         * of the job's: the command never ran. */
+        if (!init_was_released(p)) {
+                if (WIFSIGNALED(wait_status))
+                        snprintf(stage, sizeof stage, "start the job (init was killed by signal %d before its release)",
+                                 WTERMSIG(wait_status));
+                else
+                        snprintf(stage, sizeof stage, "start the job (init exited with status %d before its release)",
+                                 WEXITSTATUS(wait_status));
+                log_error("Failed to %s.", stage);
+                return status_set_start_failed(s, ESRCH, stage);
         }
-
-        /* No record: init itself died. */
         if (WIFSIGNALED(wait_status)) {
                 s->kind = JOB_KILLED;
                 s->signal = WTERMSIG(wait_status);
@@ -375,11 +380,13 @@ int main(int argc, char *argv[]) {
         NetworkHost network = {};
         Prepared prepared = {
                 .status_pipe = { -EBADF, -EBADF }, .out_pipe = { -EBADF, -EBADF }, .err_pipe = { -EBADF, -EBADF },
-                .release_pipe = { -EBADF, -EBADF },
+                .release = { -EBADF, -EBADF },
         };
         int r;
 
         log_open("jobworker-shim");
+        if (block_stop_signals() < 0)
+                return EXIT_FAILURE;
 
         if (ensure_std_fds() < 0)
                 return EXIT_FAILURE;
@@ -390,8 +397,6 @@ int main(int argc, char *argv[]) {
                 log_error_errno(r, "Failed to close stray file descriptors: %m");
                 return EXIT_FAILURE;
         }
-        if (ignore_stop_signals() < 0)
-                return EXIT_FAILURE;
         if (spec_receive(argc, argv, &spec) < 0)
                 return EXIT_FAILURE;
         /* A terminal job: init proxies its pty to whoever connects here

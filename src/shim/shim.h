@@ -62,7 +62,6 @@ int privileges_join_session_keyring(const char **ret_stage);
 
 /* init.c: the shim blocks the signals init will forward before forking it,
  * so none sent to init during its set-up is lost. */
-int init_block_signals(void);
 void init_forward_early_signals(pid_t init_pid);
 /* close_range(first, last), with a fallback for kernels before 5.9. */
 int close_fds_from(unsigned first, unsigned last);

@@ -34,3 +34,33 @@ check_user() {
     info "$u: job $id ended: $(job_field root "$id" result)"
 }
 for u in "$TEST_USER1" root; do check_user "$u"; done
+
+# init killed while it waits for its release (forked before the go, it sits
+# in jobworkerd.service's cgroup until the shim moves it: a SIGKILL of that
+# cgroup, when the daemon dies, kills it there): the job ends as failed to
+# start, never as killed by SIGKILL, and its command never runs. JobRemoved
+# is held back, so the job stays "starting" (10 s, the start deadline).
+u="$TEST_USER1" marker="/tmp/jw42-ran-$RANDOM"
+trap 'cleanup; give_back_job_removed; rm -f "$marker"' EXIT
+# starting_job: the id of the one job that is starting.
+starting_job() { jctl "$u" list --json | jq -r '.[] | select(.state == "starting") | .id'; }
+has_starting_job() { [[ -n "$(starting_job)" ]]; }
+# has_waiting_init ID: the job's shim has forked its init.
+has_waiting_init() { local shim; shim="$(shim_pid "$1")" && pgrep -P "$shim" >/dev/null; }
+lose_job_removed
+jctl "$u" start -- touch "$marker" >/dev/null &
+starter=$!
+wait_until 30 has_starting_job || fail "no job of $u is starting"
+id="$(starting_job)"
+ids+=("$id")
+wait_until 30 has_waiting_init "$id" || fail "job $id has no init waiting for its release"
+init="$(pgrep -P "$(shim_pid "$id")")"
+assert_contains "$(cat "/proc/$init/cgroup")" "jobworkerd.service" "the cgroup of job $id's init before its release"
+kill -KILL "$init"
+give_back_job_removed
+wait "$starter" || true
+wait_until 60 bash -c "[[ \$(jobworkerctl status --json $id | jq -r .state) == finished ]]" \
+    || fail "job $id whose init was killed before its release is $(job_field root "$id" state)"
+assert_eq start-failed "$(job_field root "$id" result)" "result of job $id (init killed before its release)"
+assert_contains "$(job_field root "$id" status_text)" "before its release" "status text of job $id"
+[[ ! -e "$marker" ]] || fail "the command of job $id ran although its init was killed before the release"
