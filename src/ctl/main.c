@@ -125,6 +125,7 @@ bool ctl_bus_error_is_permanent(const sd_bus_error *e) {
         return sd_bus_error_has_names(e, JOBWORKER_ERROR_NO_SUCH_JOB,
                                       JOBWORKER_ERROR_ACCESS_DENIED,
                                       JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                      JOBWORKER_ERROR_INVALID_OPTION,
                                       JOBWORKER_ERROR_LIMIT_EXCEEDED,
                                       "org.freedesktop.DBus.Error.UnknownObject",
                                       "org.freedesktop.DBus.Error.UnknownInterface",

@@ -278,7 +278,7 @@ static int start_job_checked(PendingStart *p, CallerCheckResult *result, sd_bus_
 
         if (p->spec.limits.root_directory && result->path_errors[0] < 0) {
                 why = check_failure(result->path_errors[0]);
-                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_OPTION,
                                          "RootDirectory %s: %s (checked as user %s).",
                                          p->spec.limits.root_directory,
                                          why ? why : strerror(-result->path_errors[0]), p->user.name);
@@ -296,7 +296,7 @@ static int start_job_checked(PendingStart *p, CallerCheckResult *result, sd_bus_
                 }
                 if (e < 0) {
                         why = check_failure(e);
-                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_OPTION,
                                                  "%s source %s: %s (checked as user %s).",
                                                  b->read_only ? "BindReadOnlyPaths" : "BindPaths", b->source,
                                                  why ? why : strerror(-e), p->user.name);
@@ -314,7 +314,7 @@ static int start_job_checked(PendingStart *p, CallerCheckResult *result, sd_bus_
         } else if (p->spec.working_directory) {
                 if (result->directory_error < 0) {
                         why = check_failure(result->directory_error);
-                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_OPTION,
                                                  "Working directory %s: %s (checked as user %s).",
                                                  p->spec.working_directory, why ? why : strerror(-result->directory_error),
                                                  p->user.name);

@@ -226,7 +226,7 @@ static int read_bind_paths(JobSpec *spec, sd_bus_message *m, const char *name, s
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
-                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT, "%s",
+                        return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_OPTION, "%s",
                                                  message ?: "Invalid bind.");
         }
         return sd_bus_message_exit_container(m);
@@ -391,8 +391,12 @@ static int read_option_value(JobSpec *spec, sd_bus_message *m, const char *name,
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT, "%s",
-                                         message ? message : "Invalid option.");
+                /* A root path of the wrong D-Bus type is malformed input,
+                 * a string that is no usable path the option's own error. */
+                return sd_bus_error_setf(error,
+                                         strcmp(name, "RootDirectory") == 0 && v.type == 's' ?
+                                         JOBWORKER_ERROR_INVALID_OPTION : JOBWORKER_ERROR_INVALID_ARGUMENT,
+                                         "%s", message ? message : "Invalid option.");
         return 0;
 }
 
@@ -492,7 +496,7 @@ int job_spec_validate(const JobSpec *spec, sd_bus_error *error) {
                 return sd_bus_error_set(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
                                         "The command name is empty.");
         if (spec->working_directory && spec->working_directory[0] != '/')
-                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_ARGUMENT,
+                return sd_bus_error_setf(error, JOBWORKER_ERROR_INVALID_OPTION,
                                          "Working directory \"%s\" is not an absolute path.",
                                          spec->working_directory);
         r = job_spec_validate_limits(&spec->limits, error);

@@ -9,6 +9,12 @@
 #define JOBWORKER_JOB_INTERFACE     "org.jobworker1.Job"
 
 #define JOBWORKER_ERROR_INVALID_ARGUMENT "org.jobworker1.Error.InvalidArgument"
+/* StartJob: a path of the job's view of the file system (RootDirectory,
+ * BindPaths, BindReadOnlyPaths, WorkingDirectory) refused: not absolute
+ * and normalized, or not one the job's user can reach (missing, not a
+ * directory, unreadable, no answer in time). The message names the path
+ * and why. */
+#define JOBWORKER_ERROR_INVALID_OPTION   "org.jobworker1.Error.InvalidOption"
 #define JOBWORKER_ERROR_NO_SUCH_JOB      "org.jobworker1.Error.NoSuchJob"
 #define JOBWORKER_ERROR_ACCESS_DENIED    "org.jobworker1.Error.AccessDenied"
 #define JOBWORKER_ERROR_NOT_RUNNING      "org.jobworker1.Error.JobNotRunning"

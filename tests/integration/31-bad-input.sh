@@ -10,6 +10,7 @@ source "$(dirname "$0")/lib-jobs.sh"
 U1="$TEST_USER1" U2="$TEST_USER2"
 JOB_IFACE=org.jobworker1.Job
 INVALID=org.jobworker1.Error.InvalidArgument
+INVALID_OPTION=org.jobworker1.Error.InvalidOption
 BIG_CALL=/usr/libexec/jobworker/tests/big-call
 [[ -x "$BIG_CALL" ]] || fail "$BIG_CALL missing: configure the build with -Dinstall_tests=true"
 
@@ -140,11 +141,11 @@ opt_error "$U1" "$INVALID" "IODevice $sock $nodev" IODevice s "$sock"
 opt_error "$U1" "$INVALID" "IODevice /dev/null $nodev" IODevice s /dev/null
 start_error "$U1" "$INVALID" "IODevice $scratch/fifo" 1 $(ay true) 0 0 2 IODevice s "$scratch/fifo" IOReadBandwidthMax t 1048576
 info "working directory"
-start_error "$U1" "$INVALID" "Working directory /root: Permission denied" 1 $(ay true) 0 $(ay /root) 0
-start_error "$U1" "$INVALID" "Working directory /root/x: Permission denied" 1 $(ay true) 0 $(ay /root/x) 0
-start_error "$U1" "$INVALID" "Working directory \"tmp\" is not an absolute path" 1 $(ay true) 0 $(ay tmp) 0
-start_error "$U1" "$INVALID" "Working directory /nonexistent: No such file or directory" 1 $(ay true) 0 $(ay /nonexistent) 0
-start_error "$U1" "$INVALID" "Working directory /etc/passwd: Not a directory" 1 $(ay true) 0 $(ay /etc/passwd) 0
+start_error "$U1" "$INVALID_OPTION" "Working directory /root: Permission denied" 1 $(ay true) 0 $(ay /root) 0
+start_error "$U1" "$INVALID_OPTION" "Working directory /root/x: Permission denied" 1 $(ay true) 0 $(ay /root/x) 0
+start_error "$U1" "$INVALID_OPTION" "Working directory \"tmp\" is not an absolute path" 1 $(ay true) 0 $(ay tmp) 0
+start_error "$U1" "$INVALID_OPTION" "Working directory /nonexistent: No such file or directory" 1 $(ay true) 0 $(ay /nonexistent) 0
+start_error "$U1" "$INVALID_OPTION" "Working directory /etc/passwd: Not a directory" 1 $(ay true) 0 $(ay /etc/passwd) 0
 start_error "$U1" "$INVALID" "Working directory" 1 $(ay true) 0 3 47 0 120 0
 
 info "job ids and lifecycle"

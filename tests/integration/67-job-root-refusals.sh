@@ -2,7 +2,7 @@
 # Nobody reaches through --root what they could not reach themselves: a
 # root the caller cannot read, a symlink to one, a relative path, a missing
 # path, a file, another user's private directory are all refused with
-# InvalidArgument naming the path and why, before anything runs (no job is
+# InvalidOption naming the path and why, before anything runs (no job is
 # made); the same directory is accepted for whoever may read it.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-jobs.sh"
@@ -26,7 +26,7 @@ refused() {
     err="$(bus_error "$user" call "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" StartJob 'aayaayaya{sv}' \
         1 4 116 114 117 101 0 0 1 RootDirectory s "$dir")"
     info "$user, RootDirectory=$dir: $err"
-    assert_contains "$err" "org.jobworker1.Error.InvalidArgument: " "RootDirectory=$dir as $user"
+    assert_contains "$err" "org.jobworker1.Error.InvalidOption: " "RootDirectory=$dir as $user"
     assert_contains "$err" "$dir" "the refusal names the path"
     assert_contains "$err" "$why" "the refusal says why"
     after="$(jobs_of "$user")"

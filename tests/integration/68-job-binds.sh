@@ -78,7 +78,7 @@ refused() {
     err="$(bus_error "$user" call "$BUS_NAME" "$BUS_PATH" "$MANAGER_IFACE" StartJob 'aayaayaya{sv}' \
         1 4 116 114 117 101 0 0 1 BindPaths 'a(ssbt)' 1 "$src" /x false 0)"
     info "$user, BindPaths=$src: $err"
-    assert_contains "$err" "org.jobworker1.Error.InvalidArgument: " "BindPaths=$src as $user"
+    assert_contains "$err" "org.jobworker1.Error.InvalidOption: " "BindPaths=$src as $user"
     assert_contains "$err" "$src" "the refusal names the source"
     assert_contains "$err" "$why" "the refusal says why"
     assert_eq "$before" "$(jctl "$user" list --all --json | jq length)" "jobs of $user after the refusal"

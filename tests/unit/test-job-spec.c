@@ -128,13 +128,13 @@ static void test_environment_invalid(void **state) {
         expect_invalid_environment("");
 }
 
-static void expect_spec_error(char **argv, const char *workdir, const char *message) {
+static void expect_spec_error(char **argv, const char *workdir, const char *error_name, const char *message) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         JobSpec spec = { .argv = argv, .working_directory = (char *) workdir };
 
         job_limits_init(&spec.limits);
         assert_true(job_spec_validate(&spec, &error) < 0);
-        assert_string_equal(error.name, JOBWORKER_ERROR_INVALID_ARGUMENT);
+        assert_string_equal(error.name, error_name);
         assert_string_equal(error.message, message);
 }
 
@@ -144,11 +144,13 @@ static void test_validate(void **state) {
         char *empty_name[] = { "", "x", NULL };
         char *argv[] = { "true", NULL };
 
-        expect_spec_error(NULL, NULL, "The command line is empty.");
-        expect_spec_error(none, NULL, "The command line is empty.");
-        expect_spec_error(empty_name, NULL, "The command name is empty.");
-        expect_spec_error(argv, "tmp", "Working directory \"tmp\" is not an absolute path.");
-        expect_spec_error(argv, "./tmp", "Working directory \"./tmp\" is not an absolute path.");
+        expect_spec_error(NULL, NULL, JOBWORKER_ERROR_INVALID_ARGUMENT, "The command line is empty.");
+        expect_spec_error(none, NULL, JOBWORKER_ERROR_INVALID_ARGUMENT, "The command line is empty.");
+        expect_spec_error(empty_name, NULL, JOBWORKER_ERROR_INVALID_ARGUMENT, "The command name is empty.");
+        expect_spec_error(argv, "tmp", JOBWORKER_ERROR_INVALID_OPTION,
+                          "Working directory \"tmp\" is not an absolute path.");
+        expect_spec_error(argv, "./tmp", JOBWORKER_ERROR_INVALID_OPTION,
+                          "Working directory \"./tmp\" is not an absolute path.");
 
         JobSpec spec = { .argv = argv, .working_directory = "/tmp" };
         job_limits_init(&spec.limits);
@@ -258,7 +260,7 @@ static void test_read(void **state) {
 /* The message: argv ["true"], environment env (n_env entries of len bytes),
  * workdir, then one option of the given signature (NULL: none). */
 static void expect_read_error(const void *arg, size_t arg_len, const char *option, const char *sig,
-                              const char *message) {
+                              const char *error_name, const char *message) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(job_spec_done) JobSpec spec = {};
         Bus b;
@@ -281,6 +283,8 @@ static void expect_read_error(const void *arg, size_t arg_len, const char *optio
                         assert_true(sd_bus_message_append(m, "as", 1, "x") >= 0);
                 else if (strcmp(sig, "u") == 0)
                         assert_true(sd_bus_message_append(m, "u", 5) >= 0);
+                else if (strcmp(sig, "s") == 0)
+                        assert_true(sd_bus_message_append(m, "s", "rel") >= 0);
                 else
                         assert_true(sd_bus_message_append(m, "t", (uint64_t) 0) >= 0);
                 assert_true(sd_bus_message_close_container(m) >= 0);
@@ -291,7 +295,7 @@ static void expect_read_error(const void *arg, size_t arg_len, const char *optio
 
         job_spec_init(&spec);
         assert_true(job_spec_read(&spec, m, &error) < 0);
-        assert_string_equal(error.name, JOBWORKER_ERROR_INVALID_ARGUMENT);
+        assert_string_equal(error.name, error_name);
         assert_non_null(strstr(error.message, message));
 
         sd_bus_message_unref(m);
@@ -349,26 +353,32 @@ static void test_read_binds(void **state) {
         job_spec_init(&spec);
         sd_bus_error_free(&error);
         assert_true(job_spec_read(&spec, m, &error) < 0);
-        assert_string_equal(error.name, JOBWORKER_ERROR_INVALID_ARGUMENT);
+        assert_string_equal(error.name, JOBWORKER_ERROR_INVALID_OPTION);
         assert_non_null(strstr(error.message, "BindPaths source must be an absolute, normalized path"));
         sd_bus_message_unref(m);
         bus_teardown(&b);
 }
 
 static void test_read_errors(void **state) {
-        expect_read_error("true", 4, "BindPaths", "as", "Option 'BindPaths' must be of D-Bus type 'a(ssbt)', got 'as'");
-        expect_read_error("a\0b", 3, NULL, NULL, "Command line contains a NUL byte.");
-        expect_read_error("true", 4, "NoSuchOption", "t", "Unknown option 'NoSuchOption'");
-        expect_read_error("true", 4, "MemoryMax", "u", "Option 'MemoryMax' must be of D-Bus type 't', got 'u'");
-        expect_read_error("true", 4, "TasksMax", "as", "Option 'TasksMax' must be of D-Bus type 't', got 'a'");
-        expect_read_error("true", 4, "MemoryMax", "t", "MemoryMax must be greater than 0");
+        expect_read_error("true", 4, "BindPaths", "as", JOBWORKER_ERROR_INVALID_ARGUMENT, "Option 'BindPaths' must be of D-Bus type 'a(ssbt)', got 'as'");
+        expect_read_error("a\0b", 3, NULL, NULL, JOBWORKER_ERROR_INVALID_ARGUMENT, "Command line contains a NUL byte.");
+        expect_read_error("true", 4, "NoSuchOption", "t", JOBWORKER_ERROR_INVALID_ARGUMENT, "Unknown option 'NoSuchOption'");
+        expect_read_error("true", 4, "MemoryMax", "u", JOBWORKER_ERROR_INVALID_ARGUMENT, "Option 'MemoryMax' must be of D-Bus type 't', got 'u'");
+        expect_read_error("true", 4, "TasksMax", "as", JOBWORKER_ERROR_INVALID_ARGUMENT, "Option 'TasksMax' must be of D-Bus type 't', got 'a'");
+        expect_read_error("true", 4, "MemoryMax", "t", JOBWORKER_ERROR_INVALID_ARGUMENT, "MemoryMax must be greater than 0");
+        /* A root that is no usable path is the option's own error; one of
+         * the wrong type is malformed input. */
+        expect_read_error("true", 4, "RootDirectory", "s", JOBWORKER_ERROR_INVALID_OPTION,
+                          "RootDirectory must be an absolute, normalized path");
+        expect_read_error("true", 4, "RootDirectory", "t", JOBWORKER_ERROR_INVALID_ARGUMENT,
+                          "Option 'RootDirectory' must be of D-Bus type 's', got 't'");
 
         /* Over 2 MiB of command line. */
         size_t n = JOB_SPEC_ARGS_BYTES_MAX;
         char *big = malloc(n);
         assert_non_null(big);
         memset(big, 'x', n);
-        expect_read_error(big, n, NULL, NULL, "Command line and environment exceed 2097152 bytes.");
+        expect_read_error(big, n, NULL, NULL, JOBWORKER_ERROR_INVALID_ARGUMENT, "Command line and environment exceed 2097152 bytes.");
         free(big);
 }
 
@@ -424,8 +434,8 @@ static void test_read_name_user_group(void **state) {
         sd_bus_error_free(&error);
         job_spec_done(&spec);
 
-        expect_read_error("true", 4, "Name", "u", "Option 'Name' must be of D-Bus type 's', got 'u'");
-        expect_read_error("true", 4, "User", "as", "Option 'User' must be of D-Bus type 's', got 'as'");
+        expect_read_error("true", 4, "Name", "u", JOBWORKER_ERROR_INVALID_ARGUMENT, "Option 'Name' must be of D-Bus type 's', got 'u'");
+        expect_read_error("true", 4, "User", "as", JOBWORKER_ERROR_INVALID_ARGUMENT, "Option 'User' must be of D-Bus type 's', got 'as'");
 }
 
 /* Terminal: "wait" or "now", a string; anything else refused by name. */
@@ -465,7 +475,7 @@ static void test_read_terminal(void **state) {
         assert_string_equal(error.name, JOBWORKER_ERROR_INVALID_ARGUMENT);
         assert_non_null(strstr(error.message, "Terminal \"yes\" is neither \"wait\" nor \"now\""));
         job_spec_done(&spec);
-        expect_read_error("sh", 2, "Terminal", "u", "Option 'Terminal' must be of D-Bus type 's', got 'u'");
+        expect_read_error("sh", 2, "Terminal", "u", JOBWORKER_ERROR_INVALID_ARGUMENT, "Option 'Terminal' must be of D-Bus type 's', got 'u'");
 }
 
 int main(void) {
