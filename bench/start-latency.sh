@@ -113,22 +113,26 @@ else
     echo "bwrap    skipped: bwrap is not installed in the guest image"
 fi
 
-# concurrent KIND: CONC starts at once; time until all started and all ended.
+# concurrent KIND: CONC jobs at once, each started and waited for; time
+# until all finished. jobworker: one `run` per job, as one `systemd-run
+# --scope` per job on the other side (each starts its job and returns when
+# it has ended); start-wait: `start` for all at once, then `wait` for all
+# at once (two clients per job; shown, not in RATIOS).
 concurrent() {
     local kind="$1" i t0 t1 t2 fails=0 pids=()
     warm
     t0="$(now_us)"
     for ((i = 0; i < CONC; i++)); do
-        if [[ "$kind" == jobworker ]]; then
-            timeout 300 jobworkerctl start -- true >"$tmp/id.$i" 2>>"$tmp/err" &
-        else
-            timeout 300 systemd-run --scope -q true 2>>"$tmp/err" &
-        fi
+        case "$kind" in
+        jobworker) timeout 300 jobworkerctl run -- true 2>>"$tmp/err" & ;;
+        start-wait) timeout 300 jobworkerctl start -- true >"$tmp/id.$i" 2>>"$tmp/err" & ;;
+        *) timeout 300 systemd-run --scope -q true 2>>"$tmp/err" & ;;
+        esac
         pids+=("$!")
     done
     for i in "${pids[@]}"; do wait "$i" || fails=$((fails + 1)); done
     t1="$(now_us)"
-    if [[ "$kind" == jobworker ]]; then
+    if [[ "$kind" == start-wait ]]; then
         pids=()
         for ((i = 0; i < CONC; i++)); do
             timeout 300 jobworkerctl wait "$(cat "$tmp/id.$i")" 2>>"$tmp/err" &
@@ -137,20 +141,27 @@ concurrent() {
         for i in "${pids[@]}"; do wait "$i" || fails=$((fails + 1)); done
     fi
     t2="$(now_us)"
-    printf '%-12s %4d x %-9s all started %8.1f ms  all finished %8.1f ms  failures %d\n' \
+    printf '%-12s %4d x %-11s all returned %8.1f ms  all finished %8.1f ms  failures %d\n' \
         concurrent "$CONC" "$kind" "$(((t1 - t0) / 1000))" "$(((t2 - t0) / 1000))" "$fails"
     echo "$(((t2 - t0) / 1000))" >"$tmp/conc.$kind"
     echo "$fails" >"$tmp/fails.$kind"
-    if [[ "$kind" == jobworker ]]; then   # tidy up, not timed
+    # Tidy up, not timed.
+    if [[ "$kind" == start-wait ]]; then
         for ((i = 0; i < CONC; i++)); do
             timeout 60 jobworkerctl remove "$(cat "$tmp/id.$i")" >/dev/null 2>&1 || true
         done
+    elif [[ "$kind" == jobworker ]]; then
+        jobworkerctl list --all --json | jq -r '.[] | select(.state == "finished") | .id' |
+            xargs -r -n 1 timeout 60 jobworkerctl remove >/dev/null 2>&1 || true
     fi
 }
 if [[ -n "$ONLY" && ",$ONLY," != *",concurrent,"* ]]; then exit 0; fi
 concurrent jobworker
 concurrent systemd-run
-printf '%-12s ratio all finished %s\n' "" \
-    "$(ratio "$(cat "$tmp/conc.jobworker")" "$(cat "$tmp/conc.systemd-run")")"
+concurrent start-wait
+printf '%-12s ratio all finished %s (start, then wait: %s)\n' "" \
+    "$(ratio "$(cat "$tmp/conc.jobworker")" "$(cat "$tmp/conc.systemd-run")")" \
+    "$(ratio "$(cat "$tmp/conc.start-wait")" "$(cat "$tmp/conc.systemd-run")")"
 result concurrent "$(ratio "$(cat "$tmp/conc.jobworker")" "$(cat "$tmp/conc.systemd-run")")"
-result concurrent_failures "$(cat "$tmp/fails.jobworker")"
+result concurrent_failures "$(($(cat "$tmp/fails.jobworker") + $(cat "$tmp/fails.start-wait")))"
+result concurrent_start_wait "$(ratio "$(cat "$tmp/conc.start-wait")" "$(cat "$tmp/conc.systemd-run")")"
