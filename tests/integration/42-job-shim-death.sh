@@ -35,11 +35,12 @@ check_user() {
 }
 for u in "$TEST_USER1" root; do check_user "$u"; done
 
-# init killed while it waits for its release (forked before the go, it sits
-# in jobworkerd.service's cgroup until the shim moves it: a SIGKILL of that
-# cgroup, when the daemon dies, kills it there): the job ends as failed to
-# start, never as killed by SIGKILL, and its command never runs. JobRemoved
-# is held back, so the job stays "starting" (10 s, the start deadline).
+# init killed while it waits for its release (forked before the go, it may
+# sit in jobworkerd.service's cgroup until the shim moves it: a SIGKILL of
+# that cgroup, when the daemon dies, kills it there): the job ends as
+# failed to start, not as killed by SIGKILL, and its command never runs.
+# JobRemoved is held back, so the job stays "starting" (10 s, the start
+# deadline).
 u="$TEST_USER1" marker="/tmp/jw42-ran-$RANDOM"
 trap 'cleanup; give_back_job_removed; rm -f "$marker"' EXIT
 # starting_job: the id of the one job that is starting.
@@ -55,7 +56,9 @@ id="$(starting_job)"
 ids+=("$id")
 wait_until 30 has_waiting_init "$id" || fail "job $id has no init waiting for its release"
 init="$(pgrep -P "$(shim_pid "$id")")"
-assert_contains "$(cat "/proc/$init/cgroup")" "jobworkerd.service" "the cgroup of job $id's init before its release"
+# (In jobworkerd.service's cgroup if the shim forked it before PID 1 had
+# moved the shim into the scope, else in the scope: either way unreleased.)
+info "job $id: init $init waits in $(cat "/proc/$init/cgroup")"
 kill -KILL "$init"
 give_back_job_removed
 wait "$starter" || true
