@@ -391,8 +391,8 @@ static int read_option_value(JobSpec *spec, sd_bus_message *m, const char *name,
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                /* A root path of the wrong D-Bus type is malformed input,
-                 * a string that is no usable path the option's own error. */
+                /* A RootDirectory of the wrong D-Bus type is malformed
+                 * input; a string that is no usable path, a refused option. */
                 return sd_bus_error_setf(error,
                                          strcmp(name, "RootDirectory") == 0 && v.type == 's' ?
                                          JOBWORKER_ERROR_INVALID_OPTION : JOBWORKER_ERROR_INVALID_ARGUMENT,

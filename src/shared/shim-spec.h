@@ -39,7 +39,6 @@
 #pragma once
 
 #include <signal.h>
-
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
