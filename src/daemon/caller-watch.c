@@ -7,6 +7,7 @@
 
 #include "caller-watch.h"
 #include "job.h"
+#include "job-wait.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -40,6 +41,7 @@ static int on_name_owner_changed(sd_bus_message *message, void *userdata, sd_bus
                 return 0;
         for (size_t i = 0; i < m->n_jobs; i++) {
                 Job *j = m->jobs[i];
+                job_wait_drop_sender(j, name);
                 if (j->stop_with_caller && strcmp(j->stop_with_caller, name) == 0)
                         stop_for_vanished_caller(j);
         }

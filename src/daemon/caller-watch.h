@@ -3,7 +3,8 @@
  * `jobworkerctl run` asks for): the daemon watches the caller's unique bus
  * name and stops the job, as Stop() would, once the bus says it is gone,
  * like a shell's SIGHUP. Unique names are never reused on a bus, so "gone"
- * is final. Only the bus driver's NameOwnerChanged counts. */
+ * is final. Only the bus driver's NameOwnerChanged counts. The same news
+ * lets go of the gone client's held Wait() calls (job-wait.h). */
 #pragma once
 
 #include <stdbool.h>

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bus-names.h"
 #include "job.h"
@@ -82,6 +83,19 @@ void job_wait_answer_all(Job *j) {
                         log_debug_errno(r, "Failed to answer a Wait() for job %s: %m", j->id);
         }
         job_wait_drop_all(j);
+}
+
+void job_wait_drop_sender(Job *j, const char *unique_name) {
+        size_t kept = 0;
+
+        for (size_t i = 0; i < j->n_waiters; i++) {
+                const char *sender = sd_bus_message_get_sender(j->waiters[i].call);
+                if (sender && strcmp(sender, unique_name) == 0)
+                        sd_bus_message_unref(j->waiters[i].call);
+                else
+                        j->waiters[kept++] = j->waiters[i];
+        }
+        j->n_waiters = kept;
 }
 
 void job_wait_drop_all(Job *j) {

@@ -32,3 +32,6 @@ void job_wait_answer_all(Job *j);
 /* j goes away (the daemon exits): drops the held calls unanswered; the bus
  * answers them with an error once our connection is gone. */
 void job_wait_drop_all(Job *j);
+/* The client with this unique bus name is gone (caller-watch.c): its held
+ * calls, which nobody can receive, no longer count against its user. */
+void job_wait_drop_sender(Job *j, const char *unique_name);

@@ -73,6 +73,26 @@ assert_eq "sent 256
 rc=0; wait "$fallback" || rc=$?
 assert_eq 143 "$rc" "jobworkerctl wait after a refused Wait: the stopped job's status ($(cat /tmp/wait-fallback.out))"
 
+info "the held calls of a client that is gone no longer count"
+# 256 held by a client that is then SIGKILLed: its user may wait again
+# (the call is held, not refused), without the job having to end first.
+id="$(jctl "$o" start -- sleep 600)"
+as_user "$o" "$WAIT_MANY" "$(path "$id")" 256 >/tmp/wait-gone.out 2>&1 &
+wait_until 120 grep -q '^sent 256$' /tmp/wait-gone.out || fail "wait-many did not send: $(cat /tmp/wait-gone.out)"
+# wait_refused USER ID: a Wait of USER is refused for too many held calls.
+wait_refused() {
+    local out
+    out="$(SYSTEMD_LOG_LEVEL=debug runuser -u "$1" -- busctl --timeout=3 call "$BUS_NAME" "$(path "$2")" \
+        org.jobworker1.Job Wait 2>&1)" || true
+    grep -q 'error-name=org.jobworker1.Error.LimitExceeded' <<<"$out"
+}
+wait_until 120 wait_refused "$o" "$id" || fail "the 256 Waits of wait-many were never all held"
+pkill -KILL -u "$o" -x wait-many || fail "no wait-many of $o to kill"
+not_refused() { ! wait_refused "$@"; }
+wait_until 60 not_refused "$o" "$id" || fail "Waits of a SIGKILLed client still count against $o"
+assert_eq active "$(unit_state "jobworker-$id.scope")" "job $id, still running meanwhile"
+jctl "$o" stop "$id" >/dev/null
+
 info "jobworkerctl wait across a SIGKILL of the daemon: the right end"
 id="$(jctl "$u" start -- sh -c 'sleep 5; exit 9')"
 as_user "$u" timeout 120 jobworkerctl wait "$id" >/tmp/wait-kill.out 2>&1 &
