@@ -458,8 +458,17 @@ check_user() {
                 { failure "$J: stopped ($mode) job's stderr is not a prefix of its output"; show_diff "$p.cut.err" "$p.exp.err"; }
             ;;
         stop/*/success|stop/*/exit-code)
-            # It ended before the stop got to it: the stop must have failed.
-            [[ ${stop_rc:-1} != 0 ]] || failure "$J: stop succeeded, but the job ended with $result"
+            # It ended before the stop got to it: the stop failed, or it came
+            # in the job's last moments (the command had exited, the daemon
+            # not yet told), and a command that exited 0 by itself keeps its
+            # success (job_outcome_decide()): all its output is there, and it
+            # finished right after the stop was asked for (not seconds later,
+            # as one that never got its SIGTERM would).
+            if [[ ${stop_rc:-1} == 0 ]] &&
+                ! [[ $result == success && "$(tail -n 1 "$p.out")" == "$seed end" && $jfinish != - &&
+                     $jfinish -le $((${stop_t0/./} + 3000000)) ]]; then
+                failure "$J: stop succeeded, but the job ended with $result (finished at $jfinish, stop at $stop_t0)"
+            fi
             ;;
         */success|*/exit-code) ;;
         *)
