@@ -299,8 +299,9 @@ void init_main(const ShimSpec *spec, int status_fd, int release_fd, int terminal
          * job's own without binds is built while PID 1 is still making the
          * scope: none of it depends on the scope (after pivot_root the job
          * has no /sys/fs/cgroup). Binds wait for the job's /sys/fs/cgroup,
-         * which a bind's source may name. */
-        bool root_before_release = spec->root_directory && spec->n_binds == 0;
+         * which a bind's source may name: such a job has a /sys, one
+         * without binds none. */
+        bool root_before_release = !sandbox_wants_sys(spec);
         if (root_before_release) {
                 r = root_setup(spec, &stage);
                 if (r < 0)

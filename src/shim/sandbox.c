@@ -81,15 +81,16 @@ static int hide_user_runtime_directories(const char **ret_stage) {
 /* A root of the job's own has no /sys (root.c binds none in): there it is
  * mounted only if a bind's source may be found under it (the root
  * directory itself is then looked up in the host's /sys, as the daemon's
- * check of it was). */
-static bool wants_sys(const ShimSpec *spec) {
+ * check of it was). Without one, init builds the root before its release
+ * (init.c). */
+bool sandbox_wants_sys(const ShimSpec *spec) {
         return !spec->root_directory || spec->n_binds > 0;
 }
 
 /* A sysfs of the new network namespace: only lo in /sys/class/net. Nice to
  * have: a container may refuse it, the job still runs. */
 static void mount_sysfs(const ShimSpec *spec) {
-        if (wants_sys(spec) && mount("sysfs", "/sys", "sysfs", MOUNT_FLAGS_API | MS_RDONLY, NULL) < 0)
+        if (sandbox_wants_sys(spec) && mount("sysfs", "/sys", "sysfs", MOUNT_FLAGS_API | MS_RDONLY, NULL) < 0)
                 log_debug_errno(errno, "Failed to mount /sys, continuing: %m");
 }
 
@@ -152,7 +153,7 @@ int sandbox_enter_cgroup(const ShimSpec *spec, const char **ret_stage) {
          * themselves from cgroup limits see the job's (and a bind's source
          * may name it). Nice to have, as /sys is. A job with a root of its
          * own and no binds is past pivot_root here, without a /sys. */
-        if (wants_sys(spec) && mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MOUNT_FLAGS_API | MS_RDONLY, NULL) < 0)
+        if (sandbox_wants_sys(spec) && mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MOUNT_FLAGS_API | MS_RDONLY, NULL) < 0)
                 log_debug_errno(errno, "Failed to mount /sys/fs/cgroup, continuing: %m");
         return 0;
 }

@@ -23,6 +23,7 @@ int sandbox_setup(const ShimSpec *spec, const char **ret_stage);
 /* In init once it is in the scope: the cgroup namespace (rooted at the
  * scope) and, where /sys is, the job's cgroup as /sys/fs/cgroup. */
 int sandbox_enter_cgroup(const ShimSpec *spec, const char **ret_stage);
+bool sandbox_wants_sys(const ShimSpec *spec);
 
 /* network.c: a bridged job's veth (spec->network; nothing without one).
  * network_open_host() runs before the namespaces are made, before the go (the socket and

@@ -24,13 +24,20 @@ wait_finished() {
 #    "starting" until its start deadline (10 s) releases it: the stop surely
 #    comes while it starts, however fast the host.
 trap 'rm -f "$POLICY"; give_back_job_removed' EXIT
-lose_job_removed
-out="$(as_user "$TEST_USER1" "$STOP_WHILE_STARTING" 2 200 env --ignore-signal=TERM sleep 1000)"
-info "stop while starting: $out"
-read -r when caught <<<"$out"
-give_back_job_removed
-assert_eq starting "$when" "when the stop reached job $caught"
-[[ -n "$caught" ]] || fail "never managed to stop a job while it was starting"
+# stop_while_starting STOP_SEC JOB_STOP_TIMEOUT_SEC COMMAND...: a job of
+# TEST_USER1 stopped while it starts, its JobRemoved held back; its id in
+# caught.
+stop_while_starting() {
+    local out when
+    lose_job_removed
+    out="$(as_user "$TEST_USER1" "$STOP_WHILE_STARTING" "$@")"
+    info "stop while starting ($*): $out"
+    read -r when caught <<<"$out"
+    give_back_job_removed
+    assert_eq starting "$when" "when the stop reached job $caught"
+    [[ -n "$caught" ]] || fail "never managed to stop a job while it was starting"
+}
+stop_while_starting 2 200 env --ignore-signal=TERM sleep 1000
 wait_finished root "$caught" 120 || fail "job $caught stopped while starting with a 2 s timeout still runs after 120 s"
 assert_eq stopped "$(job_field root "$caught" result)"
 # The SIGTERM comes the moment the job is released, which may be before env
@@ -43,12 +50,7 @@ journalctl -b -u "$SERVICE" -o cat | grep -F "Stopping job $caught (SIGKILL in 2
 #     SIGTERM sent at the release reaches the command even if it came
 #     before the shim had moved init into the scope (the shim hands it on),
 #     so the job ends by it, long before any SIGKILL.
-lose_job_removed
-out="$(as_user "$TEST_USER1" "$STOP_WHILE_STARTING" 200 200 sleep 1000)"
-info "stop while starting (SIGTERM): $out"
-read -r when caught <<<"$out"
-give_back_job_removed
-assert_eq starting "$when" "when the stop reached job $caught"
+stop_while_starting 200 200 sleep 1000
 wait_finished root "$caught" 60 || fail "job $caught stopped while starting still runs 60 s later (SIGTERM lost?)"
 assert_eq stopped "$(job_field root "$caught" result)"
 assert_eq 15 "$(job_field root "$caught" signal)" "the signal that ended job $caught"

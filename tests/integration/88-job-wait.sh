@@ -13,6 +13,13 @@ wait_call() { bus "$1" --json=short --timeout=120 call "$BUS_NAME" "$(path "$2")
 # field JSON NAME: one entry of Wait's a{sv}, as busctl --json prints it.
 field() { jq -r ".data[0].$2.data" <<<"$1"; }
 prop() { bus "$1" --json=short get-property "$BUS_NAME" "$(path "$2")" org.jobworker1.Job "$3" | jq -r .data; }
+# wait_refused USER ID: a Wait of USER is refused for too many held calls.
+wait_refused() {
+    local out
+    out="$(SYSTEMD_LOG_LEVEL=debug runuser -u "$1" -- busctl --timeout=3 call "$BUS_NAME" "$(path "$2")" \
+        org.jobworker1.Job Wait 2>&1)" || true
+    grep -q 'error-name=org.jobworker1.Error.LimitExceeded' <<<"$out"
+}
 
 # compare_with_properties USER ID JSON: every entry of the answer is what
 # the job's property of that name says.
@@ -56,9 +63,7 @@ as_user "$o" "$WAIT_MANY" "$(path "$id")" 256 >/tmp/wait-many.out 2>&1 &
 many=$!
 wait_until 120 grep -q '^sent 256$' /tmp/wait-many.out || fail "wait-many did not send: $(cat /tmp/wait-many.out)"
 # They are held once a 257th is refused (the daemon may still be reading them).
-wait_until 120 bash -c "SYSTEMD_LOG_LEVEL=debug runuser -u $o -- busctl --timeout=5 call $BUS_NAME $(path "$id") \
-    org.jobworker1.Job Wait 2>&1 | grep -q 'error-name=org.jobworker1.Error.LimitExceeded'" \
-    || fail "a 257th Wait of one user was not refused"
+wait_until 120 wait_refused "$o" "$id" || fail "a 257th Wait of one user was not refused"
 # Another user is not held up by them.
 short="$(jctl "$u" start -- true)"
 assert_eq finished "$(field "$(wait_call "$u" "$short")" State)" "another user's Wait meanwhile"
@@ -79,13 +84,6 @@ info "the held calls of a client that is gone no longer count"
 id="$(jctl "$o" start -- sleep 600)"
 as_user "$o" "$WAIT_MANY" "$(path "$id")" 256 >/tmp/wait-gone.out 2>&1 &
 wait_until 120 grep -q '^sent 256$' /tmp/wait-gone.out || fail "wait-many did not send: $(cat /tmp/wait-gone.out)"
-# wait_refused USER ID: a Wait of USER is refused for too many held calls.
-wait_refused() {
-    local out
-    out="$(SYSTEMD_LOG_LEVEL=debug runuser -u "$1" -- busctl --timeout=3 call "$BUS_NAME" "$(path "$2")" \
-        org.jobworker1.Job Wait 2>&1)" || true
-    grep -q 'error-name=org.jobworker1.Error.LimitExceeded' <<<"$out"
-}
 wait_until 120 wait_refused "$o" "$id" || fail "the 256 Waits of wait-many were never all held"
 pkill -KILL -u "$o" -x wait-many || fail "no wait-many of $o to kill"
 not_refused() { ! wait_refused "$@"; }
